@@ -1,0 +1,1 @@
+"""Local HTTP emulator of the Databricks REST subset sharepack uses."""

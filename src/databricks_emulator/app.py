@@ -1,0 +1,113 @@
+"""The emulator's HTTP application: the Databricks REST subset plus `/_emulator/` controls.
+
+Every API call (any path outside `/_emulator/`) passes, in order: the bearer token check
+(when the emulator has a token), the fault and latency controls (awaited, so latency of
+concurrent calls overlaps), then its handler; it is logged with the status it got.
+Handlers are async and hold the emulator's lock only while they touch its state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from databricks_emulator.emulator import WORKSPACE_ID, Emulator
+from databricks_emulator.errors import ApiError, unauthenticated
+from databricks_emulator.routes_catalog import catalog_router
+from databricks_emulator.routes_control import control_router
+from databricks_emulator.routes_jobs import jobs_router
+from databricks_emulator.routes_pipelines import pipelines_router
+from databricks_emulator.routes_sharing import sharing_router
+
+CONTROL_PREFIX = "/_emulator/"
+_UNAUTHENTICATED_PATHS = ("/.well-known/",)
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
+
+
+def create_app(
+    *,
+    seed: Path | None = None,
+    token: str | None = None,
+    latency_ms: int = 0,
+    pipeline_step_ms: int = 200,
+) -> FastAPI:
+    """An emulator app; a pipeline update advances one state every `pipeline_step_ms`."""
+    app = FastAPI(title="Databricks emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    emulator = Emulator(
+        seed=seed, token=token, latency_ms=latency_ms, pipeline_step_ms=pipeline_step_ms
+    )
+    app.state.emulator = emulator
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+        )
+        return error_response(ApiError(400, "INVALID_PARAMETER_VALUE", problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _no_endpoint(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in (404, 405):
+            message = f"No API found for '{request.method} {request.url.path}'"
+            return error_response(ApiError(404, "ENDPOINT_NOT_FOUND", message))
+        return error_response(ApiError(exc.status_code, "BAD_REQUEST", str(exc.detail)))
+
+    @app.middleware("http")
+    async def _api_call(request: Request, call_next: Handler) -> Response:
+        path = request.url.path
+        if path.startswith(CONTROL_PREFIX):
+            return await call_next(request)
+        response = await _serve_api_call(emulator, request, call_next)
+        response.headers["x-databricks-org-id"] = WORKSPACE_ID
+        emulator.controls.record(request.method, path, response.status_code)
+        return response
+
+    for router in (sharing_router, catalog_router, pipelines_router, jobs_router, control_router):
+        app.include_router(router)
+    return app
+
+
+async def _serve_api_call(emulator: Emulator, request: Request, call_next: Handler) -> Response:
+    path = request.url.path
+    authenticated = request.headers.get("authorization") == f"Bearer {emulator.token}"
+    if emulator.token and not path.startswith(_UNAUTHENTICATED_PATHS) and not authenticated:
+        return error_response(unauthenticated())
+    hit = emulator.controls.hit(request.method, path)
+    delay_ms = emulator.controls.latency_ms + (hit.delay_ms if hit else 0)
+    if hit and hit.error and hit.applied:
+        # Served, then answered with the error: the change is made, the caller cannot know.
+        await _drain(await _serve(emulator, request, call_next))
+        await asyncio.sleep(delay_ms / 1000)
+        return error_response(hit.error)
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
+    if hit and hit.error:
+        return error_response(hit.error)
+    return await _serve(emulator, request, call_next)
+
+
+async def _serve(emulator: Emulator, request: Request, call_next: Handler) -> Response:
+    with emulator.lock:
+        emulator.pipelines.advance()
+    return await call_next(request)
+
+
+async def _drain(response: Response) -> None:
+    body_iterator = getattr(response, "body_iterator", None)
+    if body_iterator is not None:
+        async for _ in body_iterator:
+            pass

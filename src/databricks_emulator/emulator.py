@@ -1,0 +1,86 @@
+"""Everything one emulator holds, behind one lock, and the snapshot `/_emulator/state` answers.
+
+`GET /_emulator/state` answers one JSON object, every list sorted, secrets masked:
+
+    {
+      "recipients": [RecipientInfo as GET answers it, "activation_url": "***"],
+      "shares": [ShareInfo with "objects": [...] always present, in the order added],
+      "grants": {"<share>": {"<principal>": ["SELECT"]}},
+      "pipelines": [{"pipeline_id", "spec", "state", "updates": [{"update_id", "state"}],
+                     "produced": ["cat.schema.table"]}],
+      "jobs": [JobSettings, ... by job id],
+      "workspace_files": ["/Shared/...", ...],
+      "tables": ["catalog.schema.table", ...]
+    }
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+from typing import Any
+
+from databricks_emulator import recipients as rcp
+from databricks_emulator.catalog import Catalog, load_seed
+from databricks_emulator.control import Controls
+from databricks_emulator.jobs import Jobs
+from databricks_emulator.pipelines import Pipelines
+from databricks_emulator.sharing import SharingState
+from databricks_emulator.workspace_files import WorkspaceFiles
+
+CURRENT_USER = "sharepack-emulator@example.com"
+METASTORE_ID = "11111111-2222-3333-4444-555555555555"
+CLOUD = "azure"
+REGION = "eastus"
+GLOBAL_METASTORE_ID = f"{CLOUD}:{REGION}:{METASTORE_ID}"
+WORKSPACE_ID = "1234567890123456"
+MASK = "***"
+
+
+class Emulator:
+    """Request handlers reach it through `request.app.state.emulator` and hold `lock`."""
+
+    def __init__(
+        self, *, seed: Path | None, token: str | None, latency_ms: int, pipeline_step_ms: int
+    ) -> None:
+        self.seed = load_seed(seed)
+        self.token = token
+        self.initial_latency_ms = latency_ms
+        self.initial_step_ms = pipeline_step_ms
+        self.lock = threading.RLock()
+        self.controls = Controls(latency_ms=latency_ms)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed fixture: no faults, no calls, the starting latency and timing."""
+        with self.lock:
+            self.controls.reset(self.initial_latency_ms)
+            self.catalog = Catalog(CURRENT_USER, METASTORE_ID)
+            self.catalog.add_seed(self.seed)
+            self.sharing = SharingState(self.catalog, CURRENT_USER, METASTORE_ID)
+            self.sharing.add_seed(self.seed)
+            self.files = WorkspaceFiles(CURRENT_USER)
+            self.pipelines = Pipelines(self.catalog, self.files, CURRENT_USER, self.initial_step_ms)
+            self.jobs = Jobs(self.pipelines, CURRENT_USER)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            self.pipelines.advance()
+            recipients = [rcp.view(r, "") for _, r in sorted(self.sharing.recipients.items())]
+            for recipient in recipients:
+                for token in recipient.get("tokens", []):
+                    if "activation_url" in token:
+                        token["activation_url"] = MASK
+            return {
+                "recipients": recipients,
+                "shares": [copy.deepcopy(s) for _, s in sorted(self.sharing.shares.items())],
+                "grants": {
+                    share: {p: sorted(v) for p, v in sorted(principals.items())}
+                    for share, principals in sorted(self.sharing.grants.items())
+                },
+                "pipelines": self.pipelines.snapshot(),
+                "jobs": self.jobs.snapshot(),
+                "workspace_files": self.files.snapshot(),
+                "tables": sorted(self.catalog.tables),
+            }

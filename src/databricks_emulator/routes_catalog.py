@@ -1,0 +1,135 @@
+"""Unity Catalog reads (catalogs, schemas, tables), the metastore, and the current user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from databricks_emulator.emulator import (
+    CLOUD,
+    CURRENT_USER,
+    GLOBAL_METASTORE_ID,
+    METASTORE_ID,
+    REGION,
+    WORKSPACE_ID,
+)
+from databricks_emulator.paging import listing
+from databricks_emulator.routes_common import base_url, emulator
+
+catalog_router = APIRouter()
+_UC = "/api/2.1/unity-catalog"
+
+
+def _by_full_name(item: dict[str, Any]) -> str:
+    return str(item["full_name"])
+
+
+@catalog_router.get(f"{_UC}/catalogs")
+async def list_catalogs(
+    request: Request, max_results: int | None = None, page_token: str | None = None
+) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        everything = [em.catalog.catalog_info(n) for n in em.catalog.catalogs]
+    return listing("catalogs", everything, _by_full_name, max_results, page_token)
+
+
+@catalog_router.get(f"{_UC}/catalogs/{{name}}")
+async def get_catalog(request: Request, name: str) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        return em.catalog.catalog_info(name)
+
+
+@catalog_router.get(f"{_UC}/schemas")
+async def list_schemas(
+    request: Request,
+    catalog_name: str,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        em.catalog.require_catalog(catalog_name)
+        everything = [em.catalog.schema_info(n) for n in em.catalog.schema_names(catalog_name)]
+    return listing("schemas", everything, _by_full_name, max_results, page_token)
+
+
+@catalog_router.get(f"{_UC}/schemas/{{full_name}}")
+async def get_schema(request: Request, full_name: str) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        return em.catalog.schema_info(full_name)
+
+
+@catalog_router.get(f"{_UC}/tables")
+async def list_tables(
+    request: Request,
+    catalog_name: str,
+    schema_name: str,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    em = emulator(request)
+    schema = f"{catalog_name}.{schema_name}"
+    with em.lock:
+        em.catalog.require_schema(schema)
+        everything = [em.catalog.table_info(n) for n in em.catalog.table_names(schema)]
+    return listing("tables", everything, _by_full_name, max_results, page_token)
+
+
+@catalog_router.get(f"{_UC}/tables/{{full_name}}/exists")
+async def table_exists(request: Request, full_name: str) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        return {"table_exists": em.catalog.has_table(full_name)}
+
+
+@catalog_router.get(f"{_UC}/tables/{{full_name}}")
+async def get_table(request: Request, full_name: str) -> dict[str, Any]:
+    em = emulator(request)
+    with em.lock:
+        return em.catalog.table_info(full_name)
+
+
+@catalog_router.get(f"{_UC}/metastore_summary")
+async def metastore_summary() -> dict[str, Any]:
+    return {
+        "metastore_id": METASTORE_ID,
+        "global_metastore_id": GLOBAL_METASTORE_ID,
+        "name": "emulator-metastore",
+        "cloud": CLOUD,
+        "region": REGION,
+        "owner": CURRENT_USER,
+        "delta_sharing_scope": "INTERNAL_AND_EXTERNAL",
+        "delta_sharing_recipient_token_lifetime_in_seconds": 0,
+        "delta_sharing_organization_name": "sharepack-emulator",
+    }
+
+
+@catalog_router.get(f"{_UC}/current-metastore-assignment")
+async def current_metastore_assignment() -> dict[str, Any]:
+    return {
+        "metastore_id": METASTORE_ID,
+        "workspace_id": int(WORKSPACE_ID),
+        "default_catalog_name": "main",
+    }
+
+
+@catalog_router.get("/api/2.0/preview/scim/v2/Me")
+async def me() -> dict[str, Any]:
+    return {
+        "id": "1000",
+        "userName": CURRENT_USER,
+        "displayName": "sharepack emulator",
+        "active": True,
+        "emails": [{"value": CURRENT_USER, "primary": True, "type": "work"}],
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    }
+
+
+@catalog_router.get("/.well-known/databricks-config")
+async def host_metadata(request: Request) -> dict[str, Any]:
+    """What `Config()` asks every host for at construction (`_resolve_host_metadata`)."""
+    return {"oidc_endpoint": f"{base_url(request)}/oidc", "workspace_id": WORKSPACE_ID}

@@ -1,0 +1,90 @@
+"""Routes under `/workflow`: translate HTTP to use cases and back, nothing more."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Header, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from sharepack.api.errors import BadRequestError
+from sharepack.api.schemas import HealthResponse, SharePackStatusResponse, UploadResponse
+from sharepack.errors import NotFoundError
+from sharepack.service.query import check_health, get_share_pack
+from sharepack.service.runtime import Runtime
+from sharepack.service.submit import submit_share_pack
+
+router = APIRouter(prefix="/workflow", tags=["workflow"])
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post("/sharepack/upload", status_code=202, response_model=UploadResponse)
+def upload_share_pack(
+    request: Request,
+    file: Annotated[UploadFile | None, File(description="A YAML or Excel share pack")] = None,
+    x_workspace_url: Annotated[str | None, Header(description="Target workspace URL")] = None,
+) -> JSONResponse:
+    """Validate a share pack, store it and queue it for provisioning (202)."""
+    if not x_workspace_url:
+        raise BadRequestError("Missing header X-Workspace-URL: name the target workspace.")
+    if file is None:
+        raise BadRequestError("Missing multipart field 'file': attach the share pack file.")
+    runtime = _runtime(request)
+    # Read at most one byte past the limit: the reader reports an oversize file by name.
+    content = file.file.read(runtime.settings.sharepack_max_upload_bytes + 1)
+    submitted = submit_share_pack(
+        runtime,
+        content=content,
+        filename=file.filename or "upload",
+        workspace_url=x_workspace_url,
+    )
+    body = UploadResponse(
+        message="Share pack uploaded successfully and queued for provisioning",
+        share_pack_id=str(submitted.share_pack_id),
+        share_pack_name=submitted.share_pack_name,
+        status=submitted.status.value,
+        validation_warnings=[str(w) for w in submitted.warnings],
+    )
+    return JSONResponse(body.model_dump(by_alias=True), status_code=202)
+
+
+@router.get("/sharepack/{share_pack_id}", response_model=SharePackStatusResponse)
+def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
+    """The current status of a share pack."""
+    try:
+        pack_id = uuid.UUID(share_pack_id)
+    except ValueError:
+        raise NotFoundError(f"No share pack with id '{share_pack_id}' (not a UUID).") from None
+    record = get_share_pack(_runtime(request), pack_id)
+    body = SharePackStatusResponse(
+        share_pack_id=str(record.share_pack_id),
+        share_pack_name=record.share_pack_name,
+        status=record.share_pack_status,
+        strategy=record.strategy,
+        provisioning_status=record.provisioning_status or "",
+        error_message=record.error_message or "",
+        requested_by=record.requested_by,
+        created_at=record.created_at.isoformat(),
+        last_updated=record.effective_from.isoformat(),
+        workspace_url=record.workspace_url,
+        rollback_status=record.rollback_status,
+    )
+    return JSONResponse(body.model_dump(by_alias=True))
+
+
+@router.get("/health", response_model=HealthResponse)
+def health(request: Request) -> JSONResponse:
+    """200 when the database and the queue answer, 503 otherwise."""
+    result = check_health(_runtime(request))
+    body = HealthResponse(
+        message="Workflow system healthy" if result.healthy else "Workflow system unhealthy",
+        database_connected=result.database_connected,
+        queue_connected=result.queue_connected,
+        tables_count=result.tables_count,
+    )
+    return JSONResponse(body.model_dump(by_alias=True), status_code=200 if result.healthy else 503)

@@ -1,0 +1,45 @@
+"""The `sharepack` command line: commands are thin; the work is in `sharepack.service`."""
+
+from __future__ import annotations
+
+import typer
+
+from sharepack import __version__
+from sharepack.cli.run_commands import apply, plan
+from sharepack.cli.serve import serve, worker
+from sharepack.cli.spec_commands import register as register_spec_commands
+from sharepack.settings import Settings
+from sharepack.store.cli import register as register_db_commands
+
+app = typer.Typer(
+    name="sharepack",
+    help="Provision Databricks Delta Sharing from declarative share pack files.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(serve)
+app.command()(worker)
+app.command()(plan)
+app.command()(apply)
+
+
+def _configured_database_url() -> str:
+    """The settings' database; the embedded SQLite file's folder is made on first use."""
+    settings = Settings()
+    if not settings.domain_db_connection_string:
+        settings.sharepack_data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.database_url
+
+
+register_db_commands(app, default_url=_configured_database_url)
+register_spec_commands(app)
+
+
+@app.command()
+def version() -> None:
+    """Print sharepack's version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,200 @@
+"""`sharepack plan` and `sharepack apply`: a pack against a workspace, now, from a terminal.
+
+Exit codes: 0 planned / COMPLETED, 1 cannot apply / FAILED, 2 invalid file or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sharepack.engine import ActionStatus, Plan
+from sharepack.engine.actions import PlanAction
+from sharepack.errors import PlanError
+from sharepack.service.status import PackStatus, RollbackOutcome
+from sharepack.settings import Settings
+from sharepack.spec import LoadedSharePack, SpecError
+from sharepack.workspace.errors import WorkspaceError
+
+err = Console(stderr=True)
+FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
+WORKSPACE = typer.Option(
+    ..., "--workspace", help="The workspace URL, e.g. https://adb-1.azuredatabricks.net"
+)
+JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+class _CallCounter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+def _runtime(settings: Settings, counter: _CallCounter) -> Any:
+    from sharepack.service.runtime import build_runtime
+    from sharepack.workspace.sdk import SdkWorkspace, make_client
+
+    token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+
+    def workspace_for(url: str) -> SdkWorkspace:
+        client = make_client(
+            url, token=token, client_id=settings.client_id, client_secret=secret, on_request=counter
+        )
+        return SdkWorkspace(client)
+
+    return build_runtime(settings, workspace_for=workspace_for)
+
+
+def _load(runtime: Any, path: Path) -> LoadedSharePack:
+    from sharepack.service.direct import read_file
+
+    if not path.is_file():
+        err.print(f"[red]No such file: {path}[/]")
+        raise typer.Exit(2)
+    try:
+        return read_file(runtime, path.read_bytes(), path.name)
+    except SpecError as exc:
+        err.print(f"[red]{path} is invalid:[/]")
+        for problem in exc.problems:
+            err.print(f"  {problem}")
+        raise typer.Exit(2) from None
+
+
+def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) -> None:
+    """Print what applying FILE to the workspace would change; change nothing."""
+    from sharepack.service.direct import plan_file
+
+    counter = _CallCounter()
+    runtime = _runtime(Settings(), counter)
+    try:
+        loaded = _load(runtime, file)
+        try:
+            the_plan = plan_file(runtime, loaded, workspace)
+        except (PlanError, WorkspaceError) as exc:
+            _fail_plan(exc.message, as_json)
+        if as_json:
+            typer.echo(json.dumps({**the_plan.to_dict(), "api_calls": counter.count}, indent=2))
+            return
+        _print_plan(the_plan)
+    finally:
+        runtime.close()
+
+
+def _fail_plan(message: str, as_json: bool) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps({"error": message}))
+    else:
+        err.print(f"[red]Cannot apply:[/] {message}")
+    raise typer.Exit(1)
+
+
+def _print_plan(the_plan: Plan) -> None:
+    for warning in the_plan.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    if the_plan.is_empty:
+        typer.echo("No changes: the workspace already matches the pack.")
+        return
+    typer.echo(f"{len(the_plan.actions)} change(s), strategy {the_plan.strategy.value}:")
+    for line in the_plan.lines():
+        typer.echo(f"  + {line}")
+
+
+def apply(
+    file: Path = FILE,
+    workspace: str = WORKSPACE,
+    concurrency: int = typer.Option(
+        None, "--concurrency", min=1, max=64, help="Calls run at once (default: setting, 8)."
+    ),
+    no_rollback: bool = typer.Option(
+        False, "--no-rollback", help="On failure, leave the changes made so far in place."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Apply FILE to the workspace now, recording it in the configured database."""
+    from sharepack.service.direct import apply_file
+    from sharepack.service.process import Observer
+
+    settings = Settings()
+    overrides: dict[str, Any] = {}
+    if concurrency is not None:
+        overrides["sharepack_apply_concurrency"] = concurrency
+    if no_rollback:
+        overrides["sharepack_auto_rollback"] = False
+    counter = _CallCounter()
+    runtime = _runtime(settings.model_copy(update=overrides), counter)
+    try:
+        loaded = _load(runtime, file)
+        with _ProgressDisplay(enabled=not as_json) as display:
+            observer = Observer(planned=display.planned, progress=display.progress)
+            record = apply_file(
+                runtime, loaded, filename=file.name, workspace_url=workspace, observer=observer
+            )
+        _report(record, display.actions, counter.count, as_json)
+    finally:
+        runtime.close()
+    if record.share_pack_status != PackStatus.COMPLETED.value:
+        raise typer.Exit(1)
+
+
+def _report(record: Any, actions: int, api_calls: int, as_json: bool) -> None:
+    rolled_back = record.rollback_status == RollbackOutcome.ROLLED_BACK.value
+    if as_json:
+        body = {
+            "status": record.share_pack_status,
+            "share_pack_id": str(record.share_pack_id),
+            "actions": actions,
+            "api_calls": api_calls,
+            "rolled_back": rolled_back,
+            "rollback_status": record.rollback_status,
+            "error": record.error_message or None,
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    colour = "green" if record.share_pack_status == PackStatus.COMPLETED.value else "red"
+    err.print(f"[{colour}]{record.share_pack_status}[/] {record.provisioning_status}")
+    if record.error_message:
+        err.print(f"error: {record.error_message}")
+    err.print(f"share pack {record.share_pack_id}: {actions} action(s), {api_calls} API call(s)")
+
+
+class _ProgressDisplay:
+    """A Rich progress bar over the plan's actions (nothing when printing JSON)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.actions = 0
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not enabled,
+        )
+        self._task = self._progress.add_task("Applying", total=None)
+
+    def __enter__(self) -> _ProgressDisplay:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._progress.stop()
+
+    def planned(self, the_plan: Plan) -> None:
+        self.actions = len(the_plan.actions)
+        for warning in the_plan.warnings:
+            self._progress.console.print(f"[yellow]warning:[/] {warning}")
+        self._progress.update(self._task, total=self.actions)
+
+    def progress(self, action: PlanAction, status: ActionStatus) -> None:
+        self._progress.update(self._task, advance=1, description=action.describe()[:60])

@@ -1,0 +1,84 @@
+"""`sharepack validate`, `schema` and `template`: the file format from a terminal."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sharepack.settings import Settings
+from sharepack.spec import Problem, ReadLimits, SpecError, load_share_pack
+from sharepack.spec.templates import json_schema, template_yaml, write_template_xlsx
+
+err = Console(stderr=True)
+
+
+class TemplateFormat(StrEnum):
+    yaml = "yaml"
+    xlsx = "xlsx"
+
+
+def _problems(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
+    return [{"location": p.location, "field": p.field, "message": p.message} for p in problems]
+
+
+def validate(
+    file: Path = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Check FILE: exit 0 when valid, 1 when invalid, 2 on a usage error."""
+    if not file.is_file():
+        err.print(f"[red]No such file: {file}[/]")
+        raise typer.Exit(2)
+    limits = ReadLimits(max_bytes=Settings().sharepack_max_upload_bytes)
+    try:
+        loaded = load_share_pack(file.read_bytes(), file.name, limits=limits)
+        errors: tuple[Problem, ...] = ()
+        warnings = loaded.warnings
+    except SpecError as exc:
+        errors, warnings = exc.problems, exc.warnings
+    if as_json:
+        body = {
+            "valid": not errors,
+            "errors": _problems(errors),
+            "warnings": _problems(warnings),
+        }
+        typer.echo(json.dumps(body, indent=2))
+    else:
+        for problem in errors:
+            err.print(f"[red]error[/]   {problem}")
+        for problem in warnings:
+            err.print(f"[yellow]warning[/] {problem}")
+        verdict = "[green]valid[/]" if not errors else f"[red]invalid[/] ({len(errors)} error(s))"
+        err.print(f"{file}: {verdict}")
+    if errors:
+        raise typer.Exit(1)
+
+
+def schema() -> None:
+    """Print the JSON Schema of the YAML format (for editor completion)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+def template(
+    format: TemplateFormat = typer.Option(TemplateFormat.yaml, "--format", help="yaml or xlsx."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the template."),
+) -> None:
+    """Write a commented example pack that validates."""
+    if output.exists():
+        err.print(f"[red]{output} exists; not overwriting it[/]")
+        raise typer.Exit(2)
+    if format is TemplateFormat.xlsx:
+        write_template_xlsx(output)
+    else:
+        output.write_text(template_yaml(), encoding="utf-8")
+    err.print(f"Wrote {output}; check it with: sharepack validate {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(schema)
+    app.command()(template)

@@ -1,0 +1,23 @@
+"""The engine: plan (pure), apply (journaled, concurrent), rollback and verification."""
+
+from sharepack.engine.apply import ApplyResult, apply
+from sharepack.engine.journal import ActionStatus, InMemoryJournal, Journal
+from sharepack.engine.plan import Plan, PlanOptions, ResourceNames, names_of, plan
+from sharepack.engine.rollback import RollbackResult, read_names, rollback, verify
+
+__all__ = [
+    "ActionStatus",
+    "ApplyResult",
+    "InMemoryJournal",
+    "Journal",
+    "Plan",
+    "PlanOptions",
+    "ResourceNames",
+    "RollbackResult",
+    "apply",
+    "names_of",
+    "plan",
+    "read_names",
+    "rollback",
+    "verify",
+]

@@ -1,0 +1,140 @@
+"""Plan actions: what one step changes, what it depends on, and how to undo it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from sharepack.workspace.state import (
+    PipelineState,
+    RecipientState,
+    ScheduleJobState,
+    ShareObjectState,
+)
+
+
+class ActionKind(StrEnum):
+    CREATE_RECIPIENT = "CREATE_RECIPIENT"
+    UPDATE_RECIPIENT = "UPDATE_RECIPIENT"
+    DELETE_RECIPIENT = "DELETE_RECIPIENT"
+    CREATE_SHARE = "CREATE_SHARE"
+    UPDATE_SHARE_COMMENT = "UPDATE_SHARE_COMMENT"
+    DELETE_SHARE = "DELETE_SHARE"
+    UPDATE_SHARE_OBJECTS = "UPDATE_SHARE_OBJECTS"
+    UPDATE_SHARE_GRANTS = "UPDATE_SHARE_GRANTS"
+    CREATE_PIPELINE = "CREATE_PIPELINE"
+    UPDATE_PIPELINE = "UPDATE_PIPELINE"
+    DELETE_PIPELINE = "DELETE_PIPELINE"
+    RUN_PIPELINE_UPDATE = "RUN_PIPELINE_UPDATE"
+    CREATE_SCHEDULE_JOB = "CREATE_SCHEDULE_JOB"
+    UPDATE_SCHEDULE_JOB = "UPDATE_SCHEDULE_JOB"
+    DELETE_SCHEDULE_JOB = "DELETE_SCHEDULE_JOB"
+    NOTHING = "NOTHING"  # the inverse of an action whose effect goes with another's undo
+
+
+@dataclass(frozen=True)
+class PlanAction:
+    """One workspace call. `recipient` carries the desired (or, to undo, the former) state."""
+
+    action_id: str
+    kind: ActionKind
+    resource: str
+    depends_on: tuple[str, ...] = ()
+    recipient: RecipientState | None = None
+    comment: str = ""
+    add_objects: tuple[ShareObjectState, ...] = ()
+    remove_objects: tuple[str, ...] = ()
+    removed_states: tuple[ShareObjectState, ...] = ()  # what remove_objects were, to undo
+    add_grantees: tuple[str, ...] = ()
+    remove_grantees: tuple[str, ...] = ()
+    before: RecipientState | None = None
+    before_comment: str = ""
+    pipeline: PipelineState | None = None  # pipelines are addressed by name; ids are looked up
+    before_pipeline: PipelineState | None = None
+    job: ScheduleJobState | None = None
+    before_job: ScheduleJobState | None = None
+    wait_seconds: float = 0.0  # how long a pipeline update may take to complete
+
+    def describe(self) -> str:
+        """A line a person reads in a plan or a progress display."""
+        kind = self.kind
+        if kind is ActionKind.UPDATE_SHARE_OBJECTS:
+            return (
+                f"share {self.resource}: add {len(self.add_objects)} object(s), "
+                f"remove {len(self.remove_objects)}"
+            )
+        if kind is ActionKind.UPDATE_SHARE_GRANTS:
+            changes = [f"+{g}" for g in self.add_grantees] + [f"-{g}" for g in self.remove_grantees]
+            return f"share {self.resource}: grants {' '.join(changes)}"
+        return f"{kind.value.lower().replace('_', ' ')} {self.resource}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.action_id,
+            "kind": self.kind.value,
+            "resource": self.resource,
+            "depends_on": list(self.depends_on),
+            "description": self.describe(),
+        }
+
+
+def inverse(action: PlanAction) -> PlanAction | None:
+    """The action that undoes `action`, computed from its recorded before-state."""
+    kind = action.kind
+    undo_id = f"undo:{action.action_id}"
+    if kind is ActionKind.CREATE_RECIPIENT:
+        return PlanAction(undo_id, ActionKind.DELETE_RECIPIENT, action.resource)
+    if kind is ActionKind.UPDATE_RECIPIENT:
+        return PlanAction(
+            undo_id, ActionKind.UPDATE_RECIPIENT, action.resource, recipient=action.before
+        )
+    if kind is ActionKind.CREATE_SHARE:
+        return PlanAction(undo_id, ActionKind.DELETE_SHARE, action.resource)
+    if kind is ActionKind.UPDATE_SHARE_COMMENT:
+        return PlanAction(
+            undo_id, ActionKind.UPDATE_SHARE_COMMENT, action.resource, comment=action.before_comment
+        )
+    if kind is ActionKind.UPDATE_SHARE_OBJECTS:
+        known = {o.name: o for o in action.removed_states}
+        restored = tuple(known.get(n, ShareObjectState(name=n)) for n in action.remove_objects)
+        return PlanAction(
+            undo_id,
+            ActionKind.UPDATE_SHARE_OBJECTS,
+            action.resource,
+            add_objects=restored,
+            remove_objects=tuple(o.name for o in action.add_objects),
+        )
+    if kind is ActionKind.CREATE_PIPELINE:
+        return PlanAction(undo_id, ActionKind.DELETE_PIPELINE, action.resource)
+    if kind is ActionKind.UPDATE_PIPELINE:
+        return PlanAction(
+            undo_id, ActionKind.UPDATE_PIPELINE, action.resource, pipeline=action.before_pipeline
+        )
+    if kind is ActionKind.CREATE_SCHEDULE_JOB:
+        return PlanAction(undo_id, ActionKind.DELETE_SCHEDULE_JOB, action.resource)
+    if kind is ActionKind.UPDATE_SCHEDULE_JOB:
+        return PlanAction(
+            undo_id, ActionKind.UPDATE_SCHEDULE_JOB, action.resource, job=action.before_job
+        )
+    if kind is ActionKind.RUN_PIPELINE_UPDATE:
+        # The table an update produced goes when the pipeline that owns it is deleted.
+        return PlanAction(undo_id, ActionKind.NOTHING, action.resource)
+    if kind is ActionKind.UPDATE_SHARE_GRANTS:
+        return PlanAction(
+            undo_id,
+            ActionKind.UPDATE_SHARE_GRANTS,
+            action.resource,
+            add_grantees=action.remove_grantees,
+            remove_grantees=action.add_grantees,
+        )
+    return None
+
+
+def comparable_pipeline(pipeline: PipelineState) -> PipelineState:
+    """A pipeline as the pack declares it: without the id the workspace gave it."""
+    return replace(pipeline, pipeline_id=None, tags=dict(pipeline.tags))
+
+
+def comparable_job(job: ScheduleJobState) -> ScheduleJobState:
+    return replace(job, job_id=None, pipeline_id=None)

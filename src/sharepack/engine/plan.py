@@ -1,0 +1,280 @@
+"""`plan(config, actual) -> Plan`: what must change, as a value, with no I/O.
+
+Under UPDATE (and NEW switched to UPDATE) resources, objects and grants the pack does not
+name are left alone; only what the pack declares is created or brought in line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.plan_pipelines import desired_job, pipeline_actions
+from sharepack.errors import PlanError
+from sharepack.spec.models import (
+    RecipientSpec,
+    RecipientType,
+    SharePackConfig,
+    ShareSpec,
+    Strategy,
+)
+from sharepack.workspace.state import (
+    AuthenticationType,
+    DataObjectType,
+    RecipientState,
+    ShareObjectState,
+    WorkspaceState,
+)
+
+MAX_OBJECT_UPDATES = 100
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    fail_on_existing_with_new: bool = False
+    pipeline_wait_seconds: float = 1800.0
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """The names a pack touches: what to read, snapshot and verify."""
+
+    recipients: tuple[str, ...] = ()
+    shares: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+    pipelines: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[PlanAction, ...]
+    strategy: Strategy
+    names: ResourceNames
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.actions
+
+    def lines(self) -> list[str]:
+        return [action.describe() for action in self.actions]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy.value,
+            "warnings": list(self.warnings),
+            "actions": [a.to_dict() for a in self.actions],
+        }
+
+
+def names_of(config: SharePackConfig) -> ResourceNames:
+    pipelines = [p for s in config.shares for p in s.pipelines]
+    objects = {o for s in config.shares for o in s.data_objects}
+    objects.update(p.source_asset for p in pipelines)
+    return ResourceNames(
+        recipients=tuple(r.name for r in config.recipients),
+        shares=tuple(s.name for s in config.shares),
+        objects=tuple(sorted(objects)),
+        pipelines=tuple(p.name for p in pipelines),
+        jobs=tuple(job.name for p in pipelines if (job := desired_job(p)) is not None),
+    )
+
+
+def desired_recipient(spec: RecipientSpec) -> RecipientState:
+    if spec.type is RecipientType.D2D:
+        return RecipientState(
+            name=spec.name,
+            authentication_type=AuthenticationType.DATABRICKS,
+            comment=spec.comment,
+            metastore_id=spec.metastore_id,
+            contact_email=spec.email,
+        )
+    return RecipientState(
+        name=spec.name,
+        authentication_type=AuthenticationType.TOKEN,
+        comment=spec.comment,
+        allowed_ips=spec.allowed_ips,
+        contact_email=spec.email,
+    )
+
+
+def desired_object(name: str) -> ShareObjectState:
+    kind = DataObjectType.TABLE if name.count(".") == 2 else DataObjectType.SCHEMA
+    return ShareObjectState(name=name, data_object_type=kind)
+
+
+def plan(
+    config: SharePackConfig, actual: WorkspaceState, options: PlanOptions | None = None
+) -> Plan:
+    """The ordered actions that bring the workspace to what `config` declares."""
+    options = options or PlanOptions()
+    strategy, warnings = _effective_strategy(config, actual, options)
+    _preflight(config, actual)
+    actions: list[PlanAction] = []
+    created_recipients: dict[str, str] = {}
+    for spec in config.recipients:
+        action = _recipient_action(desired_recipient(spec), actual.recipients.get(spec.name))
+        if action is not None:
+            actions.append(action)
+            created_recipients[spec.name] = action.action_id
+    for share in config.shares:
+        produced, producers = pipeline_actions(share, actual, options.pipeline_wait_seconds)
+        actions.extend(produced)
+        prune = config.metadata.prune and strategy is Strategy.UPDATE
+        actions.extend(_share_actions(share, actual, created_recipients, producers, prune))
+    return Plan(tuple(actions), strategy, names_of(config), tuple(warnings))
+
+
+def _effective_strategy(
+    config: SharePackConfig, actual: WorkspaceState, options: PlanOptions
+) -> tuple[Strategy, list[str]]:
+    strategy = config.metadata.strategy
+    recipients = sum(1 for r in config.recipients if r.name in actual.recipients)
+    shares = sum(1 for s in config.shares if s.name in actual.shares)
+    if strategy is not Strategy.NEW or recipients + shares == 0:
+        return strategy, []
+    found = f"{recipients} recipient(s) and {shares} share(s) already exist"
+    if options.fail_on_existing_with_new:
+        raise PlanError(f"Strategy NEW, but {found}. Use strategy UPDATE to change them.")
+    return Strategy.UPDATE, [
+        f"Auto-switched from NEW to UPDATE: {found}. "
+        "Existing resources will be updated, new ones will be created."
+    ]
+
+
+def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
+    """Conflicts and missing tables, all reported at once before anything runs."""
+    problems: list[str] = []
+    for spec in config.recipients:
+        existing = actual.recipients.get(spec.name)
+        wanted = desired_recipient(spec)
+        if existing is None:
+            continue
+        if existing.authentication_type is not wanted.authentication_type:
+            problems.append(
+                f"Recipient '{spec.name}' exists with {existing.authentication_type.value} "
+                f"authentication; the pack declares {spec.type.value} "
+                f"({wanted.authentication_type.value}). Rename it or delete the existing one."
+            )
+        elif existing.metastore_id != wanted.metastore_id:
+            problems.append(
+                f"Recipient '{spec.name}' exists for metastore '{existing.metastore_id}', "
+                f"not '{wanted.metastore_id}'; a recipient's metastore cannot change."
+            )
+    produced = {p.target_asset for s in config.shares for p in s.pipelines}
+    for share in config.shares:
+        missing = [
+            o for o in share.data_objects if o not in actual.existing_objects and o not in produced
+        ]
+        for name in missing:
+            problems.append(f"Share '{share.name}': '{name}' does not exist in the workspace.")
+        for pipeline in share.pipelines:
+            if pipeline.source_asset not in actual.existing_objects:
+                problems.append(
+                    f"Pipeline '{pipeline.name}': source '{pipeline.source_asset}' does not "
+                    "exist in the workspace."
+                )
+    if problems:
+        raise PlanError("Pre-flight checks failed: " + " ".join(problems))
+
+
+def _recipient_action(wanted: RecipientState, existing: RecipientState | None) -> PlanAction | None:
+    if existing is None:
+        return PlanAction(
+            f"create-recipient:{wanted.name}",
+            ActionKind.CREATE_RECIPIENT,
+            wanted.name,
+            recipient=wanted,
+        )
+    if existing == wanted:
+        return None
+    return PlanAction(
+        f"update-recipient:{wanted.name}",
+        ActionKind.UPDATE_RECIPIENT,
+        wanted.name,
+        recipient=wanted,
+        before=existing,
+    )
+
+
+def _share_actions(
+    share: ShareSpec,
+    actual: WorkspaceState,
+    recipient_actions: dict[str, str],
+    producers: dict[str, str],
+    prune: bool,
+) -> list[PlanAction]:
+    name, comment = share.name, share.comment
+    existing = actual.shares.get(name)
+    actions: list[PlanAction] = []
+    after: tuple[str, ...] = ()
+    if existing is None:
+        create = PlanAction(f"create-share:{name}", ActionKind.CREATE_SHARE, name, comment=comment)
+        actions.append(create)
+        after = (create.action_id,)
+    elif existing.comment != comment:
+        actions.append(
+            PlanAction(
+                f"update-share-comment:{name}",
+                ActionKind.UPDATE_SHARE_COMMENT,
+                name,
+                comment=comment,
+                before_comment=existing.comment,
+            )
+        )
+    present = existing.object_names if existing else frozenset()
+    to_add = [desired_object(o) for o in share.data_objects if o not in present]
+    declared = set(share.data_objects)
+    to_remove = (
+        [o for o in existing.objects if o.name not in declared] if existing and prune else []
+    )
+    # Tables this pack's pipelines must produce first come after their first update.
+    after = (*after, *sorted({producers[o.name] for o in to_add if o.name in producers}))
+    actions.extend(_object_batches(name, to_add, to_remove, after))
+    if actions and actions[-1].kind is ActionKind.UPDATE_SHARE_OBJECTS:
+        after = (actions[-1].action_id,)
+    granted = existing.grantees if existing else frozenset()
+    grantees = tuple(r for r in share.recipients if r not in granted)
+    revoked = tuple(sorted(granted - set(share.recipients))) if prune else ()
+    if grantees or revoked:
+        needs = tuple(recipient_actions[r] for r in grantees if r in recipient_actions)
+        actions.append(
+            PlanAction(
+                f"share-grants:{name}",
+                ActionKind.UPDATE_SHARE_GRANTS,
+                name,
+                depends_on=(*after, *needs),
+                add_grantees=grantees,
+                remove_grantees=revoked,
+            )
+        )
+    return actions
+
+
+def _object_batches(
+    name: str,
+    to_add: list[ShareObjectState],
+    to_remove: list[ShareObjectState],
+    after: tuple[str, ...],
+) -> list[PlanAction]:
+    """Additions then removals, at most 100 per call, one after the other; each object once."""
+    changes: list[tuple[ShareObjectState, bool]] = [(o, True) for o in to_add]
+    changes += [(o, False) for o in to_remove]
+    batches: list[PlanAction] = []
+    for number, start in enumerate(range(0, len(changes), MAX_OBJECT_UPDATES), start=1):
+        chunk = changes[start : start + MAX_OBJECT_UPDATES]
+        removed = tuple(o for o, adding in chunk if not adding)
+        batch = PlanAction(
+            f"share-objects:{name}:{number}",
+            ActionKind.UPDATE_SHARE_OBJECTS,
+            name,
+            depends_on=after,
+            add_objects=tuple(o for o, adding in chunk if adding),
+            remove_objects=tuple(o.name for o in removed),
+            removed_states=removed,
+        )
+        batches.append(batch)
+        after = (batch.action_id,)
+    return batches

@@ -1,0 +1,118 @@
+"""The pipelines part of a plan: DLT pipelines, their first update, their schedule jobs.
+
+A share object that the pack's own pipeline produces may not exist yet: then the plan
+creates the pipeline, runs its first update to completion, and only then adds the table.
+"""
+
+from __future__ import annotations
+
+from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
+from sharepack.spec.models import PipelineSpec, ShareSpec
+from sharepack.workspace.state import PipelineState, ScheduleJobState, WorkspaceState
+
+JOB_SUFFIX = "_schedule"
+
+
+def job_name(pipeline_name: str) -> str:
+    return f"{pipeline_name}{JOB_SUFFIX}"
+
+
+def desired_pipeline(spec: PipelineSpec) -> PipelineState:
+    return PipelineState(
+        name=spec.name,
+        source_asset=spec.source_asset,
+        target_asset=spec.target_asset,
+        scd_type=spec.scd_type,
+        key_columns=spec.key_columns,
+        continuous=bool(spec.schedule and spec.schedule.continuous),
+        serverless=spec.serverless,
+        tags=dict(spec.tags),
+        notification=spec.notification,
+    )
+
+
+def desired_job(spec: PipelineSpec) -> ScheduleJobState | None:
+    """The schedule job of a cron-scheduled pipeline; continuous or manual ones have none."""
+    schedule = spec.schedule
+    if schedule is None or schedule.continuous or not schedule.cron:
+        return None
+    return ScheduleJobState(
+        name=job_name(spec.name),
+        pipeline_name=spec.name,
+        quartz_cron=schedule.cron,
+        timezone=schedule.timezone,
+    )
+
+
+def pipeline_actions(
+    share: ShareSpec, actual: WorkspaceState, wait_seconds: float
+) -> tuple[list[PlanAction], dict[str, str]]:
+    """The share's pipeline actions, and for each target that must first be produced, the id
+    of the action producing it (object additions wait for it)."""
+    actions: list[PlanAction] = []
+    producers: dict[str, str] = {}
+    for spec in share.pipelines:
+        wanted = desired_pipeline(spec)
+        pipeline_action = _pipeline_action(wanted, actual.pipelines.get(spec.name))
+        after = (pipeline_action.action_id,) if pipeline_action else ()
+        if pipeline_action:
+            actions.append(pipeline_action)
+        if spec.target_asset not in actual.existing_objects:
+            run = PlanAction(
+                f"run-pipeline:{spec.name}",
+                ActionKind.RUN_PIPELINE_UPDATE,
+                spec.name,
+                depends_on=after,
+                pipeline=wanted,
+                wait_seconds=wait_seconds,
+            )
+            actions.append(run)
+            producers[spec.target_asset] = run.action_id
+        job = desired_job(spec)
+        if job is not None:
+            job_action = _job_action(job, actual.jobs.get(job.name), after)
+            if job_action:
+                actions.append(job_action)
+    return actions, producers
+
+
+def _pipeline_action(wanted: PipelineState, existing: PipelineState | None) -> PlanAction | None:
+    if existing is None:
+        return PlanAction(
+            f"create-pipeline:{wanted.name}",
+            ActionKind.CREATE_PIPELINE,
+            wanted.name,
+            pipeline=wanted,
+        )
+    if comparable_pipeline(existing) == wanted:
+        return None
+    return PlanAction(
+        f"update-pipeline:{wanted.name}",
+        ActionKind.UPDATE_PIPELINE,
+        wanted.name,
+        pipeline=wanted,
+        before_pipeline=existing,
+    )
+
+
+def _job_action(
+    wanted: ScheduleJobState, existing: ScheduleJobState | None, after: tuple[str, ...]
+) -> PlanAction | None:
+    if existing is None:
+        return PlanAction(
+            f"create-job:{wanted.name}",
+            ActionKind.CREATE_SCHEDULE_JOB,
+            wanted.name,
+            depends_on=after,
+            job=wanted,
+        )
+    if comparable_job(existing) == wanted:
+        return None
+    return PlanAction(
+        f"update-job:{wanted.name}",
+        ActionKind.UPDATE_SCHEDULE_JOB,
+        wanted.name,
+        depends_on=after,
+        job=wanted,
+        before_job=existing,
+    )

@@ -1,0 +1,50 @@
+"""The exception hierarchy shared by every part of sharepack.
+
+Each class's docstring is its default message. This module is a leaf: every package may
+import it, and it imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+
+class SharePackError(Exception):
+    """sharepack failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (type(self).__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigurationError(SharePackError):
+    """sharepack is not configured correctly."""
+
+
+class WorkspaceNotAllowedError(SharePackError):
+    """The workspace URL is not in the configured allow-list."""
+
+
+class PlanError(SharePackError):
+    """The change could not be planned."""
+
+
+class ApplyError(SharePackError):
+    """An action failed while applying a plan."""
+
+
+class RollbackError(SharePackError):
+    """Rollback did not restore the workspace to its snapshot."""
+
+
+class StoreError(SharePackError):
+    """The database operation failed."""
+
+
+class NotFoundError(StoreError):
+    """The record does not exist."""
+
+
+class QueueError(SharePackError):
+    """The queue operation failed."""

@@ -1,0 +1,1 @@
+"""Queues: the protocol and its backends (database table by default)."""

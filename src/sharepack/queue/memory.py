@@ -1,0 +1,122 @@
+"""An in-memory `Queue` for tests and single-process runs; it passes the table queue's
+contract tests.
+
+With a Unit of Work, an enqueued message waits in the session until that transaction
+commits (and vanishes if it rolls back), as the table queue's row would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from sharepack.errors import QueueError
+from sharepack.queue.protocol import ClaimedMessage
+from sharepack.store import UnitOfWork
+
+
+@dataclass
+class _Message:
+    body: dict[str, Any]
+    order: int
+    visible_at: float
+    attempts: int = 0
+    receipt: str | None = None
+
+
+class InMemoryQueue:
+    """Leases and visibility as in `TableQueue`, measured on `clock` (seconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._messages: dict[str, _Message] = {}
+        self._order = count()
+
+    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
+        """Add a message; with `uow`, only once that transaction commits."""
+        message_id = str(uuid.uuid4())
+        if uow is None:
+            self._add(message_id, body)
+        else:
+            self._pending(uow.session).append((message_id, dict(body)))
+        return message_id
+
+    def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None:
+        with self._lock:
+            now = self._clock()
+            visible = [
+                (m.visible_at, m.order, i) for i, m in self._messages.items() if m.visible_at <= now
+            ]
+            if not visible:
+                return None
+            message_id = min(visible)[2]
+            message = self._messages[message_id]
+            message.attempts += 1
+            message.receipt = f"{worker_id}/{uuid.uuid4().hex}"
+            message.visible_at = now + lease_seconds
+            return ClaimedMessage(message_id, dict(message.body), message.attempts, message.receipt)
+
+    def complete(self, message: ClaimedMessage) -> None:
+        with self._lock:
+            if self._holds(message):
+                del self._messages[message.message_id]
+
+    def release(self, message: ClaimedMessage, *, delay_seconds: float = 0) -> None:
+        with self._lock:
+            if self._holds(message):
+                held = self._messages[message.message_id]
+                held.receipt = None
+                held.visible_at = self._clock() + delay_seconds
+
+    def extend(self, message: ClaimedMessage, *, lease_seconds: float) -> None:
+        with self._lock:
+            if not self._holds(message):
+                raise QueueError(
+                    f"Message {message.message_id}: the lease was lost to another worker"
+                )
+            self._messages[message.message_id].visible_at = self._clock() + lease_seconds
+
+    def ping(self) -> bool:
+        return True
+
+    def depth(self) -> int:
+        with self._lock:
+            return len(self._messages)
+
+    def _holds(self, message: ClaimedMessage) -> bool:
+        held = self._messages.get(message.message_id)
+        return held is not None and held.receipt == message.receipt
+
+    def _add(self, message_id: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._messages[message_id] = _Message(dict(body), next(self._order), self._clock())
+
+    def _pending(self, session: Session) -> list[tuple[str, dict[str, Any]]]:
+        """Messages waiting on `session`'s transaction: delivered when it commits, dropped
+        when it rolls back (a savepoint's rollback leaves them waiting)."""
+        key = f"sharepack.in_memory_queue.{id(self)}"
+        if key not in session.info:
+            session.info[key] = []
+
+            def deliver(committed: Session) -> None:
+                waiting, committed.info[key] = committed.info[key], []
+                for message_id, body in waiting:
+                    self._add(message_id, body)
+
+            def discard(rolled_back: Session, previous: SessionTransaction) -> None:
+                if not previous.nested:
+                    rolled_back.info[key] = []
+
+            event.listen(session, "after_commit", deliver)
+            event.listen(session, "after_soft_rollback", discard)
+        pending: list[tuple[str, dict[str, Any]]] = session.info[key]
+        return pending

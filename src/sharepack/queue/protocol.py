@@ -1,0 +1,39 @@
+"""The `Queue` protocol: at-least-once delivery with leases, shared by every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sharepack.store import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message leased to one worker until it is completed, released or the lease expires."""
+
+    message_id: str
+    body: dict[str, Any]
+    attempts: int
+    receipt: str = ""  # backend-specific proof of the lease
+
+
+class Queue(Protocol):
+    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
+        """Add a message; with `uow`, it commits or rolls back with that transaction."""
+        ...
+
+    def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None: ...
+
+    def complete(self, message: ClaimedMessage) -> None: ...
+
+    def release(self, message: ClaimedMessage, *, delay_seconds: float = 0) -> None: ...
+
+    def extend(self, message: ClaimedMessage, *, lease_seconds: float) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def depth(self) -> int:
+        """Messages not yet completed, visible or leased."""
+        ...

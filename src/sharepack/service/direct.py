@@ -1,0 +1,51 @@
+"""Use cases for operators and CI pipelines: plan or apply a file now, in this process.
+
+They use the caller's own credentials (the API's allow-list does not apply) and the
+configured database, so a pack applied this way has the same history as an uploaded one.
+"""
+
+from __future__ import annotations
+
+from sharepack.engine import Plan, names_of, plan, read_names
+from sharepack.service.process import Observer, process_share_pack
+from sharepack.service.runtime import Runtime
+from sharepack.service.submit import store_share_pack
+from sharepack.settings import normalise_workspace_url
+from sharepack.spec import LoadedSharePack, ReadLimits, load_share_pack
+from sharepack.store import SharePackRecord
+
+
+def read_file(runtime: Runtime, content: bytes, filename: str) -> LoadedSharePack:
+    limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
+    return load_share_pack(content, filename, limits=limits)
+
+
+def plan_file(runtime: Runtime, loaded: LoadedSharePack, workspace_url: str) -> Plan:
+    """The plan against the workspace as it is now; raises `PlanError` if it cannot apply."""
+    workspace = runtime.workspace_for(workspace_url)
+    before = read_names(workspace, names_of(loaded.config))
+    options = runtime.plan_options()
+    return plan(loaded.config, before, options)
+
+
+def apply_file(
+    runtime: Runtime,
+    loaded: LoadedSharePack,
+    *,
+    filename: str,
+    workspace_url: str,
+    observer: Observer | None = None,
+) -> SharePackRecord:
+    """Record the pack and provision it here; the returned version is its final one."""
+    submitted = store_share_pack(
+        runtime,
+        loaded,
+        loaded.config.metadata.strategy,
+        loaded.warnings,
+        filename=filename,
+        workspace_url=normalise_workspace_url(workspace_url),
+        enqueue=False,
+    )
+    process_share_pack(runtime, submitted.share_pack_id, observer)
+    with runtime.database.unit_of_work() as uow:
+        return uow.share_packs.get_current(submitted.share_pack_id)

@@ -1,0 +1,35 @@
+"""Use cases that only read: a pack's status, and the health of the parts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sharepack.service.runtime import Runtime
+from sharepack.store import SharePackRecord
+
+
+def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID) -> SharePackRecord:
+    """The current version of a pack; raises `NotFoundError` for an unknown id."""
+    with runtime.database.unit_of_work() as uow:
+        return uow.share_packs.get_current(share_pack_id)
+
+
+@dataclass(frozen=True)
+class Health:
+    database_connected: bool
+    queue_connected: bool
+    tables_count: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_connected and self.queue_connected
+
+
+def check_health(runtime: Runtime) -> Health:
+    database_connected = runtime.database.ping()
+    return Health(
+        database_connected=database_connected,
+        queue_connected=runtime.queue.ping(),
+        tables_count=runtime.database.table_count() if database_connected else 0,
+    )

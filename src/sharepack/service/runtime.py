@@ -1,0 +1,68 @@
+"""Wiring: the database, the queue and the workspace factory built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sharepack.engine import PlanOptions
+from sharepack.queue.protocol import Queue
+from sharepack.queue.table import TableQueue
+from sharepack.settings import Settings
+from sharepack.store import Database
+from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.sdk import SdkWorkspace, make_client
+
+WorkspaceFactory = Callable[[str], Workspace]
+
+
+@dataclass
+class Runtime:
+    """What the use cases need; built once per process and shared by API and worker."""
+
+    settings: Settings
+    database: Database
+    queue: Queue
+    workspace_for: WorkspaceFactory
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def plan_options(self, *, resuming: bool = False) -> PlanOptions:
+        """Plan options from settings; a resumed run meets its own earlier creations, which
+        are no reason to refuse strategy NEW."""
+        return PlanOptions(
+            fail_on_existing_with_new=self.settings.sharepack_fail_on_existing_with_new
+            and not resuming,
+            pipeline_wait_seconds=self.settings.sharepack_pipeline_wait_seconds,
+        )
+
+
+def sdk_workspace_factory(settings: Settings) -> WorkspaceFactory:
+    token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+
+    def workspace_for(url: str) -> Workspace:
+        client = make_client(url, token=token, client_id=settings.client_id, client_secret=secret)
+        return SdkWorkspace(client)
+
+    return workspace_for
+
+
+def build_runtime(
+    settings: Settings, *, workspace_for: WorkspaceFactory | None = None, migrate: bool = True
+) -> Runtime:
+    """Open the configured database (migrating it when asked) and its queue."""
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    database = Database(url)
+    if migrate:
+        database.upgrade()
+    return Runtime(
+        settings=settings,
+        database=database,
+        queue=TableQueue(database, settings.azure_queue_name),
+        workspace_for=workspace_for or sdk_workspace_factory(settings),
+    )

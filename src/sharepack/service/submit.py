@@ -1,0 +1,125 @@
+"""Use case: accept a share pack file, store it and queue it, in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sharepack.engine import names_of, plan, read_names
+from sharepack.errors import WorkspaceNotAllowedError
+from sharepack.service.runtime import Runtime
+from sharepack.service.status import PackStatus
+from sharepack.settings import normalise_workspace_url
+from sharepack.spec import LoadedSharePack, ReadLimits, load_share_pack
+from sharepack.spec.errors import Problem
+from sharepack.spec.models import SharePackConfig, Strategy
+from sharepack.workspace.errors import WorkspaceError
+
+QUEUED_STATUS_LINE = "Step 1/8: Queued for provisioning"
+
+
+@dataclass(frozen=True)
+class SubmittedPack:
+    share_pack_id: uuid.UUID
+    share_pack_name: str
+    status: PackStatus
+    warnings: tuple[Problem, ...]
+
+
+def share_pack_name(requestor: str, at: datetime) -> str:
+    return f"SharePack_{requestor}_{at.strftime('%Y%m%d_%H%M%S')}"
+
+
+def check_workspace_allowed(runtime: Runtime, workspace_url: str) -> str:
+    """Return the normalised URL, or raise before anything is read, stored or sent."""
+    if not runtime.settings.is_workspace_allowed(workspace_url):
+        allowed = ", ".join(runtime.settings.sharepack_workspace_urls) or "none configured"
+        raise WorkspaceNotAllowedError(
+            f"Workspace '{workspace_url}' is not allowed. sharepack only targets the workspaces "
+            f"listed in SHAREPACK_WORKSPACE_URLS ({allowed})."
+        )
+    return normalise_workspace_url(workspace_url)
+
+
+def submit_share_pack(
+    runtime: Runtime, *, content: bytes, filename: str, workspace_url: str
+) -> SubmittedPack:
+    """Validate the file, then write the pack's first version and its queue message together.
+
+    Raises `WorkspaceNotAllowedError`, `SpecError` or `PlanError`; then nothing is stored.
+    """
+    target = check_workspace_allowed(runtime, workspace_url)
+    limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
+    loaded = load_share_pack(content, filename, limits=limits)
+    strategy, notes = preview_strategy(runtime, loaded.config, target)
+    warnings = (
+        *loaded.warnings,
+        *(Problem(filename, "metadata.strategy", note) for note in notes),
+    )
+    return store_share_pack(
+        runtime, loaded, strategy, warnings, filename=filename, workspace_url=target
+    )
+
+
+def preview_strategy(
+    runtime: Runtime, config: SharePackConfig, workspace_url: str
+) -> tuple[Strategy, tuple[str, ...]]:
+    """Plan against the workspace now: the strategy that will apply, and what to warn about.
+
+    Raises `PlanError` for conflicts and missing tables; an unreachable workspace only warns,
+    since the worker plans again when it runs.
+    """
+    workspace = runtime.workspace_for(workspace_url)
+    try:
+        before = read_names(workspace, names_of(config))
+    except WorkspaceError as exc:
+        return config.metadata.strategy, (
+            f"The workspace could not be checked now ({exc.message}); "
+            "the worker will plan against it when it runs.",
+        )
+    options = runtime.plan_options()
+    preview = plan(config, before, options)
+    return preview.strategy, preview.warnings
+
+
+def store_share_pack(
+    runtime: Runtime,
+    loaded: LoadedSharePack,
+    strategy: Strategy,
+    warnings: tuple[Problem, ...],
+    *,
+    filename: str,
+    workspace_url: str,
+    enqueue: bool = True,
+) -> SubmittedPack:
+    """The pack's first version, and (unless a caller processes it itself) its message."""
+    metadata = loaded.config.metadata
+    pack_id = uuid.uuid4()
+    name = share_pack_name(metadata.requestor, datetime.now(UTC))
+    with runtime.database.unit_of_work() as uow:
+        uow.share_packs.create(
+            share_pack_id=pack_id,
+            share_pack_name=name,
+            requested_by=metadata.requestor,
+            strategy=strategy.value,
+            config=loaded.config.model_dump(mode="json"),
+            file_name=filename,
+            file_format=loaded.format,
+            workspace_url=workspace_url,
+            status=PackStatus.IN_PROGRESS.value,
+            provisioning_status=QUEUED_STATUS_LINE,
+            created_by=metadata.requestor,
+            change_reason="Share pack uploaded",
+            business_line=metadata.business_line,
+            project_name=metadata.project_name,
+        )
+        if enqueue:
+            runtime.queue.enqueue({"share_pack_id": str(pack_id)}, uow=uow)
+        uow.commit()
+    return SubmittedPack(
+        share_pack_id=pack_id,
+        share_pack_name=name,
+        status=PackStatus.IN_PROGRESS,
+        warnings=warnings,
+    )

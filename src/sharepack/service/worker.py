@@ -1,0 +1,99 @@
+"""The worker loop: claim a queued pack with a lease, process it, acknowledge it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from sharepack.queue.protocol import ClaimedMessage
+from sharepack.service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Processor = Callable[[Runtime, uuid.UUID], None]
+GiveUp = Callable[[Runtime, uuid.UUID, str], None]
+MAX_ATTEMPTS = 5
+
+
+class Worker:
+    """Processes one message at a time; any number of workers may share a queue."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        processor: Processor,
+        *,
+        give_up: GiveUp | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.processor = processor
+        self.give_up = give_up
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def run_once(self) -> bool:
+        """Claim and process one message; False when the queue had none to give."""
+        lease = self.runtime.settings.sharepack_lease_seconds
+        claimed = self.runtime.queue.claim(worker_id=self.worker_id, lease_seconds=lease)
+        if claimed is None:
+            return False
+        with _LeaseKeeper(self.runtime, claimed, lease):
+            self._process(claimed)
+        return True
+
+    def _process(self, claimed: ClaimedMessage) -> None:
+        pack_id = uuid.UUID(str(claimed.body["share_pack_id"]))
+        try:
+            self.processor(self.runtime, pack_id)
+        except Exception as exc:
+            log.exception("Processing share pack %s failed (attempt %d)", pack_id, claimed.attempts)
+            if claimed.attempts < MAX_ATTEMPTS:
+                self.runtime.queue.release(claimed, delay_seconds=2.0**claimed.attempts)
+                return
+            log.error("Share pack %s: giving up after %d attempts", pack_id, claimed.attempts)
+            if self.give_up is not None:
+                message = f"Gave up after {claimed.attempts} attempts: {exc}"
+                self.give_up(self.runtime, pack_id, message)
+        self.runtime.queue.complete(claimed)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set; idle waits are interrupted by `stop` at once."""
+        poll = self.runtime.settings.sharepack_worker_poll_seconds
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("Worker %s: claiming from the queue failed", self.worker_id)
+                worked = False
+            if not worked:
+                stop.wait(poll)
+
+
+class _LeaseKeeper:
+    """Extends a claimed message's lease in the background while it is being processed."""
+
+    def __init__(self, runtime: Runtime, claimed: ClaimedMessage, lease_seconds: float) -> None:
+        self._runtime = runtime
+        self._claimed = claimed
+        self._lease = lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._lease / 3):
+            try:
+                self._runtime.queue.extend(self._claimed, lease_seconds=self._lease)
+            except Exception:
+                log.exception("Extending the lease of message %s failed", self._claimed.message_id)

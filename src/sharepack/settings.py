@@ -1,0 +1,77 @@
+"""Settings from the environment or `.env`; names are those of the original deployment.
+
+With nothing set, sharepack runs on its embedded defaults: a SQLite file under
+`./.sharepack/`, the database-table queue, and no workspace allowed until one is listed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".sharepack")
+
+
+def normalise_workspace_url(url: str) -> str:
+    """Compare workspace URLs by scheme, host and port: no trailing slash, lower case."""
+    return url.strip().rstrip("/").lower()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+    )
+
+    enable_workflow: bool = True
+    sharepack_data_dir: Path = DEFAULT_DATA_DIR
+    domain_db_connection_string: str | None = None
+
+    azure_queue_connection_string: SecretStr | None = None
+    azure_queue_name: str = "sharepack-processing"
+    sync_queue_name: str = "sync-triggers"
+
+    sharepack_workspace_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    databricks_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    account_id: str | None = None
+
+    azure_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    notification_from_email: str | None = None
+    azure_subscription_id: str | None = None
+
+    sharepack_max_upload_bytes: int = 5 * 1024 * 1024
+    sharepack_apply_concurrency: int = Field(default=8, ge=1, le=64)
+    sharepack_auto_rollback: bool = True
+    sharepack_fail_on_existing_with_new: bool = False
+    sharepack_worker_poll_seconds: float = Field(default=0.5, gt=0)
+    sharepack_lease_seconds: float = Field(default=300.0, gt=0)
+    sharepack_pipeline_wait_seconds: float = Field(default=1800.0, gt=0)
+
+    @field_validator("sharepack_workspace_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [normalise_workspace_url(u) for u in value.split(",") if u.strip()]
+        if isinstance(value, list):
+            return [normalise_workspace_url(str(u)) for u in value]
+        return value
+
+    @property
+    def database_url(self) -> str:
+        """The configured database, or the embedded SQLite file."""
+        if self.domain_db_connection_string:
+            return self.domain_db_connection_string
+        return f"sqlite:///{(self.sharepack_data_dir / 'sharepack.db').as_posix()}"
+
+    def is_workspace_allowed(self, url: str) -> bool:
+        return normalise_workspace_url(url) in self.sharepack_workspace_urls

@@ -1,0 +1,78 @@
+"""The typed model of a share pack: what both readers produce and the engine plans from.
+
+Values here are already normalised by the readers (aliases resolved, strategy upper-case,
+Unix cron converted to Quartz); validation rules live in `spec.rules`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strategy(StrEnum):
+    NEW = "NEW"
+    UPDATE = "UPDATE"
+
+
+class RecipientType(StrEnum):
+    D2O = "D2O"  # open sharing, TOKEN authentication
+    D2D = "D2D"  # Databricks-to-Databricks, DATABRICKS authentication
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Metadata(_Frozen):
+    requestor: str
+    project_name: str
+    business_line: str
+    strategy: Strategy = Strategy.NEW
+    description: str = ""
+    # Under UPDATE: also remove objects and grants of the pack's shares it no longer names.
+    prune: bool = False
+
+
+class RecipientSpec(_Frozen):
+    name: str
+    type: RecipientType
+    email: str | None = None
+    metastore_id: str | None = None
+    allowed_ips: tuple[str, ...] = ()
+    comment: str = ""
+
+
+class ScheduleSpec(_Frozen):
+    """Either a Quartz cron with a timezone (a schedule job), or a continuous pipeline."""
+
+    continuous: bool = False
+    cron: str | None = None  # Quartz, as Databricks jobs take it: "0 0 2 * * ?"
+    timezone: str = "UTC"
+
+
+class PipelineSpec(_Frozen):
+    name: str
+    source_asset: str  # catalog.schema.table
+    target_asset: str  # catalog.schema.table, one of the share's data objects
+    scd_type: str = "2"  # "1" or "2"
+    key_columns: tuple[str, ...] = ()
+    schedule: ScheduleSpec | None = None
+    serverless: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+    notification: tuple[str, ...] = ()
+
+
+class ShareSpec(_Frozen):
+    name: str
+    comment: str = ""
+    recipients: tuple[str, ...] = ()
+    data_objects: tuple[str, ...] = ()  # catalog.schema.table or catalog.schema
+    pipelines: tuple[PipelineSpec, ...] = ()
+
+
+class SharePackConfig(_Frozen):
+    metadata: Metadata
+    recipients: tuple[RecipientSpec, ...] = ()
+    shares: tuple[ShareSpec, ...] = ()

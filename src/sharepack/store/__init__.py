@@ -1,0 +1,21 @@
+"""The `deltashare` database: tables, SCD2 history, repositories, Unit of Work, migrations."""
+
+from sharepack.store.database import Database
+from sharepack.store.records import (
+    PipelineRecord,
+    RecipientRecord,
+    ResourceRecord,
+    SharePackRecord,
+    ShareRecord,
+)
+from sharepack.store.uow import UnitOfWork
+
+__all__ = [
+    "Database",
+    "PipelineRecord",
+    "RecipientRecord",
+    "ResourceRecord",
+    "SharePackRecord",
+    "ShareRecord",
+    "UnitOfWork",
+]

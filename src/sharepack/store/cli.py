@@ -1,0 +1,47 @@
+"""`sharepack db ...`: schema commands, registered on the main Typer app by `register`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+from sharepack.errors import StoreError
+from sharepack.store.database import Database
+from sharepack.store.tables import DELTASHARE_TABLES
+
+
+def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) -> None:
+    """Add the `db` command group to `app`; `default_url` supplies the URL when no
+    `--url` or DOMAIN_DB_CONNECTION_STRING is given (the embedded database, say)."""
+    db = typer.Typer(help="The sharepack database.", no_args_is_help=True)
+
+    @db.command()
+    def upgrade(
+        url: str | None = typer.Option(
+            None,
+            "--url",
+            envvar="DOMAIN_DB_CONNECTION_STRING",
+            help="sqlite:///path/file.db or postgresql://user@host:5432/db",
+        ),
+    ) -> None:
+        """Create or migrate the schema to the newest version; safe to run again."""
+        chosen = url or (default_url() if default_url is not None else None)
+        if not chosen:
+            typer.echo("No database URL: pass --url or set DOMAIN_DB_CONNECTION_STRING.", err=True)
+            raise typer.Exit(code=2)
+        database = Database(chosen)
+        try:
+            database.upgrade()
+            count = database.table_count()
+        except StoreError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(code=1) from exc
+        finally:
+            database.dispose()
+        typer.echo(
+            f"{database.describe()}: schema up to date, "
+            f"{count} of {len(DELTASHARE_TABLES)} deltashare tables present."
+        )
+
+    app.add_typer(db, name="db")

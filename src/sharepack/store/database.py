@@ -1,0 +1,140 @@
+"""`Database`: one engine for SQLite or PostgreSQL, migrated by Alembic, and its Unit of Work.
+
+PostgreSQL keeps the seeds' 16 tables in schema `deltashare` and sharepack's own tables
+(queue, journal, snapshots, Alembic's version table) in schema `sharepack`. SQLite has no
+schemas: the engine's `schema_translate_map` sends both to the one file, under the same
+table names, so every query is written once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+
+from sharepack.errors import StoreError
+from sharepack.store.own_tables import OWN_SCHEMA
+from sharepack.store.tables import DELTASHARE_TABLES, SCHEMA
+from sharepack.store.uow import UnitOfWork
+
+#: How long a SQLite writer waits for the write lock before failing, in seconds.
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` as deployments write it, driven by psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so). Switching needs the file to itself and
+    SQLite answers "database is locked" at once, without its busy handler, when another
+    process is switching too: retry until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def _make_sqlite_writers_queue(engine: Engine) -> None:
+    """Every transaction begins IMMEDIATE: writers queue at BEGIN (for up to the busy
+    timeout) instead of failing at their first write, which serialises writers of a key.
+    WAL lets readers of committed data run beside the one writer."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _: Any) -> None:
+        # Take transaction control from the sqlite3 module so `begin` below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        _switch_to_wal(cursor)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The sharepack database at `url` (`sqlite:///file.db` or `postgresql://...`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.engine = create_engine(
+                self.url,
+                execution_options={"schema_translate_map": {SCHEMA: None, OWN_SCHEMA: None}},
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            _make_sqlite_writers_queue(self.engine)
+        else:
+            # Sessions read and write timestamps in UTC whatever the server's default zone.
+            self.engine = create_engine(
+                self.url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+            )
+
+    def alembic_config(self) -> Config:
+        """Alembic's configuration, built in code: the migrations ship inside the package."""
+        config = Config()
+        config.set_main_option("script_location", "sharepack.store:migrations")
+        config.attributes["database"] = self
+        return config
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration; running it again changes nothing."""
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            command.upgrade(self.alembic_config(), "head")
+        except Exception as exc:
+            raise StoreError(f"Migrating {self.describe()} failed: {exc}") from exc
+
+    def ping(self) -> bool:
+        """Whether the database answers a query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def table_count(self) -> int:
+        """How many of the 16 `deltashare` tables exist."""
+        schema = None if self.is_sqlite else SCHEMA
+        with self.engine.connect() as connection:
+            names = set(inspect(connection).get_table_names(schema=schema))
+        return len(names.intersection(DELTASHARE_TABLES))
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new Unit of Work; use it as a context manager."""
+        return UnitOfWork(self.engine)
+
+    def describe(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,80 @@
+"""Where PostgreSQL and SQLite differ, one function each; everything else is shared SQL.
+
+PostgreSQL-only features degrade to their SQLite equivalents here and nowhere else:
+JSONB (plain JSON text), partial unique indexes (SQLite's own `WHERE` syntax), per-key
+advisory locks (SQLite's immediate write transactions already serialise every writer),
+`FOR UPDATE SKIP LOCKED` (likewise), and expanding a JSON array (`json_each`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, Index, Select, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import Function
+from sqlalchemy.types import TypeEngine
+
+#: JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried.
+Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def current_only_index(name: str, *columns: str) -> Index:
+    """A partial unique index: at most one row with `is_current` per value of `columns`."""
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        postgresql_where=text("is_current"),
+        sqlite_where=text("is_current = 1"),
+    )
+
+
+def lock_key(session: Session, namespace: str, key: str) -> None:
+    """Serialise writers of one business key until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of `namespace:key`.
+    SQLite: nothing to do, since `Database` begins every transaction `IMMEDIATE`, which
+    already holds the database's single write lock.
+    """
+    if dialect_name(session) == "postgresql":
+        digest = func.hashtextextended(f"{namespace}:{key}", 0)
+        session.execute(select(func.pg_advisory_xact_lock(digest)))
+
+
+def skip_locked(query: Select[Any], session: Session) -> Select[Any]:
+    """Rows another transaction holds are passed over instead of waited for (PostgreSQL).
+
+    On SQLite only one writer runs at a time, so there is nothing to skip.
+    """
+    if dialect_name(session) == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def json_array_elements(session: Session, column: ColumnElement[Any]) -> Function[Any]:
+    """A table-valued function yielding each element of a JSON array of strings as `value`."""
+    if dialect_name(session) == "postgresql":
+        return func.jsonb_array_elements_text(column)
+    return func.json_each(column)
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock, in UTC (not the transaction's start time)."""
+    if dialect_name(session) == "postgresql":
+        return as_utc(session.execute(select(func.clock_timestamp())).scalar_one())
+    value = session.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Timestamps leave the store in UTC; SQLite hands them back naive, written in UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

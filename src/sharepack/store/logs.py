@@ -1,0 +1,120 @@
+"""The append-only logs sharepack writes: the audit trail and notifications sent."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from sharepack.store import tables
+from sharepack.store.dialect import as_utc, database_now
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    audit_id: uuid.UUID
+    entity_type: str
+    entity_id: uuid.UUID | None
+    action: str
+    performed_by: str
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
+class AuditTrailRepository:
+    """Who did what to which entity; rows are only ever inserted."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._table = tables.audit_trail
+
+    def record(
+        self,
+        *,
+        entity_type: str,
+        entity_id: uuid.UUID | None,
+        action: str,
+        performed_by: str,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        entry = AuditEntry(
+            audit_id=uuid.uuid4(),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            performed_by=performed_by,
+            details=details,
+            created_at=database_now(self._session),
+        )
+        self._session.execute(insert(self._table).values(**entry.__dict__))
+        return entry
+
+    def for_entity(self, entity_id: uuid.UUID) -> list[AuditEntry]:
+        """Everything recorded about one entity, oldest first."""
+        table = self._table
+        query = select(table).where(table.c.entity_id == entity_id).order_by(table.c.created_at)
+        return [
+            AuditEntry(**{**row, "created_at": as_utc(row["created_at"])})
+            for row in self._session.execute(query).mappings()
+        ]
+
+
+@dataclass(frozen=True)
+class NotificationEntry:
+    notification_id: uuid.UUID
+    share_pack_id: uuid.UUID | None
+    recipient_email: str
+    subject: str
+    body: str | None
+    delivery_status: str
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class NotificationRepository:
+    """Emails sharepack sent or tried to send; rows are only ever inserted."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._table = tables.notifications
+
+    def record(
+        self,
+        *,
+        share_pack_id: uuid.UUID | None,
+        recipient_email: str,
+        subject: str,
+        body: str | None,
+        delivery_status: str,
+        sent_at: datetime | None = None,
+    ) -> NotificationEntry:
+        entry = NotificationEntry(
+            notification_id=uuid.uuid4(),
+            share_pack_id=share_pack_id,
+            recipient_email=recipient_email,
+            subject=subject,
+            body=body,
+            delivery_status=delivery_status,
+            sent_at=sent_at,
+            created_at=database_now(self._session),
+        )
+        self._session.execute(insert(self._table).values(**entry.__dict__))
+        return entry
+
+    def for_pack(self, share_pack_id: uuid.UUID) -> list[NotificationEntry]:
+        """The notifications about one pack, oldest first."""
+        table = self._table
+        query = (
+            select(table).where(table.c.share_pack_id == share_pack_id).order_by(table.c.created_at)
+        )
+        entries = []
+        for row in self._session.execute(query).mappings():
+            sent = row["sent_at"]
+            values = {**row, "created_at": as_utc(row["created_at"])}
+            values["sent_at"] = as_utc(sent) if sent is not None else None
+            entries.append(NotificationEntry(**values))
+        return entries

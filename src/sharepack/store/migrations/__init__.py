@@ -1,0 +1,1 @@
+"""Alembic migrations of the `deltashare` schema, shipped inside the package."""

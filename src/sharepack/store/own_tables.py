@@ -1,0 +1,85 @@
+"""sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots.
+
+On PostgreSQL they live in schema `sharepack` (with Alembic's version table), keeping
+`deltashare` to the tables the seeds name; on SQLite they share the one file.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+
+from sharepack.store.dialect import Json
+from sharepack.store.tables import Timestamp, metadata
+
+OWN_SCHEMA = "sharepack"
+
+#: A message is visible to claimers once `visible_at` has passed. Claiming pushes
+#: `visible_at` to the lease's end and records the lease in `lease_owner`, so an expired
+#: lease makes the message claimable again with no sweeper. Completion deletes the row.
+queue_messages = Table(
+    "queue_messages",
+    metadata,
+    Column("message_id", Uuid, primary_key=True),
+    Column("queue_name", String(255), nullable=False),
+    Column("body", Json, nullable=False),
+    Column("enqueued_at", Timestamp, nullable=False),
+    Column("visible_at", Timestamp, nullable=False),
+    Column("lease_owner", String(255)),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index("ix_queue_messages_visible", "queue_name", "visible_at"),
+    schema=OWN_SCHEMA,
+)
+
+#: One row per action of a provisioning run, written PENDING before the action runs.
+run_journal = Table(
+    "run_journal",
+    metadata,
+    Column("entry_id", Uuid, primary_key=True),
+    Column("run_id", Uuid, nullable=False),
+    Column("share_pack_id", Uuid, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("action_id", String(255), nullable=False),
+    Column("action_kind", String(64), nullable=False),
+    Column("resource", String(500), nullable=False),
+    Column("payload", Json),
+    Column("before_state", Json),
+    Column("inverse", Json),
+    Column("status", String(20), nullable=False),
+    Column("error", Text),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp),
+    Index("ix_run_journal_run_seq", "run_id", "seq", unique=True),
+    Index("ix_run_journal_run_action", "run_id", "action_id", unique=True),
+    schema=OWN_SCHEMA,
+)
+
+#: The before-state of the resources a run touches, as JSON (zlib-compressed when asked).
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("snapshot_id", Uuid, primary_key=True),
+    Column("run_id", Uuid),
+    Column("share_pack_id", Uuid),
+    Column("label", String(255)),
+    Column("workspace_url", String(500), nullable=False),
+    Column("resources", Json, nullable=False),
+    Column("compressed", Boolean, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_snapshots_created_at", "created_at"),
+    Index("ix_snapshots_run", "run_id"),
+    schema=OWN_SCHEMA,
+)
+
+OWN_TABLES = ("queue_messages", "run_journal", "snapshots")

@@ -1,0 +1,71 @@
+"""Questions auditors ask of the history, answered from the SCD2 versions in effect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm import Session
+
+from sharepack.errors import StoreError
+from sharepack.store import tables
+from sharepack.store.dialect import json_array_elements
+from sharepack.store.scd2 import in_effect
+
+
+def readable_as(table_name: str) -> list[str]:
+    """The share objects that expose `catalog.schema.table`: the table or its schema."""
+    parts = table_name.strip().lower().split(".")
+    if len(parts) != 3 or not all(parts):
+        raise StoreError(f"'{table_name}' is not a full table name catalog.schema.table")
+    return [".".join(parts), ".".join(parts[:2])]
+
+
+class AuditQueries:
+    """Read-only questions across recipients, shares and their grants."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def recipients_with_access(
+        self, table: str, at: datetime, *, workspace_url: str | None = None
+    ) -> list[str]:
+        """Recipients that could read `table` at `at`, by name.
+
+        A recipient could read it when, in the versions in effect at `at`, a live share
+        held the table (or its whole schema) and named the recipient among its recipients,
+        and the recipient itself was live in the same workspace.
+        """
+        share = tables.shares.alias("share")
+        recipient = tables.recipients.alias("recipient")
+        asset = json_array_elements(self._session, share.c.share_assets).table_valued("value")
+        asset = asset.alias("asset")
+        grantee = json_array_elements(self._session, share.c.recipients_attached).table_valued(
+            "value"
+        )
+        grantee = grantee.alias("grantee")
+        query = (
+            select(recipient.c.recipient_name)
+            .distinct()
+            .select_from(share)
+            .join(asset, true())
+            .join(grantee, true())
+            .join(
+                recipient,
+                and_(
+                    recipient.c.workspace_url == share.c.workspace_url,
+                    recipient.c.recipient_name == grantee.c.value,
+                ),
+            )
+            .where(
+                *in_effect(share, at),
+                share.c.is_deleted.is_(False),
+                func.lower(asset.c.value).in_(readable_as(table)),
+                *in_effect(recipient, at),
+                recipient.c.is_deleted.is_(False),
+            )
+            .order_by(recipient.c.recipient_name)
+        )
+        if workspace_url is not None:
+            query = query.where(share.c.workspace_url == workspace_url)
+        return list(self._session.execute(query).scalars())

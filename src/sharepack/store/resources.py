@@ -1,0 +1,206 @@
+"""Recipients, shares and pipelines: one current version per (workspace_url, name).
+
+`share_pack_id` on a version is the pack that last provisioned the resource. Upserting
+the same values again writes nothing, so re-running a pack leaves the history alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session
+
+from sharepack.store import tables
+from sharepack.store.dialect import as_utc
+from sharepack.store.records import ResourceRecord
+from sharepack.store.scd2 import (
+    VERSION_COLUMNS,
+    as_of_row,
+    current_row,
+    history_rows,
+    insert_first_version,
+    insert_next_version,
+    lock_version_key,
+    require_columns,
+)
+
+
+class ResourceRepository:
+    """Versions of one kind of workspace resource, identified by workspace and name."""
+
+    def __init__(self, session: Session, table: Table, key_column: str, name_column: str) -> None:
+        self._session = session
+        self._table = table
+        self._key = key_column
+        self._name = name_column
+
+    def get_current(self, workspace_url: str, name: str) -> ResourceRecord | None:
+        """The current version (possibly a soft delete); None if never recorded."""
+        row = current_row(self._session, self._table, *self._named(workspace_url, name))
+        return self._record(row) if row is not None else None
+
+    def upsert(
+        self,
+        *,
+        workspace_url: str,
+        name: str,
+        share_pack_id: uuid.UUID,
+        created_by: str,
+        change_reason: str,
+        **fields: Any,
+    ) -> ResourceRecord:
+        """Record the resource as provisioned: version 1, or a new version if anything changed.
+
+        A resource whose current version is a soft delete comes back as a live version.
+        """
+        values = {**self._prepare(fields), "share_pack_id": share_pack_id}
+        require_columns(self._table, values)
+        self._lock(workspace_url, name)
+        current = current_row(self._session, self._table, *self._named(workspace_url, name))
+        if current is None:
+            row = insert_first_version(
+                self._session,
+                self._table,
+                self._key,
+                uuid.uuid4(),
+                {**values, "workspace_url": workspace_url, self._name: name},
+                created_by=created_by,
+                change_reason=change_reason,
+            )
+            return self._record(row)
+        if not current["is_deleted"] and all(current[k] == v for k, v in values.items()):
+            return self._record(current)
+        row = insert_next_version(
+            self._session,
+            self._table,
+            self._key,
+            current,
+            values,
+            created_by=created_by,
+            change_reason=change_reason,
+        )
+        return self._record(row)
+
+    def soft_delete(
+        self, *, workspace_url: str, name: str, created_by: str, change_reason: str
+    ) -> ResourceRecord | None:
+        """A new version marked deleted; None when there is no live version to delete."""
+        self._lock(workspace_url, name)
+        current = current_row(self._session, self._table, *self._named(workspace_url, name))
+        if current is None or current["is_deleted"]:
+            return None
+        row = insert_next_version(
+            self._session,
+            self._table,
+            self._key,
+            current,
+            {},
+            created_by=created_by,
+            change_reason=change_reason,
+            deleted=True,
+        )
+        return self._record(row)
+
+    def list_for_pack(self, share_pack_id: uuid.UUID) -> list[ResourceRecord]:
+        """The live resources whose current version this pack provisioned, by name."""
+        table = self._table
+        query = (
+            select(table)
+            .where(
+                table.c.share_pack_id == share_pack_id,
+                table.c.is_current.is_(True),
+                table.c.is_deleted.is_(False),
+            )
+            .order_by(table.c[self._name])
+        )
+        return [self._record(row) for row in self._session.execute(query).mappings()]
+
+    def list_current(self, workspace_url: str) -> list[ResourceRecord]:
+        """Every live resource recorded in a workspace, by name."""
+        table = self._table
+        query = (
+            select(table)
+            .where(
+                table.c.workspace_url == workspace_url,
+                table.c.is_current.is_(True),
+                table.c.is_deleted.is_(False),
+            )
+            .order_by(table.c[self._name])
+        )
+        return [self._record(row) for row in self._session.execute(query).mappings()]
+
+    def as_of(self, workspace_url: str, name: str, moment: datetime) -> ResourceRecord | None:
+        """The version in effect at `moment` (possibly a soft delete); None if none was."""
+        row = as_of_row(self._session, self._table, moment, *self._named(workspace_url, name))
+        return self._record(row) if row is not None else None
+
+    def history(self, workspace_url: str, name: str) -> list[ResourceRecord]:
+        """Every version ever recorded under this workspace and name, oldest first."""
+        rows = history_rows(self._session, self._table, *self._named(workspace_url, name))
+        return [self._record(row) for row in rows]
+
+    def history_of(self, entity_id: uuid.UUID) -> list[ResourceRecord]:
+        """Every version of one entity by its business key, oldest first."""
+        rows = history_rows(self._session, self._table, self._table.c[self._key] == entity_id)
+        return [self._record(row) for row in rows]
+
+    def _prepare(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The values to store for `fields`; kinds with secrets override this."""
+        return dict(fields)
+
+    def _lock(self, workspace_url: str, name: str) -> None:
+        lock_version_key(self._session, self._table, f"{workspace_url}|{name}")
+
+    def _named(self, workspace_url: str, name: str) -> tuple[ColumnElement[bool], ...]:
+        table = self._table
+        return (table.c.workspace_url == workspace_url, table.c[self._name] == name)
+
+    def _record(self, row: RowMapping | dict[str, Any]) -> ResourceRecord:
+        skip = VERSION_COLUMNS | {self._key, self._name, "workspace_url", "share_pack_id"}
+        return ResourceRecord(
+            entity_id=row[self._key],
+            name=row[self._name],
+            workspace_url=row["workspace_url"],
+            share_pack_id=row["share_pack_id"],
+            version=row["version"],
+            is_current=row["is_current"],
+            is_deleted=row["is_deleted"],
+            effective_from=as_utc(row["effective_from"]),
+            effective_to=as_utc(row["effective_to"]),
+            created_by=row["created_by"],
+            change_reason=row["change_reason"],
+            fields={k: v for k, v in row.items() if k not in skip},
+        )
+
+
+#: Stored in place of an activation link or token: the column stays, the secret does not.
+REDACTED = "[redacted]"
+_SECRET_COLUMNS = ("activation_url", "bearer_token")
+
+
+class RecipientRepository(ResourceRepository):
+    """Recipients; activation links and bearer tokens are masked, never stored."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, tables.recipients, "recipient_id", "recipient_name")
+
+    def _prepare(self, fields: dict[str, Any]) -> dict[str, Any]:
+        masked = dict(fields)
+        for column in _SECRET_COLUMNS:
+            if masked.get(column) is not None:
+                masked[column] = REDACTED
+        return masked
+
+
+class ShareRepository(ResourceRepository):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, tables.shares, "share_id", "share_name")
+
+
+class PipelineRepository(ResourceRepository):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, tables.pipelines, "pipeline_id", "pipeline_name")

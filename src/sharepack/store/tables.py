@@ -1,0 +1,270 @@
+"""The `deltashare` schema of the seeds: 11 SCD2 tables and 5 append-only logs.
+
+On PostgreSQL the tables live in schema `deltashare` (sharepack's own tables, in
+`own_tables`, live in schema `sharepack`, so `deltashare` holds exactly the 16 tables the
+seeds count). On SQLite both schemas are translated away (`Database` sets the map), so the
+same definitions serve both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+
+from sharepack.store.dialect import Json, current_only_index
+
+SCHEMA = "deltashare"
+metadata = MetaData(schema=SCHEMA, naming_convention={"pk": "pk_%(table_name)s"})
+
+Timestamp = DateTime(timezone=True)
+
+
+def scd2_table(
+    name: str, entity_id: str, *columns: Column[Any] | Index, unique_current: tuple[str, ...] = ()
+) -> Table:
+    """A table of versions: `record_id` per version, `entity_id` stable across them."""
+    extra = []
+    if unique_current:
+        extra.append(current_only_index(f"uq_{name}_current_name", *unique_current))
+    return Table(
+        name,
+        metadata,
+        Column("record_id", Uuid, primary_key=True),
+        Column(entity_id, Uuid, nullable=False),
+        *columns,
+        Column("effective_from", Timestamp, nullable=False),
+        Column("effective_to", Timestamp, nullable=False),
+        Column("is_current", Boolean, nullable=False),
+        Column("is_deleted", Boolean, nullable=False, server_default=text("false")),
+        Column("version", Integer, nullable=False),
+        Column("created_by", String(255), nullable=False),
+        Column("change_reason", String(500), nullable=False),
+        current_only_index(f"uq_{name}_current", entity_id),
+        Index(f"ix_{name}_{entity_id}_version", entity_id, "version", unique=True),
+        *extra,
+    )
+
+
+tenants = scd2_table(
+    "tenants",
+    "tenant_id",
+    Column("business_line_name", String(255), nullable=False),
+    Column("short_name", String(100)),
+    Column("executive_team", String(255)),
+    Column("configurator_ad_group", String(255)),
+    Column("owner_emails", Json),
+)
+tenant_regions = scd2_table(
+    "tenant_regions",
+    "tenant_region_id",
+    Column("tenant_id", Uuid, nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("workspace_url", String(500), nullable=False),
+)
+projects = scd2_table(
+    "projects",
+    "project_id",
+    Column("tenant_id", Uuid),
+    Column("project_name", String(255), nullable=False),
+    Column("approver", String(255)),
+    Column("description", Text),
+)
+requests = scd2_table(
+    "requests",
+    "request_id",
+    Column("project_id", Uuid),
+    Column("share_pack_id", Uuid),
+    Column("request_type", String(50), nullable=False),
+    Column("requested_by", String(255), nullable=False),
+    Column("request_status", String(50), nullable=False),
+)
+share_packs = scd2_table(
+    "share_packs",
+    "share_pack_id",
+    Column("share_pack_name", String(255), nullable=False),
+    Column("share_pack_status", String(50), nullable=False),
+    Column("strategy", String(20), nullable=False),
+    Column("provisioning_status", String(500)),
+    Column("error_message", Text),
+    Column("rollback_status", String(50)),
+    Column("requested_by", String(255), nullable=False),
+    Column("business_line", String(255)),
+    Column("project_name", String(255)),
+    Column("workspace_url", String(500), nullable=False),
+    Column("file_name", String(500)),
+    Column("file_format", String(10)),
+    Column("config", Json, nullable=False),
+)
+recipients = scd2_table(
+    "recipients",
+    "recipient_id",
+    Column("share_pack_id", Uuid),
+    Column("workspace_url", String(500), nullable=False),
+    Column("recipient_name", String(255), nullable=False),
+    Column("databricks_recipient_id", String(255)),
+    Column("recipient_contact_email", String(255)),
+    Column("recipient_type", String(10), nullable=False),
+    Column("recipient_databricks_org", String(255)),
+    Column("ip_access_list", Json),
+    Column("description", Text),
+    # Kept for the seeds' queries; sharepack never stores secrets, so these stay NULL.
+    Column("activation_url", Text),
+    Column("bearer_token", Text),
+    Index("ix_recipients_share_pack_id", "share_pack_id"),
+    unique_current=("workspace_url", "recipient_name"),
+)
+shares = scd2_table(
+    "shares",
+    "share_id",
+    Column("share_pack_id", Uuid),
+    Column("workspace_url", String(500), nullable=False),
+    Column("share_name", String(255), nullable=False),
+    Column("databricks_share_id", String(255)),
+    Column("description", Text),
+    Column("storage_root", String(500)),
+    Column("share_assets", Json),
+    Column("recipients_attached", Json),
+    Index("ix_shares_share_pack_id", "share_pack_id"),
+    unique_current=("workspace_url", "share_name"),
+)
+pipelines = scd2_table(
+    "pipelines",
+    "pipeline_id",
+    Column("share_pack_id", Uuid),
+    Column("share_id", Uuid),
+    Column("workspace_url", String(500), nullable=False),
+    Column("pipeline_name", String(255), nullable=False),
+    Column("databricks_pipeline_id", String(255)),
+    Column("databricks_job_id", String(64)),
+    Column("asset_name", String(500)),
+    Column("source_table", String(500)),
+    Column("target_table", String(500)),
+    Column("scd_type", String(5)),
+    Column("key_columns", Json),
+    Column("schedule_type", String(20)),
+    Column("cron_expression", String(120)),
+    Column("timezone", String(64)),
+    Column("serverless", Boolean),
+    Column("tags", Json),
+    Column("notification_emails", Json),
+    Index("ix_pipelines_share_pack_id", "share_pack_id"),
+    unique_current=("workspace_url", "pipeline_name"),
+)
+users = scd2_table(
+    "users",
+    "user_id",
+    Column("email", String(255), nullable=False),
+    Column("display_name", String(255)),
+    Column("ad_object_id", String(64)),
+    Column("is_active", Boolean),
+)
+ad_groups = scd2_table(
+    "ad_groups",
+    "group_id",
+    Column("group_name", String(255), nullable=False),
+    Column("ad_object_id", String(64)),
+    Column("members", Json),
+)
+databricks_objects = scd2_table(
+    "databricks_objects",
+    "object_id",
+    Column("workspace_url", String(500), nullable=False),
+    Column("full_name", String(500), nullable=False),
+    Column("object_type", String(50), nullable=False),
+    Column("owner", String(255)),
+)
+
+
+def log_table(name: str, key: str, *columns: Column[Any]) -> Table:
+    """An append-only log: rows are inserted, never updated."""
+    return Table(
+        name,
+        metadata,
+        Column(key, Uuid, primary_key=True),
+        *columns,
+        Column("created_at", Timestamp, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    )
+
+
+job_metrics = log_table(
+    "job_metrics",
+    "metric_id",
+    Column("pipeline_id", Uuid),
+    Column("job_run_id", String(64)),
+    Column("run_status", String(50)),
+    Column("started_at", Timestamp),
+    Column("ended_at", Timestamp),
+    Column("duration_seconds", Numeric(12, 3)),
+    Column("rows_processed", Integer),
+)
+project_costs = log_table(
+    "project_costs",
+    "cost_id",
+    Column("project_id", Uuid),
+    Column("period_start", Timestamp),
+    Column("period_end", Timestamp),
+    Column("cost_amount", Numeric(14, 4)),
+    Column("currency", String(3)),
+)
+sync_jobs = log_table(
+    "sync_jobs",
+    "sync_job_id",
+    Column("sync_type", String(50), nullable=False),
+    Column("sync_status", String(50), nullable=False),
+    Column("started_at", Timestamp),
+    Column("finished_at", Timestamp),
+    Column("records_processed", Integer),
+    Column("error_message", Text),
+)
+notifications = log_table(
+    "notifications",
+    "notification_id",
+    Column("share_pack_id", Uuid),
+    Column("recipient_email", String(255), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text),
+    Column("delivery_status", String(50), nullable=False),
+    Column("sent_at", Timestamp),
+)
+audit_trail = log_table(
+    "audit_trail",
+    "audit_id",
+    Column("entity_type", String(50), nullable=False),
+    Column("entity_id", Uuid),
+    Column("action", String(50), nullable=False),
+    Column("performed_by", String(255), nullable=False),
+    Column("details", Json),
+)
+
+DELTASHARE_TABLES = (
+    "tenants",
+    "tenant_regions",
+    "projects",
+    "requests",
+    "share_packs",
+    "recipients",
+    "shares",
+    "pipelines",
+    "users",
+    "ad_groups",
+    "databricks_objects",
+    "job_metrics",
+    "project_costs",
+    "sync_jobs",
+    "notifications",
+    "audit_trail",
+)

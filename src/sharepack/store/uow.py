@@ -1,0 +1,82 @@
+"""The Unit of Work: one transaction, the repositories that write in it, and nothing else."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from sharepack.errors import StoreError
+from sharepack.store import tables
+from sharepack.store.entities import AppendOnlyLog, VersionedRepository
+from sharepack.store.logs import AuditTrailRepository, NotificationRepository
+from sharepack.store.queries import AuditQueries
+from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
+from sharepack.store.runs import RunJournalRepository, SnapshotRepository
+from sharepack.store.share_packs import SharePackRepository
+
+
+class UnitOfWork:
+    """Owns one transaction; exits with a rollback unless `commit()` was called.
+
+    Repositories never commit: everything written through one Unit of Work (a pack's row
+    and its queue message, say) is committed together or not at all.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._where = engine.url.render_as_string(hide_password=True)
+        self.session = Session(engine, expire_on_commit=False)
+        self.share_packs = SharePackRepository(self.session)
+        self.recipients = RecipientRepository(self.session)
+        self.shares = ShareRepository(self.session)
+        self.pipelines = PipelineRepository(self.session)
+        self.audit_trail = AuditTrailRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
+        self.run_journal = RunJournalRepository(self.session)
+        self.snapshots = SnapshotRepository(self.session)
+        self.queries = AuditQueries(self.session)
+        # The seeds' other tables, kept with the same SCD2 and append-only rules.
+        session = self.session
+        self.tenants = VersionedRepository(session, tables.tenants, "tenant_id")
+        self.tenant_regions = VersionedRepository(
+            session, tables.tenant_regions, "tenant_region_id"
+        )
+        self.projects = VersionedRepository(session, tables.projects, "project_id")
+        self.requests = VersionedRepository(session, tables.requests, "request_id")
+        self.users = VersionedRepository(session, tables.users, "user_id")
+        self.ad_groups = VersionedRepository(session, tables.ad_groups, "group_id")
+        self.databricks_objects = VersionedRepository(
+            session, tables.databricks_objects, "object_id"
+        )
+        self.job_metrics = AppendOnlyLog(session, tables.job_metrics, "metric_id")
+        self.project_costs = AppendOnlyLog(session, tables.project_costs, "cost_id")
+        self.sync_jobs = AppendOnlyLog(session, tables.sync_jobs, "sync_job_id")
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed; database errors leave as `StoreError`."""
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, SQLAlchemyError):
+            raise StoreError(f"Database operation failed on {self._where}: {exc}") from exc
+
+    def commit(self) -> None:
+        """Make everything written in this Unit of Work durable, at once."""
+        try:
+            self.session.commit()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Commit failed on {self._where}: {exc}") from exc
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,29 @@
+"""Typed errors of the Databricks side, mapped once from the SDK's exceptions."""
+
+from __future__ import annotations
+
+from sharepack.errors import SharePackError
+
+
+class WorkspaceError(SharePackError):
+    """The Databricks workspace rejected the request."""
+
+
+class ResourceAlreadyExistsError(WorkspaceError):
+    """The resource already exists in the workspace."""
+
+
+class ResourceNotFoundError(WorkspaceError):
+    """The resource does not exist in the workspace."""
+
+
+class InvalidRequestError(WorkspaceError):
+    """The workspace rejected a parameter of the request."""
+
+
+class WorkspacePermissionError(WorkspaceError):
+    """The workspace denied the request."""
+
+
+class WorkspaceUnavailableError(WorkspaceError):
+    """The workspace could not be reached or answered with a server error."""

@@ -1,0 +1,72 @@
+"""The `Workspace` protocol: everything sharepack reads or changes in Databricks.
+
+The engine depends on this protocol only; `workspace.sdk.SdkWorkspace` implements it with
+the real databricks-sdk. Methods raise `WorkspaceError` subclasses, never return errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sharepack.workspace.state import (
+    PipelineState,
+    RecipientState,
+    ScheduleJobState,
+    ShareObjectState,
+    ShareState,
+    WorkspaceState,
+)
+
+
+class Workspace(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def read_state(
+        self,
+        *,
+        recipients: Iterable[str] = (),
+        shares: Iterable[str] = (),
+        pipelines: Iterable[str] = (),
+        jobs: Iterable[str] = (),
+        objects: Iterable[str] = (),
+    ) -> WorkspaceState:
+        """Read the named resources; absent ones are simply missing from the result."""
+        ...
+
+    def create_recipient(self, recipient: RecipientState) -> RecipientState: ...
+
+    def update_recipient(self, recipient: RecipientState) -> RecipientState: ...
+
+    def delete_recipient(self, name: str) -> None: ...
+
+    def create_share(self, name: str, comment: str) -> ShareState: ...
+
+    def update_share_comment(self, name: str, comment: str) -> None: ...
+
+    def delete_share(self, name: str) -> None: ...
+
+    def update_share_objects(
+        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+    ) -> None:
+        """One PATCH: at most 100 updates, never the same object twice."""
+        ...
+
+    def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None: ...
+
+    def create_pipeline(self, pipeline: PipelineState) -> PipelineState: ...
+
+    def update_pipeline(self, pipeline: PipelineState) -> PipelineState: ...
+
+    def delete_pipeline(self, pipeline_id: str) -> None: ...
+
+    def run_pipeline_update(self, pipeline_id: str, *, timeout_seconds: float) -> None:
+        """Start an update and wait until it is COMPLETED; raise if it fails or times out."""
+        ...
+
+    def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState: ...
+
+    def update_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState: ...
+
+    def delete_schedule_job(self, job_id: int) -> None: ...

@@ -1,0 +1,187 @@
+"""`SdkWorkspace`: the `Workspace` protocol implemented with the real databricks-sdk."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
+from databricks.sdk.credentials_provider import (
+    CredentialsProvider,
+    CredentialsStrategy,
+    DefaultCredentials,
+)
+
+from sharepack.workspace import sdk_pipelines as pipelines_api
+from sharepack.workspace import sdk_sharing as sharing
+from sharepack.workspace.state import (
+    PipelineState,
+    RecipientState,
+    ScheduleJobState,
+    ShareObjectState,
+    ShareState,
+    WorkspaceState,
+)
+
+T = TypeVar("T")
+
+
+class CountingCredentials(CredentialsStrategy):
+    """The SDK's own credentials, calling `on_request` once per authenticated HTTP request."""
+
+    def __init__(self, on_request: Callable[[], None]) -> None:
+        self._inner = DefaultCredentials()
+        self._on_request = on_request
+
+    def auth_type(self) -> str:
+        return self._inner.auth_type()
+
+    def __call__(self, cfg: Config) -> CredentialsProvider:
+        provider = self._inner(cfg)
+
+        def headers() -> dict[str, str]:
+            self._on_request()
+            return provider()
+
+        return headers
+
+
+def make_client(
+    url: str,
+    *,
+    token: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    retry_timeout_seconds: int | None = None,
+    on_request: Callable[[], None] | None = None,
+) -> WorkspaceClient:
+    """A client for `url`: a personal access token, a service principal, or the SDK's chain.
+
+    `on_request`, when given, is called for every API request the client sends.
+    """
+    extra: dict[str, object] = {}
+    if retry_timeout_seconds is not None:
+        extra["retry_timeout_seconds"] = retry_timeout_seconds
+    if on_request is not None:
+        extra["credentials_strategy"] = CountingCredentials(on_request)
+    if token:
+        return WorkspaceClient(host=url, token=token, auth_type="pat", **extra)  # type: ignore[arg-type]
+    if client_id and client_secret:
+        return WorkspaceClient(
+            host=url,
+            client_id=client_id,
+            client_secret=client_secret,
+            auth_type="oauth-m2m",
+            **extra,  # type: ignore[arg-type]
+        )
+    return WorkspaceClient(host=url, **extra)  # type: ignore[arg-type]
+
+
+class SdkWorkspace:
+    """Reads and changes one workspace through a `WorkspaceClient`; safe to share across threads."""
+
+    def __init__(self, client: WorkspaceClient, *, read_concurrency: int = 8) -> None:
+        self._client = client
+        self._read_concurrency = read_concurrency
+        self._notebook_lock = threading.Lock()
+        self._notebook_imported = False
+
+    @property
+    def url(self) -> str:
+        return str(self._client.config.host)
+
+    def read_state(
+        self,
+        *,
+        recipients: Iterable[str] = (),
+        shares: Iterable[str] = (),
+        pipelines: Iterable[str] = (),
+        jobs: Iterable[str] = (),
+        objects: Iterable[str] = (),
+    ) -> WorkspaceState:
+        client = self._client
+        # Reads are independent: run them side by side, as apply runs independent writes.
+        with ThreadPoolExecutor(max_workers=self._read_concurrency) as pool:
+            recipient_reads = _read_each(pool, sharing.read_recipient, client, recipients)
+            share_reads = _read_each(pool, sharing.read_share, client, shares)
+            pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
+            job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
+            objects_read = pool.submit(sharing.existing_objects, client, sorted(set(objects)))
+            return WorkspaceState(
+                recipients=_found(recipient_reads),
+                shares=_found(share_reads),
+                pipelines=_found(pipeline_reads),
+                jobs=_found(job_reads),
+                existing_objects=objects_read.result(),
+            )
+
+    def create_recipient(self, recipient: RecipientState) -> RecipientState:
+        return sharing.create_recipient(self._client, recipient)
+
+    def update_recipient(self, recipient: RecipientState) -> RecipientState:
+        return sharing.update_recipient(self._client, recipient)
+
+    def delete_recipient(self, name: str) -> None:
+        sharing.delete_recipient(self._client, name)
+
+    def create_share(self, name: str, comment: str) -> ShareState:
+        return sharing.create_share(self._client, name, comment)
+
+    def update_share_comment(self, name: str, comment: str) -> None:
+        sharing.update_share_comment(self._client, name, comment)
+
+    def delete_share(self, name: str) -> None:
+        sharing.delete_share(self._client, name)
+
+    def update_share_objects(
+        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+    ) -> None:
+        sharing.update_share_objects(self._client, name, add, remove)
+
+    def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None:
+        sharing.update_share_grants(self._client, name, add, remove)
+
+    def create_pipeline(self, pipeline: PipelineState) -> PipelineState:
+        self._ensure_notebook()
+        return pipelines_api.create_pipeline(self._client, pipeline)
+
+    def update_pipeline(self, pipeline: PipelineState) -> PipelineState:
+        self._ensure_notebook()
+        return pipelines_api.update_pipeline(self._client, pipeline)
+
+    def delete_pipeline(self, pipeline_id: str) -> None:
+        pipelines_api.delete_pipeline(self._client, pipeline_id)
+
+    def run_pipeline_update(self, pipeline_id: str, *, timeout_seconds: float) -> None:
+        pipelines_api.run_pipeline_update(self._client, pipeline_id, timeout_seconds)
+
+    def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
+        return pipelines_api.create_schedule_job(self._client, job)
+
+    def update_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
+        return pipelines_api.update_schedule_job(self._client, job)
+
+    def delete_schedule_job(self, job_id: int) -> None:
+        pipelines_api.delete_schedule_job(self._client, job_id)
+
+    def _ensure_notebook(self) -> None:
+        with self._notebook_lock:
+            if not self._notebook_imported:
+                pipelines_api.import_notebook(self._client)
+                self._notebook_imported = True
+
+
+def _read_each(
+    pool: ThreadPoolExecutor,
+    read: Callable[[WorkspaceClient, str], T | None],
+    client: WorkspaceClient,
+    names: Iterable[str],
+) -> dict[str, Future[T | None]]:
+    return {name: pool.submit(read, client, name) for name in dict.fromkeys(names)}
+
+
+def _found(reads: dict[str, Future[T | None]]) -> dict[str, T]:
+    return {name: value for name, future in reads.items() if (value := future.result())}

@@ -1,0 +1,222 @@
+"""DLT pipelines running sharepack's generic notebook, and their schedule jobs, via the SDK."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import replace
+from importlib.resources import files
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs, pipelines, workspace
+
+from sharepack.workspace.errors import ResourceNotFoundError, WorkspaceError
+from sharepack.workspace.sdk_errors import translated_errors
+from sharepack.workspace.state import PipelineState, ScheduleJobState
+
+NOTEBOOK_PATH = "/Shared/sharepack/sharepack_cdc"
+SOURCE_KEY = "sharepack.source_asset"
+TARGET_KEY = "sharepack.target_asset"
+SCD_KEY = "sharepack.scd_type"
+KEYS_KEY = "sharepack.key_columns"
+_FINAL_UPDATE_STATES = {"COMPLETED", "FAILED", "CANCELED"}
+
+
+def notebook_source() -> str:
+    return files("sharepack.workspace").joinpath("notebooks/sharepack_cdc.py").read_text("utf-8")
+
+
+def import_notebook(client: WorkspaceClient, path: str = NOTEBOOK_PATH) -> None:
+    """Put the generic pipeline notebook in the workspace (idempotent: overwrites)."""
+    content = base64.b64encode(notebook_source().encode("utf-8")).decode("ascii")
+    with translated_errors(f"Importing the pipeline notebook to '{path}'"):
+        client.workspace.mkdirs(path.rsplit("/", 1)[0])
+        client.workspace.import_(
+            path,
+            content=content,
+            format=workspace.ImportFormat.SOURCE,
+            language=workspace.Language.PYTHON,
+            overwrite=True,
+        )
+
+
+def _pipeline_fields(pipeline: PipelineState) -> dict[str, object]:
+    catalog, schema, _table = pipeline.target_asset.split(".", 2)
+    notifications = (
+        [
+            pipelines.Notifications(
+                email_recipients=list(pipeline.notification),
+                alerts=["on-update-failure", "on-update-fatal-failure", "on-flow-failure"],
+            )
+        ]
+        if pipeline.notification
+        else None
+    )
+    return {
+        "name": pipeline.name,
+        "catalog": catalog,
+        "schema": schema,
+        "continuous": pipeline.continuous,
+        "serverless": pipeline.serverless,
+        "tags": dict(pipeline.tags) or None,
+        "notifications": notifications,
+        "libraries": [
+            pipelines.PipelineLibrary(notebook=pipelines.NotebookLibrary(path=NOTEBOOK_PATH))
+        ],
+        "configuration": {
+            SOURCE_KEY: pipeline.source_asset,
+            TARGET_KEY: pipeline.target_asset,
+            SCD_KEY: pipeline.scd_type,
+            KEYS_KEY: ",".join(pipeline.key_columns),
+        },
+    }
+
+
+def find_pipeline_id(client: WorkspaceClient, name: str) -> str | None:
+    with translated_errors(f"Listing pipelines to find '{name}'"):
+        for info in client.pipelines.list_pipelines(max_results=100):
+            if info.name == name and info.pipeline_id:
+                return info.pipeline_id
+    return None
+
+
+def read_pipeline(client: WorkspaceClient, name: str) -> PipelineState | None:
+    pipeline_id = find_pipeline_id(client, name)
+    if pipeline_id is None:
+        return None
+    try:
+        with translated_errors(f"Reading pipeline '{name}'"):
+            response = client.pipelines.get(pipeline_id)
+    except ResourceNotFoundError:
+        return None
+    spec = response.spec or pipelines.PipelineSpec()
+    config = spec.configuration or {}
+    emails = [e for n in spec.notifications or () for e in n.email_recipients or ()]
+    return PipelineState(
+        name=name,
+        source_asset=config.get(SOURCE_KEY, ""),
+        target_asset=config.get(TARGET_KEY, ""),
+        scd_type=config.get(SCD_KEY, "2"),
+        key_columns=tuple(k for k in config.get(KEYS_KEY, "").split(",") if k),
+        continuous=bool(spec.continuous),
+        serverless=bool(spec.serverless),
+        tags=dict(spec.tags or {}),
+        notification=tuple(emails),
+        pipeline_id=pipeline_id,
+    )
+
+
+def create_pipeline(client: WorkspaceClient, pipeline: PipelineState) -> PipelineState:
+    with translated_errors(f"Creating pipeline '{pipeline.name}'"):
+        response = client.pipelines.create(**_pipeline_fields(pipeline))  # type: ignore[arg-type]
+    if not response.pipeline_id:
+        raise WorkspaceError(f"Creating pipeline '{pipeline.name}': no pipeline id returned")
+    return replace(pipeline, pipeline_id=response.pipeline_id)
+
+
+def update_pipeline(client: WorkspaceClient, pipeline: PipelineState) -> PipelineState:
+    pipeline_id = pipeline.pipeline_id or find_pipeline_id(client, pipeline.name)
+    if pipeline_id is None:
+        raise ResourceNotFoundError(f"Updating pipeline '{pipeline.name}': it does not exist")
+    with translated_errors(f"Updating pipeline '{pipeline.name}'"):
+        client.pipelines.update(pipeline_id, **_pipeline_fields(pipeline))  # type: ignore[arg-type]
+    return replace(pipeline, pipeline_id=pipeline_id)
+
+
+def delete_pipeline(client: WorkspaceClient, pipeline_id: str) -> None:
+    with translated_errors(f"Deleting pipeline {pipeline_id}"):
+        client.pipelines.delete(pipeline_id)
+
+
+def run_pipeline_update(client: WorkspaceClient, pipeline_id: str, timeout_seconds: float) -> None:
+    """Start an update and poll it until it ends; only COMPLETED returns normally."""
+    with translated_errors(f"Starting an update of pipeline {pipeline_id}"):
+        update_id = client.pipelines.start_update(pipeline_id).update_id
+    if not update_id:
+        raise WorkspaceError(f"Starting an update of pipeline {pipeline_id}: no update id")
+    deadline = time.monotonic() + timeout_seconds
+    pause = 0.1
+    while True:
+        with translated_errors(f"Reading update {update_id} of pipeline {pipeline_id}"):
+            update = client.pipelines.get_update(pipeline_id, update_id).update
+        state = update.state.value if update and update.state else "QUEUED"
+        if state == "COMPLETED":
+            return
+        if state in _FINAL_UPDATE_STATES:
+            raise WorkspaceError(f"Update {update_id} of pipeline {pipeline_id} ended {state}")
+        if time.monotonic() + pause > deadline:
+            raise WorkspaceError(
+                f"Update {update_id} of pipeline {pipeline_id} did not complete within "
+                f"{timeout_seconds:g} s (last state {state})"
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
+
+
+def _job_settings(job: ScheduleJobState, pipeline_id: str) -> dict[str, object]:
+    return {
+        "name": job.name,
+        "tasks": [
+            jobs.Task(
+                task_key="refresh_pipeline",
+                pipeline_task=jobs.PipelineTask(pipeline_id=pipeline_id),
+            )
+        ],
+        "schedule": jobs.CronSchedule(
+            quartz_cron_expression=job.quartz_cron,
+            timezone_id=job.timezone,
+            pause_status=jobs.PauseStatus.UNPAUSED,
+        ),
+        "tags": {"sharepack.pipeline": job.pipeline_name},
+    }
+
+
+def read_schedule_job(client: WorkspaceClient, name: str) -> ScheduleJobState | None:
+    with translated_errors(f"Listing jobs to find '{name}'"):
+        for base in client.jobs.list(name=name, expand_tasks=True):
+            settings = base.settings
+            if settings is None or settings.name != name or base.job_id is None:
+                continue
+            task = next((t for t in settings.tasks or () if t.pipeline_task), None)
+            schedule = settings.schedule
+            return ScheduleJobState(
+                name=name,
+                pipeline_name=(settings.tags or {}).get("sharepack.pipeline", ""),
+                quartz_cron=schedule.quartz_cron_expression if schedule else "",
+                timezone=schedule.timezone_id if schedule else "UTC",
+                job_id=base.job_id,
+                pipeline_id=task.pipeline_task.pipeline_id if task and task.pipeline_task else None,
+            )
+    return None
+
+
+def create_schedule_job(client: WorkspaceClient, job: ScheduleJobState) -> ScheduleJobState:
+    pipeline_id = _job_pipeline_id(client, job)
+    with translated_errors(f"Creating schedule job '{job.name}'"):
+        response = client.jobs.create(**_job_settings(job, pipeline_id))  # type: ignore[arg-type]
+    return replace(job, job_id=response.job_id, pipeline_id=pipeline_id)
+
+
+def update_schedule_job(client: WorkspaceClient, job: ScheduleJobState) -> ScheduleJobState:
+    existing = job if job.job_id is not None else read_schedule_job(client, job.name)
+    if existing is None or existing.job_id is None:
+        raise ResourceNotFoundError(f"Updating schedule job '{job.name}': it does not exist")
+    pipeline_id = _job_pipeline_id(client, job)
+    settings = jobs.JobSettings(**_job_settings(job, pipeline_id))  # type: ignore[arg-type]
+    with translated_errors(f"Updating schedule job '{job.name}'"):
+        client.jobs.reset(existing.job_id, new_settings=settings)
+    return replace(job, job_id=existing.job_id, pipeline_id=pipeline_id)
+
+
+def _job_pipeline_id(client: WorkspaceClient, job: ScheduleJobState) -> str:
+    pipeline_id = job.pipeline_id or find_pipeline_id(client, job.pipeline_name)
+    if pipeline_id is None:
+        raise ResourceNotFoundError(
+            f"Schedule job '{job.name}': pipeline '{job.pipeline_name}' does not exist"
+        )
+    return pipeline_id
+
+
+def delete_schedule_job(client: WorkspaceClient, job_id: int) -> None:
+    with translated_errors(f"Deleting schedule job {job_id}"):
+        client.jobs.delete(job_id)

@@ -1,0 +1,220 @@
+"""Recipients, shares, share objects, grants and catalog look-ups through databricks-sdk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import sharing
+
+from sharepack.workspace.errors import ResourceNotFoundError
+from sharepack.workspace.sdk_errors import translated_errors
+from sharepack.workspace.state import (
+    AuthenticationType,
+    DataObjectType,
+    RecipientState,
+    ShareObjectState,
+    ShareState,
+)
+
+CONTACT_EMAIL_PROPERTY = "sharepack.contact_email"
+_SELECT = sharing.Privilege.SELECT
+
+
+def read_recipient(client: WorkspaceClient, name: str) -> RecipientState | None:
+    try:
+        with translated_errors(f"Reading recipient '{name}'"):
+            info = client.recipients.get(name)
+    except ResourceNotFoundError:
+        return None
+    return _recipient_state(info)
+
+
+def _recipient_state(info: sharing.RecipientInfo) -> RecipientState:
+    properties = info.properties_kvpairs.properties if info.properties_kvpairs else None
+    allowed = info.ip_access_list.allowed_ip_addresses if info.ip_access_list else None
+    auth = info.authentication_type.value if info.authentication_type else "TOKEN"
+    return RecipientState(
+        name=info.name or "",
+        authentication_type=AuthenticationType(auth),
+        comment=info.comment or "",
+        allowed_ips=tuple(allowed or ()),
+        metastore_id=info.data_recipient_global_metastore_id,
+        contact_email=(properties or {}).get(CONTACT_EMAIL_PROPERTY),
+    )
+
+
+def _properties(recipient: RecipientState) -> sharing.SecurablePropertiesKvPairs | None:
+    if recipient.contact_email is None:
+        return None
+    return sharing.SecurablePropertiesKvPairs(
+        properties={CONTACT_EMAIL_PROPERTY: recipient.contact_email}
+    )
+
+
+def _ip_list(recipient: RecipientState) -> sharing.IpAccessList | None:
+    if recipient.authentication_type is not AuthenticationType.TOKEN:
+        return None
+    return sharing.IpAccessList(allowed_ip_addresses=list(recipient.allowed_ips))
+
+
+def create_recipient(client: WorkspaceClient, recipient: RecipientState) -> RecipientState:
+    with translated_errors(f"Creating recipient '{recipient.name}'"):
+        info = client.recipients.create(
+            name=recipient.name,
+            authentication_type=sharing.AuthenticationType(recipient.authentication_type.value),
+            comment=recipient.comment or None,
+            data_recipient_global_metastore_id=recipient.metastore_id,
+            ip_access_list=_ip_list(recipient) if recipient.allowed_ips else None,
+            properties_kvpairs=_properties(recipient),
+        )
+    # The response carries the activation link's token; it is dropped here, never kept.
+    return _recipient_state(info)
+
+
+def update_recipient(client: WorkspaceClient, recipient: RecipientState) -> RecipientState:
+    with translated_errors(f"Updating recipient '{recipient.name}'"):
+        client.recipients.update(
+            recipient.name,
+            comment=recipient.comment,
+            ip_access_list=_ip_list(recipient),
+            properties_kvpairs=_properties(recipient),
+        )
+        info = client.recipients.get(recipient.name)
+    return _recipient_state(info)
+
+
+def delete_recipient(client: WorkspaceClient, name: str) -> None:
+    with translated_errors(f"Deleting recipient '{name}'"):
+        client.recipients.delete(name)
+
+
+def read_share(client: WorkspaceClient, name: str) -> ShareState | None:
+    try:
+        with translated_errors(f"Reading share '{name}'"):
+            info = client.shares.get(name, include_shared_data=True)
+            grantees = _read_grantees(client, name)
+    except ResourceNotFoundError:
+        return None
+    objects = tuple(
+        ShareObjectState(
+            name=o.name,
+            data_object_type=DataObjectType(o.data_object_type.value)
+            if o.data_object_type and o.data_object_type.value in DataObjectType.__members__
+            else DataObjectType.TABLE,
+            shared_as=o.shared_as,
+        )
+        for o in info.objects or ()
+    )
+    return ShareState(name=name, comment=info.comment or "", objects=objects, grantees=grantees)
+
+
+def _read_grantees(client: WorkspaceClient, name: str) -> frozenset[str]:
+    grantees: set[str] = set()
+    page_token: str | None = None
+    while True:
+        response = client.shares.share_permissions(name, max_results=0, page_token=page_token)
+        for assignment in response.privilege_assignments or ():
+            if assignment.principal and _SELECT in (assignment.privileges or ()):
+                grantees.add(assignment.principal)
+        page_token = response.next_page_token
+        if not page_token:
+            return frozenset(grantees)
+
+
+def create_share(client: WorkspaceClient, name: str, comment: str) -> ShareState:
+    with translated_errors(f"Creating share '{name}'"):
+        info = client.shares.create(name, comment=comment or None)
+    return ShareState(name=info.name or name, comment=info.comment or "")
+
+
+def update_share_comment(client: WorkspaceClient, name: str, comment: str) -> None:
+    with translated_errors(f"Updating the comment of share '{name}'"):
+        client.shares.update(name, comment=comment)
+
+
+def delete_share(client: WorkspaceClient, name: str) -> None:
+    with translated_errors(f"Deleting share '{name}'"):
+        client.shares.delete(name)
+
+
+def update_share_objects(
+    client: WorkspaceClient, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+) -> None:
+    updates = [
+        sharing.SharedDataObjectUpdate(
+            action=sharing.SharedDataObjectUpdateAction.ADD,
+            data_object=sharing.SharedDataObject(
+                name=o.name,
+                data_object_type=sharing.SharedDataObjectDataObjectType(o.data_object_type.value),
+                shared_as=o.shared_as,
+            ),
+        )
+        for o in add
+    ] + [
+        sharing.SharedDataObjectUpdate(
+            action=sharing.SharedDataObjectUpdateAction.REMOVE,
+            data_object=sharing.SharedDataObject(name=object_name),
+        )
+        for object_name in remove
+    ]
+    with translated_errors(f"Updating the objects of share '{name}'"):
+        client.shares.update(name, updates=updates)
+
+
+def update_share_grants(
+    client: WorkspaceClient, name: str, add: Sequence[str], remove: Sequence[str]
+) -> None:
+    changes = [sharing.PermissionsChange(principal=p, add=[_SELECT.value]) for p in add] + [
+        sharing.PermissionsChange(principal=p, remove=[_SELECT.value]) for p in remove
+    ]
+    with translated_errors(f"Updating the grants of share '{name}'"):
+        client.shares.update_permissions(name, changes=changes)
+
+
+# Above this many tables wanted from one schema, one listing is cheaper than a call each.
+LIST_SCHEMA_FROM = 4
+
+
+def existing_objects(client: WorkspaceClient, names: Sequence[str]) -> frozenset[str]:
+    """The subset of `names` (catalog.schema.table or catalog.schema) that exist."""
+    by_schema: dict[str, list[str]] = {}
+    found: set[str] = set()
+    for full_name in names:
+        if full_name.count(".") >= 2:
+            by_schema.setdefault(full_name.rsplit(".", 1)[0], []).append(full_name)
+        elif _schema_exists(client, full_name):
+            found.add(full_name)
+    for schema, tables in by_schema.items():
+        if len(tables) >= LIST_SCHEMA_FROM:
+            found.update(_tables_in_schema(client, schema).intersection(tables))
+        else:
+            found.update(t for t in tables if _table_exists(client, t))
+    return frozenset(found)
+
+
+def _schema_exists(client: WorkspaceClient, full_name: str) -> bool:
+    try:
+        with translated_errors(f"Looking up schema '{full_name}'"):
+            client.schemas.get(full_name)
+    except ResourceNotFoundError:
+        return False
+    return True
+
+
+def _table_exists(client: WorkspaceClient, full_name: str) -> bool:
+    with translated_errors(f"Looking up table '{full_name}'"):
+        return bool(client.tables.exists(full_name).table_exists)
+
+
+def _tables_in_schema(client: WorkspaceClient, schema: str) -> set[str]:
+    catalog_name, schema_name = schema.split(".", 1)
+    try:
+        with translated_errors(f"Listing the tables of '{schema}'"):
+            return {
+                t.full_name
+                for t in client.tables.list(catalog_name, schema_name, max_results=0)
+                if t.full_name
+            }
+    except ResourceNotFoundError:
+        return set()

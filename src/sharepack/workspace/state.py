@@ -1,0 +1,89 @@
+"""Values describing Databricks resources, as they are (read) or as they should be (desired).
+
+The same types serve both sides so that a plan is a comparison of equal kinds. Names are
+the Databricks names; secrets (tokens, activation links) never appear here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AuthenticationType(StrEnum):
+    TOKEN = "TOKEN"  # open sharing (D2O)
+    DATABRICKS = "DATABRICKS"  # Databricks-to-Databricks (D2D)
+
+
+class DataObjectType(StrEnum):
+    TABLE = "TABLE"
+    SCHEMA = "SCHEMA"
+
+
+@dataclass(frozen=True)
+class RecipientState:
+    name: str
+    authentication_type: AuthenticationType
+    comment: str = ""
+    allowed_ips: tuple[str, ...] = ()  # TOKEN only; empty means from anywhere
+    metastore_id: str | None = None  # DATABRICKS only: cloud:region:uuid
+    contact_email: str | None = None  # kept in the recipient's properties
+
+
+@dataclass(frozen=True)
+class ShareObjectState:
+    name: str  # catalog.schema.table or catalog.schema
+    data_object_type: DataObjectType = DataObjectType.TABLE
+    shared_as: str | None = None  # server default: schema.table
+
+
+@dataclass(frozen=True)
+class ShareState:
+    name: str
+    comment: str = ""
+    objects: tuple[ShareObjectState, ...] = ()
+    grantees: frozenset[str] = frozenset()  # recipients holding SELECT on the share
+
+    @property
+    def object_names(self) -> frozenset[str]:
+        return frozenset(o.name for o in self.objects)
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    """A DLT pipeline running sharepack's generic notebook with the pack's values."""
+
+    name: str
+    source_asset: str
+    target_asset: str
+    scd_type: str = "2"
+    key_columns: tuple[str, ...] = ()
+    continuous: bool = False
+    serverless: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+    notification: tuple[str, ...] = ()
+    pipeline_id: str | None = None  # None while desired and not yet created
+
+
+@dataclass(frozen=True)
+class ScheduleJobState:
+    """A job with one pipeline task, triggered by a Quartz cron."""
+
+    name: str
+    pipeline_name: str
+    quartz_cron: str
+    timezone: str = "UTC"
+    job_id: int | None = None
+    pipeline_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """What exists of the resources a pack names, keyed by name."""
+
+    recipients: Mapping[str, RecipientState] = field(default_factory=dict)
+    shares: Mapping[str, ShareState] = field(default_factory=dict)
+    pipelines: Mapping[str, PipelineState] = field(default_factory=dict)
+    jobs: Mapping[str, ScheduleJobState] = field(default_factory=dict)
+    existing_objects: frozenset[str] = frozenset()  # tables and schemas found in the catalog

@@ -1,0 +1,80 @@
+"""Bad requests get a clear 4xx JSON answer and store nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sharepack.service.runtime import Runtime
+from tests.api_server import running_api
+from tests.conftest import REPO_ROOT
+
+EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[httpx.Client]:
+    with (
+        running_api(runtime, with_worker=False) as base_url,
+        httpx.Client(base_url=base_url, timeout=30) as client,
+    ):
+        yield client
+
+
+def test_upload_without_workspace_header_is_400(client: httpx.Client, runtime: Runtime) -> None:
+    response = client.post("/workflow/sharepack/upload", files={"file": ("p.yaml", EXAMPLE)})
+
+    assert response.status_code == 400
+    assert "X-Workspace-URL" in response.json()["Message"]
+    assert runtime.queue.depth() == 0
+
+
+def test_upload_without_file_is_400(client: httpx.Client, runtime: Runtime) -> None:
+    url = runtime.settings.sharepack_workspace_urls[0]
+    response = client.post("/workflow/sharepack/upload", headers={"X-Workspace-URL": url})
+
+    assert response.status_code == 400
+    assert "'file'" in response.json()["Message"]
+    assert runtime.queue.depth() == 0
+
+
+def test_invalid_pack_is_400_validation_failed_with_located_errors(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    url = runtime.settings.sharepack_workspace_urls[0]
+    broken = EXAMPLE.replace(b"requestor: john.doe@example.com", b"requestor: not-an-email")
+
+    response = client.post(
+        "/workflow/sharepack/upload",
+        headers={"X-Workspace-URL": url},
+        files={"file": ("broken.yaml", broken)},
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["Status"] == "VALIDATION_FAILED"
+    assert body["SharePackId"] is None
+    assert any("broken.yaml" in e and "requestor" in e for e in body["ValidationErrors"])
+    assert runtime.queue.depth() == 0
+
+
+def test_unknown_pack_id_is_404(client: httpx.Client) -> None:
+    response = client.get(f"/workflow/sharepack/{uuid.uuid4()}")
+
+    assert response.status_code == 404
+    assert response.json()["ErrorCode"] == "NOT_FOUND"
+
+
+def test_malformed_pack_id_is_404_naming_it(client: httpx.Client) -> None:
+    response = client.get("/workflow/sharepack/not-a-uuid")
+
+    assert response.status_code == 404
+    assert "not-a-uuid" in response.json()["Message"]
+
+
+def test_swagger_ui_is_served(client: httpx.Client) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/workflow/sharepack/upload" in client.get("/openapi.json").json()["paths"]

@@ -1,0 +1,116 @@
+"""`sharepack plan` and `sharepack apply` against the emulator, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.cli.main import app
+from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
+from tests.emulator_helpers import write_calls
+
+EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+) -> EmulatorServer:
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
+    monkeypatch.chdir(tmp_path)
+    return emulator
+
+
+def _run(*args: str) -> tuple[int, Any]:
+    result = CliRunner().invoke(app, list(args))
+    body = json.loads(result.stdout) if result.stdout.strip().startswith("{") else result.stdout
+    return result.exit_code, body
+
+
+def test_plan_lists_the_changes_and_makes_none(cli_env: EmulatorServer) -> None:
+    code, body = _run("plan", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert code == 0
+    kinds = [a["kind"] for a in body["actions"]]
+    assert kinds == [
+        "CREATE_RECIPIENT",
+        "CREATE_SHARE",
+        "UPDATE_SHARE_OBJECTS",
+        "UPDATE_SHARE_GRANTS",
+    ]
+    assert len(write_calls(cli_env)) == 0
+
+
+def test_apply_completes_then_reapply_makes_no_writes(cli_env: EmulatorServer) -> None:
+    code, first = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+    writes_after_first = len(write_calls(cli_env))
+    code_again, second = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert (code, first["status"], first["actions"]) == (0, "COMPLETED", 4)
+    assert first["api_calls"] >= 4
+    assert first["rolled_back"] is False
+    assert (code_again, second["status"], second["actions"]) == (0, "COMPLETED", 0)
+    assert len(write_calls(cli_env)) == writes_after_first
+
+
+def test_apply_that_fails_rolls_back_and_exits_1(cli_env: EmulatorServer) -> None:
+    state_before = httpx.get(f"{cli_env.url}/_emulator/state").json()
+    httpx.post(
+        f"{cli_env.url}/_emulator/faults",
+        json={"method": "PATCH", "path_regex": "/permissions$", "status": 500},
+    ).raise_for_status()
+
+    code, body = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert code == 1
+    assert body["status"] == "FAILED"
+    assert body["rolled_back"] is True
+    assert "sales_q1_share" in body["error"]
+    assert httpx.get(f"{cli_env.url}/_emulator/state").json() == state_before
+
+
+def test_apply_with_no_rollback_leaves_the_changes(cli_env: EmulatorServer) -> None:
+    httpx.post(
+        f"{cli_env.url}/_emulator/faults",
+        json={"method": "PATCH", "path_regex": "/permissions$", "status": 500},
+    ).raise_for_status()
+
+    code, body = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--no-rollback", "--json")
+
+    assert code == 1
+    assert (body["rolled_back"], body["rollback_status"]) == (False, "LEFT_IN_PLACE")
+    names = [r["name"] for r in httpx.get(f"{cli_env.url}/_emulator/state").json()["recipients"]]
+    assert names == ["sales-analyst"]
+
+
+def test_invalid_file_exits_2_naming_the_problem(cli_env: EmulatorServer, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(EXAMPLE.read_text().replace("type: D2O", "type: D3X"))
+
+    result = CliRunner().invoke(app, ["apply", str(broken), "--workspace", cli_env.url])
+
+    assert result.exit_code == 2
+    assert "broken.yaml" in result.stderr
+    assert "recipient[0].type" in result.stderr
+    assert len(write_calls(cli_env)) == 0
+
+
+def test_missing_file_exits_2(cli_env: EmulatorServer) -> None:
+    result = CliRunner().invoke(app, ["plan", "nope.yaml", "--workspace", cli_env.url])
+
+    assert result.exit_code == 2
+    assert "No such file: nope.yaml" in result.stderr
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = CliRunner().invoke(app, ["version"])
+
+    assert result.exit_code == 0
+    assert result.stdout.strip()

@@ -1,0 +1,58 @@
+"""Fixtures shared by the whole suite: the emulator, a database, and a runtime wired to both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from databricks.sdk import WorkspaceClient
+from pydantic import SecretStr
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.service.runtime import Runtime, build_runtime
+from sharepack.settings import Settings
+
+EMULATOR_TOKEN = "dapi-test-token"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.db_fixtures"]
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(token=EMULATOR_TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
+    """The session's emulator, reset to its seed fixture for this test."""
+    httpx.post(f"{emulator_server.url}/_emulator/reset").raise_for_status()
+    return emulator_server
+
+
+@pytest.fixture
+def workspace_client(emulator: EmulatorServer) -> WorkspaceClient:
+    return WorkspaceClient(host=emulator.url, token=EMULATOR_TOKEN, auth_type="pat")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        sharepack_data_dir=tmp_path / "data",
+        domain_db_connection_string=database_url,
+        sharepack_workspace_urls=[emulator.url],
+        databricks_token=SecretStr(EMULATOR_TOKEN),
+        sharepack_worker_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    yield runtime
+    runtime.close()

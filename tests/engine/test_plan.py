@@ -1,0 +1,260 @@
+"""The plan is a value: tested without any I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from sharepack.engine import PlanOptions, plan
+from sharepack.engine.actions import ActionKind, inverse
+from sharepack.engine.plan import desired_recipient
+from sharepack.engine.serialise import action_from_dict, action_to_dict
+from sharepack.errors import PlanError
+from sharepack.spec.models import (
+    Metadata,
+    RecipientSpec,
+    RecipientType,
+    SharePackConfig,
+    ShareSpec,
+    Strategy,
+)
+from sharepack.workspace.state import (
+    AuthenticationType,
+    RecipientState,
+    ShareObjectState,
+    ShareState,
+    WorkspaceState,
+)
+
+TABLE = "prod_catalog.sales.transactions"
+ANALYST = RecipientSpec(name="analyst", type=RecipientType.D2O, allowed_ips=("10.0.0.1",))
+
+
+def _pack(
+    *,
+    strategy: Strategy = Strategy.NEW,
+    objects: tuple[str, ...] = (TABLE,),
+    recipients: tuple[RecipientSpec, ...] = (ANALYST,),
+) -> SharePackConfig:
+    return SharePackConfig(
+        metadata=Metadata(
+            requestor="a@example.com", project_name="P", business_line="B", strategy=strategy
+        ),
+        recipients=recipients,
+        shares=(
+            ShareSpec(
+                name="sales",
+                recipients=tuple(r.name for r in recipients),
+                data_objects=objects,
+            ),
+        ),
+    )
+
+
+def _empty(objects: tuple[str, ...] = (TABLE,)) -> WorkspaceState:
+    return WorkspaceState(existing_objects=frozenset(objects))
+
+
+def _applied(objects: tuple[str, ...] = (TABLE,)) -> WorkspaceState:
+    return WorkspaceState(
+        recipients={"analyst": desired_recipient(ANALYST)},
+        shares={
+            "sales": ShareState(
+                name="sales",
+                objects=tuple(ShareObjectState(name=o, shared_as="x.y") for o in objects),
+                grantees=frozenset({"analyst"}),
+            )
+        },
+        existing_objects=frozenset(objects),
+    )
+
+
+def test_new_pack_plans_recipient_share_objects_then_grants() -> None:
+    the_plan = plan(_pack(), _empty())
+
+    kinds = [a.kind for a in the_plan.actions]
+    assert kinds == [
+        ActionKind.CREATE_RECIPIENT,
+        ActionKind.CREATE_SHARE,
+        ActionKind.UPDATE_SHARE_OBJECTS,
+        ActionKind.UPDATE_SHARE_GRANTS,
+    ]
+    grants = the_plan.actions[-1]
+    assert set(grants.depends_on) == {"create-recipient:analyst", "share-objects:sales:1"}
+
+
+def test_reapplying_an_applied_pack_plans_nothing_despite_server_filled_fields() -> None:
+    the_plan = plan(_pack(strategy=Strategy.UPDATE), _applied())
+
+    assert the_plan.is_empty
+
+
+def test_new_strategy_switches_to_update_when_share_exists() -> None:
+    the_plan = plan(_pack(), _applied())
+
+    assert the_plan.strategy is Strategy.UPDATE
+    assert the_plan.warnings == (
+        "Auto-switched from NEW to UPDATE: 1 recipient(s) and 1 share(s) already exist. "
+        "Existing resources will be updated, new ones will be created.",
+    )
+
+
+def test_new_strategy_with_existing_resources_can_be_refused() -> None:
+    with pytest.raises(PlanError, match="1 recipient\\(s\\) and 1 share\\(s\\) already exist"):
+        plan(_pack(), _applied(), PlanOptions(fail_on_existing_with_new=True))
+
+
+def test_objects_are_batched_at_most_100_per_call_each_once() -> None:
+    tables = tuple(f"bench_catalog.bench.t{i:04d}" for i in range(250))
+
+    the_plan = plan(_pack(objects=tables), _empty(tables))
+
+    batches = [a for a in the_plan.actions if a.kind is ActionKind.UPDATE_SHARE_OBJECTS]
+    assert [len(b.add_objects) for b in batches] == [100, 100, 50]
+    names = [o.name for b in batches for o in b.add_objects]
+    assert sorted(names) == sorted(tables)
+    assert batches[1].depends_on == (batches[0].action_id,)
+
+
+def test_under_update_objects_the_pack_does_not_name_are_left_alone() -> None:
+    extra = "prod_catalog.sales.customers"
+    actual = _applied((TABLE, extra))
+
+    the_plan = plan(_pack(strategy=Strategy.UPDATE), actual)
+
+    assert the_plan.is_empty
+
+
+def test_missing_table_fails_preflight_naming_it() -> None:
+    with pytest.raises(PlanError, match=re.escape(f"'{TABLE}' does not exist")):
+        plan(_pack(), _empty(objects=()))
+
+
+def test_recipient_of_another_type_is_a_conflict() -> None:
+    existing = RecipientState(
+        name="analyst",
+        authentication_type=AuthenticationType.DATABRICKS,
+        metastore_id="azure:eastus:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    )
+    actual = WorkspaceState(recipients={"analyst": existing}, existing_objects=frozenset({TABLE}))
+
+    with pytest.raises(PlanError, match="exists with DATABRICKS authentication"):
+        plan(_pack(strategy=Strategy.UPDATE), actual)
+
+
+def test_changed_ip_list_plans_an_update_whose_inverse_restores_it() -> None:
+    changed = RecipientSpec(name="analyst", type=RecipientType.D2O, allowed_ips=("10.9.9.9",))
+
+    the_plan = plan(_pack(strategy=Strategy.UPDATE, recipients=(changed,)), _applied())
+
+    (update,) = the_plan.actions
+    assert update.kind is ActionKind.UPDATE_RECIPIENT
+    undo = inverse(update)
+    assert undo is not None
+    assert undo.recipient == desired_recipient(ANALYST)
+
+
+def test_every_planned_action_survives_the_journal_round_trip() -> None:
+    the_plan = plan(_pack(), _empty())
+
+    for action in the_plan.actions:
+        assert action_from_dict(action_to_dict(action)) == action
+
+
+def _pipeline_pack(target: str = "prod_catalog.sales.daily") -> SharePackConfig:
+    from sharepack.spec.models import PipelineSpec, ScheduleSpec
+
+    pipeline = PipelineSpec(
+        name="daily_feed",
+        source_asset="raw_catalog.sales.transactions",
+        target_asset=target,
+        key_columns=("transaction_id",),
+        schedule=ScheduleSpec(cron="0 0 2 * * ?", timezone="UTC"),
+        tags={"cost_center": "123"},
+    )
+    return SharePackConfig(
+        metadata=Metadata(requestor="a@example.com", project_name="P", business_line="B"),
+        recipients=(ANALYST,),
+        shares=(
+            ShareSpec(
+                name="sales",
+                recipients=("analyst",),
+                data_objects=(target,),
+                pipelines=(pipeline,),
+            ),
+        ),
+    )
+
+
+def test_table_produced_by_the_pack_is_shared_after_the_first_update() -> None:
+    actual = WorkspaceState(existing_objects=frozenset({"raw_catalog.sales.transactions"}))
+
+    the_plan = plan(_pipeline_pack(), actual)
+
+    by_id = {a.action_id: a for a in the_plan.actions}
+    run = by_id["run-pipeline:daily_feed"]
+    assert run.depends_on == ("create-pipeline:daily_feed",)
+    assert by_id["create-job:daily_feed_schedule"].job is not None
+    assert by_id["create-job:daily_feed_schedule"].depends_on == ("create-pipeline:daily_feed",)
+    assert "run-pipeline:daily_feed" in by_id["share-objects:sales:1"].depends_on
+
+
+def test_missing_pipeline_source_fails_preflight() -> None:
+    with pytest.raises(
+        PlanError, match=r"source 'raw_catalog\.sales\.transactions' does not exist"
+    ):
+        plan(_pipeline_pack(), WorkspaceState())
+
+
+def test_reapplying_a_pack_with_a_pipeline_plans_nothing() -> None:
+    from sharepack.engine.plan_pipelines import desired_job, desired_pipeline
+
+    config = _pipeline_pack()
+    spec = config.shares[0].pipelines[0]
+    job = desired_job(spec)
+    assert job is not None
+    target = spec.target_asset
+    actual = WorkspaceState(
+        recipients={"analyst": desired_recipient(ANALYST)},
+        shares={
+            "sales": ShareState(
+                name="sales",
+                objects=(ShareObjectState(name=target),),
+                grantees=frozenset({"analyst"}),
+            )
+        },
+        pipelines={"daily_feed": replace(desired_pipeline(spec), pipeline_id="p-1")},
+        jobs={job.name: replace(job, job_id=7, pipeline_id="p-1")},
+        existing_objects=frozenset({target, spec.source_asset}),
+    )
+
+    assert plan(config, actual).is_empty
+
+
+def test_prune_removes_objects_and_grants_the_pack_no_longer_names() -> None:
+    extra = ShareObjectState(name="prod_catalog.sales.customers", shared_as="sales.customers")
+    actual = _applied()
+    share = actual.shares["sales"]
+    actual = replace(
+        actual,
+        shares={
+            "sales": replace(
+                share, objects=(*share.objects, extra), grantees=frozenset({"analyst", "old"})
+            )
+        },
+    )
+    config = _pack(strategy=Strategy.UPDATE)
+    config = config.model_copy(
+        update={"metadata": config.metadata.model_copy(update={"prune": True})}
+    )
+
+    the_plan = plan(config, actual)
+
+    objects, grants = the_plan.actions
+    assert objects.remove_objects == ("prod_catalog.sales.customers",)
+    assert grants.remove_grantees == ("old",)
+    undo = inverse(objects)
+    assert undo is not None
+    assert undo.add_objects == (extra,)

@@ -1,0 +1,116 @@
+"""The migrations are the only way the schema is made, and they agree with the models."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from sharepack.store import Database
+from sharepack.store.migrations.env_options import context_options
+from sharepack.store.own_tables import OWN_TABLES
+from tests.store.conftest import MakePack
+
+
+def test_upgrade_creates_all_sixteen_deltashare_tables(database: Database) -> None:
+    assert database.table_count() == 16
+    assert database.ping()
+
+
+def test_upgrading_again_changes_nothing(database: Database, make_pack: MakePack) -> None:
+    pack = make_pack()
+    before = _schema_outline(database)
+
+    database.upgrade()
+
+    assert _schema_outline(database) == before
+    with database.unit_of_work() as uow:
+        assert uow.share_packs.get_current(pack.share_pack_id) == pack
+
+
+def test_the_models_and_the_migrations_agree(database: Database) -> None:
+    with database.engine.connect() as connection:
+        options = context_options(sqlite=database.is_sqlite)
+        context = MigrationContext.configure(connection, opts=options)
+        differences = compare_metadata(context, options["target_metadata"])
+
+    assert differences == []
+
+
+def test_postgresql_keeps_the_seeds_tables_in_deltashare_and_its_own_apart(
+    postgres_database: Database,
+) -> None:
+    with postgres_database.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT table_schema, COUNT(*) FROM information_schema.tables "
+                "WHERE table_schema IN ('deltashare', 'sharepack') GROUP BY table_schema"
+            )
+        )
+        counts = {str(schema): int(count) for schema, count in rows}
+        own = set(inspect(connection).get_table_names(schema="sharepack"))
+
+    assert counts == {"deltashare": 16, "sharepack": len(OWN_TABLES) + 1}
+    assert own == {*OWN_TABLES, "alembic_version"}
+
+
+def test_a_database_that_does_not_answer_pings_false(tmp_path: object) -> None:
+    database = Database("postgresql://nobody@127.0.0.1:1/nothing")
+
+    assert database.ping() is False
+
+
+def _schema_outline(database: Database) -> dict[str, list[str]]:
+    schema = None if database.is_sqlite else "deltashare"
+    with database.engine.connect() as connection:
+        inspector = inspect(connection)
+        return {
+            name: sorted(c["name"] for c in inspector.get_columns(name, schema=schema))
+            + sorted(str(i["name"]) for i in inspector.get_indexes(name, schema=schema))
+            for name in inspector.get_table_names(schema=schema)
+        }
+
+
+def upgrade_in_a_process(url: str, start: Any) -> None:
+    database = Database(url)
+    start.wait()
+    database.upgrade()
+    database.dispose()
+
+
+@pytest.mark.slow
+def test_processes_upgrading_a_new_database_at_once_all_succeed(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    upgraders = [
+        context.Process(target=upgrade_in_a_process, args=(database_url, start)) for _ in range(4)
+    ]
+
+    for upgrader in upgraders:
+        upgrader.start()
+    for upgrader in upgraders:
+        upgrader.join(timeout=120)
+
+    assert [u.exitcode for u in upgraders] == [0, 0, 0, 0]
+    database = Database(database_url)
+    try:
+        assert database.table_count() == 16
+    finally:
+        database.dispose()
+
+
+def test_downgrading_to_nothing_and_upgrading_again_rebuilds_the_schema(
+    database: Database,
+) -> None:
+    command.downgrade(database.alembic_config(), "base")
+    emptied = database.table_count()
+
+    database.upgrade()
+
+    assert emptied == 0
+    assert database.table_count() == 16

@@ -1,0 +1,127 @@
+"""A failure at any mutating call ends FAILED with the workspace and database as before."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.service.direct import apply_file, read_file
+from sharepack.service.runtime import Runtime
+from sharepack.store import SharePackRecord
+from tests.emulator_helpers import emulator_state, write_calls
+
+BENCH_TABLES = [f"bench_catalog.bench.t{i:04d}" for i in range(130)]
+MUTATING = "POST|PATCH|PUT|DELETE"
+PRODUCED = "prod_catalog.sales.daily_feed_output"
+
+
+def _pack() -> bytes:
+    lines = [
+        "metadata:",
+        "  requestor: ops@example.com",
+        "  project_name: Sweep",
+        "  business_line: Platform",
+        "recipient:",
+        "  - {name: partner-a, type: D2O, allowed_ips: [10.1.0.0/16]}",
+        "  - {name: partner-b, type: D2O, email: b@partner.example.com}",
+        "  - name: internal",
+        "    type: D2D",
+        '    metastore_id: "azure:westeurope:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"',
+        "share:",
+        "  - name: big_share",
+        "    recipients: [partner-a, internal]",
+        "    data_objects:",
+        *[f"      - {table}" for table in BENCH_TABLES],
+        "  - name: sales_share",
+        "    recipients: [partner-b]",
+        f"    data_objects: [prod_catalog.sales.transactions, prod_catalog.sales, {PRODUCED}]",
+        "    pipelines:",
+        "      - name: daily_feed",
+        "        source_asset: raw_catalog.sales.transactions",
+        f"        target_asset: {PRODUCED}",
+        "        key_columns: [transaction_id]",
+        '        schedule: {cron: "0 2 * * *", timezone: UTC}',
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _apply(runtime: Runtime, emulator: EmulatorServer) -> SharePackRecord:
+    loaded = read_file(runtime, _pack(), "sweep.yaml")
+    return apply_file(runtime, loaded, filename="sweep.yaml", workspace_url=emulator.url)
+
+
+def _state(emulator: EmulatorServer) -> Any:
+    """Everything but workspace files: the generic notebook is installed once and kept."""
+    state = emulator_state(emulator)
+    state.pop("workspace_files")
+    return state
+
+
+def _live_records(runtime: Runtime, pack_id: uuid.UUID) -> list[str]:
+    with runtime.database.unit_of_work() as uow:
+        live = [*uow.recipients.list_for_pack(pack_id), *uow.shares.list_for_pack(pack_id)]
+    return [record.name for record in live]
+
+
+def _count_writes_of_a_clean_run(runtime: Runtime, emulator: EmulatorServer) -> int:
+    record = _apply(runtime, emulator)
+    assert record.share_pack_status == "COMPLETED", record.error_message
+    writes = len(write_calls(emulator))
+    httpx.post(f"{emulator.url}/_emulator/reset").raise_for_status()
+    return writes
+
+
+@pytest.mark.slow
+def test_a_500_at_every_mutating_call_is_rolled_back_completely(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    writes = _count_writes_of_a_clean_run(runtime, emulator)
+    # recipients, shares, object batches, grants; notebook folder and import, pipeline,
+    # its first update and its schedule job
+    assert writes == 3 + 2 + (2 + 1) + 2 + 2 + 1 + 1 + 1
+
+    for index in range(1, writes + 1):
+        before = _state(emulator)
+        httpx.post(
+            f"{emulator.url}/_emulator/faults",
+            json={"method": MUTATING, "path_regex": "^/api/", "nth": index, "status": 500},
+        ).raise_for_status()
+
+        record = _apply(runtime, emulator)
+
+        with runtime.database.unit_of_work() as uow:
+            assert uow.pipelines.list_for_pack(record.share_pack_id) == []
+        assert record.share_pack_status == "FAILED", f"fault at write {index}"
+        assert record.rollback_status == "ROLLED_BACK", (index, record.error_message)
+        assert _state(emulator) == before, f"fault at write {index} left changes"
+        assert _live_records(runtime, record.share_pack_id) == []
+        httpx.post(f"{emulator.url}/_emulator/reset").raise_for_status()
+
+
+@pytest.mark.slow
+def test_a_burst_of_429s_is_retried_and_the_run_completes(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    httpx.post(
+        f"{emulator.url}/_emulator/faults",
+        json={
+            "method": "PATCH",
+            "path_regex": "/shares/",
+            "nth": 1,
+            "times": 3,
+            "status": 429,
+            "error_code": "REQUEST_LIMIT_EXCEEDED",
+            "message": "Too many requests",
+            "retry_after": 1,
+        },
+    ).raise_for_status()
+
+    record = _apply(runtime, emulator)
+
+    assert record.share_pack_status == "COMPLETED", record.error_message
+    shares = {s["name"]: s for s in _state(emulator)["shares"]}
+    assert len(shares["big_share"]["objects"]) == len(BENCH_TABLES)

@@ -1,0 +1,154 @@
+"""Properties of the readers, over generated packs."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from sharepack.spec import SpecError, load_share_pack
+from sharepack.spec.models import (
+    Metadata,
+    PipelineSpec,
+    RecipientSpec,
+    RecipientType,
+    ScheduleSpec,
+    SharePackConfig,
+    ShareSpec,
+    Strategy,
+)
+from sharepack.spec.templates import template_yaml
+from sharepack.spec.writer import config_to_yaml, write_xlsx
+
+# The explain phase traces every line while shrinking: slow, and not needed to find a bug.
+NO_EXPLAIN = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,11}", fullmatch=True)
+TABLES = [f"prod_catalog.sales.t{i}" for i in range(8)] + ["prod_catalog.finance"]
+COMMENTS = st.sampled_from(["", "Team A", "Q1 data, audited"])
+SCHEDULES = st.sampled_from(
+    [
+        None,
+        ScheduleSpec(continuous=True),
+        ScheduleSpec(cron="0 0 2 * * ?", timezone="UTC"),
+        ScheduleSpec(cron="0 30 6 ? * 2", timezone="Europe/Paris"),
+    ]
+)
+
+
+@st.composite
+def recipients(draw: st.DrawFn, name: str) -> RecipientSpec:
+    local = name.replace("_", "u").replace("-", "h")  # names start with a letter
+    email = draw(st.sampled_from([None, f"{local}@partner.example.com"]))
+    if draw(st.booleans()):
+        return RecipientSpec(
+            name=name,
+            type=RecipientType.D2O,
+            email=email,
+            comment=draw(COMMENTS),
+            allowed_ips=tuple(
+                draw(
+                    st.lists(
+                        st.sampled_from(["10.0.0.0/8", "192.168.1.7", "198.51.100.0/24"]),
+                        unique=True,
+                        max_size=3,
+                    )
+                )
+            ),
+        )
+    region = draw(st.sampled_from(["eastus", "westeurope"]))
+    return RecipientSpec(
+        name=name,
+        type=RecipientType.D2D,
+        email=email,
+        comment=draw(COMMENTS),
+        metastore_id=f"azure:{region}:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    )
+
+
+@st.composite
+def packs(draw: st.DrawFn) -> SharePackConfig:
+    recipient_names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
+    share_names = draw(st.lists(NAMES, min_size=1, max_size=2, unique=True))
+    pipeline_names = iter(draw(st.lists(NAMES, min_size=4, max_size=4, unique=True)))
+    shares = []
+    for share_name in share_names:
+        objects = tuple(
+            draw(st.lists(st.sampled_from(TABLES), min_size=1, max_size=4, unique=True))
+        )
+        tables = [o for o in objects if o.count(".") == 2]
+        pipelines = tuple(
+            PipelineSpec(
+                name=next(pipeline_names),
+                source_asset="raw_catalog.sales.transactions",
+                target_asset=target,
+                key_columns=("id",),
+                schedule=draw(SCHEDULES),
+                tags=draw(
+                    st.dictionaries(
+                        st.sampled_from(["team", "cost"]), st.sampled_from(["a", "42"]), max_size=2
+                    )
+                ),
+            )
+            for target in tables[: draw(st.integers(0, min(2, len(tables))))]
+        )
+        shares.append(
+            ShareSpec(
+                name=share_name,
+                comment=draw(COMMENTS),
+                data_objects=objects,
+                recipients=tuple(draw(st.lists(st.sampled_from(recipient_names), unique=True))),
+                pipelines=pipelines,
+            )
+        )
+    return SharePackConfig(
+        metadata=Metadata(
+            requestor="owner@example.com",
+            project_name="Project X",
+            business_line="Sales",
+            strategy=draw(st.sampled_from(list(Strategy))),
+        ),
+        recipients=tuple(draw(recipients(n)) for n in recipient_names),
+        shares=tuple(shares),
+    )
+
+
+@settings(max_examples=40, deadline=None, phases=NO_EXPLAIN)
+@given(packs())
+def test_model_to_yaml_to_model_is_identity(config: SharePackConfig) -> None:
+    assert load_share_pack(config_to_yaml(config).encode(), "pack.yaml").config == config
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=NO_EXPLAIN,
+)
+@given(packs())
+def test_yaml_and_excel_of_the_same_pack_are_equal(config: SharePackConfig) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pack.xlsx"
+        write_xlsx(config, path)
+        from_xlsx = load_share_pack(path.read_bytes(), "pack.xlsx").config
+
+    assert from_xlsx == load_share_pack(config_to_yaml(config).encode(), "pack.yaml").config
+
+
+TEMPLATE = template_yaml().encode()
+
+
+@settings(max_examples=200, deadline=None, phases=NO_EXPLAIN)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(TEMPLATE) - 1), st.binary(max_size=3)), min_size=1, max_size=4
+    )
+)
+def test_random_mutations_never_crash_the_reader(edits: list[tuple[int, bytes]]) -> None:
+    content = bytearray(TEMPLATE)
+    for position, replacement in edits:
+        content[position : position + len(replacement) or position + 1] = replacement
+    with contextlib.suppress(SpecError):
+        load_share_pack(bytes(content), "mutated.yaml")

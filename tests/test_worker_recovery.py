@@ -1,0 +1,119 @@
+"""A worker killed mid-run: the next worker takes the run over and finishes it, once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.service.runtime import Runtime
+from sharepack.service.submit import submit_share_pack
+from sharepack.settings import Settings
+from tests.conftest import EMULATOR_TOKEN
+from tests.emulator_helpers import emulator_calls, write_calls
+
+RECIPIENTS = [f"analyst-{i}" for i in range(6)]
+SHARES = {
+    "sales_share": ["prod_catalog.sales.transactions", "prod_catalog.sales.customers"],
+    "finance_share": ["prod_catalog.finance.revenue", "prod_catalog.finance.expenses"],
+    "hr_share": ["prod_catalog.hr.employees", "prod_catalog.hr.departments"],
+}
+
+
+def _pack() -> bytes:
+    lines = [
+        "metadata:",
+        "  requestor: ops@example.com",
+        "  project_name: Recovery",
+        "  business_line: Platform",
+        "recipient:",
+    ]
+    for name in RECIPIENTS:
+        lines += [f"  - name: {name}", "    type: D2O", f"    email: {name}@partner.example.com"]
+    lines.append("share:")
+    for index, (share, tables) in enumerate(SHARES.items()):
+        grantees = ", ".join(RECIPIENTS[index * 2 : index * 2 + 2])
+        lines += [f"  - name: {share}", f"    recipients: [{grantees}]", "    data_objects:"]
+        lines += [f"      - {table}" for table in tables]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _start_worker(
+    settings: Settings, emulator: EmulatorServer, cwd: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DOMAIN_DB_CONNECTION_STRING": settings.database_url,
+        "DATABRICKS_TOKEN": EMULATOR_TOKEN,
+        "SHAREPACK_WORKSPACE_URLS": emulator.url,
+        "SHAREPACK_LEASE_SECONDS": "2",
+        "SHAREPACK_WORKER_POLL_SECONDS": "0.1",
+        "SHAREPACK_APPLY_CONCURRENCY": "2",
+    }
+    command = [sys.executable, "-m", "sharepack.cli.main", "worker"]
+    return subprocess.Popen(command, env=env, cwd=cwd, stderr=subprocess.DEVNULL)
+
+
+def _status(runtime: Runtime, pack_id: uuid.UUID) -> str:
+    with runtime.database.unit_of_work() as uow:
+        return uow.share_packs.get_current(pack_id).share_pack_status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after_writes", [1, 5, 9])
+def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
+    runtime: Runtime,
+    settings: Settings,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    kill_after_writes: int,
+) -> None:
+    httpx.post(f"{emulator.url}/_emulator/latency", json={"ms": 150}).raise_for_status()
+    submitted = submit_share_pack(
+        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+    )
+    pack_id = submitted.share_pack_id
+
+    first = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(lambda: len(write_calls(emulator)) >= kill_after_writes, 60, "the first writes")
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+    assert _status(runtime, pack_id) == "IN_PROGRESS"
+
+    second = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(lambda: _status(runtime, pack_id) != "IN_PROGRESS", 120, "the run to end")
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+    assert _status(runtime, pack_id) == "COMPLETED"
+    state = httpx.get(f"{emulator.url}/_emulator/state").json()
+    assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
+    for share in state["shares"]:
+        assert [o["name"] for o in share["objects"]] == SHARES[share["name"]]
+    assert sorted(state["grants"]) == sorted(SHARES)
+    created = [
+        c
+        for c in emulator_calls(emulator)
+        if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
+    ]
+    assert len(created) == len(RECIPIENTS)

@@ -1,0 +1,125 @@
+"""The databricks-sdk adapter against the emulator: what it writes reads back the same."""
+
+from __future__ import annotations
+
+import pytest
+from databricks.sdk import WorkspaceClient
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.workspace.errors import (
+    InvalidRequestError,
+    ResourceAlreadyExistsError,
+    ResourceNotFoundError,
+    WorkspacePermissionError,
+)
+from sharepack.workspace.sdk import SdkWorkspace, make_client
+from sharepack.workspace.state import (
+    AuthenticationType,
+    DataObjectType,
+    RecipientState,
+    ShareObjectState,
+)
+from tests.conftest import EMULATOR_TOKEN
+
+TABLE = "prod_catalog.sales.transactions"
+
+
+@pytest.fixture
+def workspace(emulator: EmulatorServer) -> SdkWorkspace:
+    return SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+
+
+def _open_recipient(name: str = "analyst") -> RecipientState:
+    return RecipientState(
+        name=name,
+        authentication_type=AuthenticationType.TOKEN,
+        comment="External analyst",
+        allowed_ips=("10.0.0.0/24", "198.51.100.50"),
+        contact_email="analyst@partner.example.com",
+    )
+
+
+def test_created_recipient_reads_back_equal(workspace: SdkWorkspace) -> None:
+    created = workspace.create_recipient(_open_recipient())
+
+    state = workspace.read_state(recipients=["analyst", "absent"])
+
+    assert state.recipients == {"analyst": created}
+    assert created == _open_recipient()
+
+
+def test_updated_recipient_reads_back_with_new_ip_list(workspace: SdkWorkspace) -> None:
+    workspace.create_recipient(_open_recipient())
+    changed = RecipientState(
+        name="analyst",
+        authentication_type=AuthenticationType.TOKEN,
+        comment="now internal",
+        allowed_ips=("192.168.0.1",),
+        contact_email="other@partner.example.com",
+    )
+
+    workspace.update_recipient(changed)
+
+    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == changed
+
+
+def test_creating_a_recipient_twice_raises_already_exists(workspace: SdkWorkspace) -> None:
+    workspace.create_recipient(_open_recipient())
+
+    with pytest.raises(ResourceAlreadyExistsError, match="analyst"):
+        workspace.create_recipient(_open_recipient())
+
+
+def test_deleting_an_absent_share_raises_not_found(workspace: SdkWorkspace) -> None:
+    with pytest.raises(ResourceNotFoundError, match="nope"):
+        workspace.delete_share("nope")
+
+
+def test_share_objects_and_grants_read_back(workspace: SdkWorkspace) -> None:
+    workspace.create_recipient(_open_recipient())
+    workspace.create_share("sales", "Sales data")
+
+    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
+    workspace.update_share_grants("sales", ["analyst"], [])
+    share = workspace.read_state(shares=["sales"]).shares["sales"]
+
+    assert share.comment == "Sales data"
+    assert share.object_names == {TABLE}
+    assert share.objects[0].data_object_type is DataObjectType.TABLE
+    assert share.grantees == {"analyst"}
+
+
+def test_removing_objects_and_grants_empties_the_share(workspace: SdkWorkspace) -> None:
+    workspace.create_recipient(_open_recipient())
+    workspace.create_share("sales", "")
+    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
+    workspace.update_share_grants("sales", ["analyst"], [])
+
+    workspace.update_share_objects("sales", [], [TABLE])
+    workspace.update_share_grants("sales", [], ["analyst"])
+    share = workspace.read_state(shares=["sales"]).shares["sales"]
+
+    assert share.objects == ()
+    assert share.grantees == frozenset()
+
+
+def test_adding_a_missing_table_is_rejected(workspace: SdkWorkspace) -> None:
+    workspace.create_share("sales", "")
+
+    with pytest.raises((InvalidRequestError, ResourceNotFoundError), match="no_such_table"):
+        workspace.update_share_objects(
+            "sales", [ShareObjectState(name="prod_catalog.sales.no_such_table")], []
+        )
+
+
+def test_existing_objects_lists_only_what_the_catalog_has(workspace: SdkWorkspace) -> None:
+    state = workspace.read_state(objects=[TABLE, "prod_catalog.sales", "prod_catalog.sales.nope"])
+
+    assert state.existing_objects == {TABLE, "prod_catalog.sales"}
+
+
+def test_sdk_client_carries_the_token(emulator: EmulatorServer) -> None:
+    client: WorkspaceClient = make_client(emulator.url, token="wrong-token")
+
+    with pytest.raises(WorkspacePermissionError, match="Invalid access token"):
+        SdkWorkspace(client).read_state(recipients=["x"])
