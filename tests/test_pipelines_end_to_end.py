@@ -98,3 +98,41 @@ def test_failure_after_the_pipeline_ran_removes_pipeline_job_and_table(
     assert after.pop("workspace_files") == ["/Shared/sharepack/sharepack_cdc"]
     before.pop("workspace_files")
     assert after == before
+
+
+CONTINUOUS = PACK.replace(
+    b'schedule: {cron: "0 2 * * *", timezone: Europe/London}', b"schedule: CONTINUOUS"
+)
+
+
+def test_continuous_pipeline_is_shared_once_its_running_update_has_made_the_table(
+    runtime: Runtime, emulator: EmulatorServer, workspace_client: WorkspaceClient
+) -> None:
+    loaded = read_file(runtime, CONTINUOUS, "continuous.yaml")
+
+    record = apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+
+    assert record.share_pack_status == "COMPLETED", record.error_message
+    (pipeline,) = list(workspace_client.pipelines.list_pipelines())
+    assert pipeline.state is not None
+    assert pipeline.state.value == "RUNNING"
+    assert list(workspace_client.jobs.list()) == []
+    share = workspace_client.shares.get("daily_share", include_shared_data=True)
+    assert [o.name for o in share.objects or ()] == [TARGET]
+
+
+def test_failure_after_a_continuous_pipeline_started_stops_and_removes_it(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    before = emulator_state(emulator)
+    emulator.add_fault(method="PATCH", path_regex="/permissions$", status=500)
+    loaded = read_file(runtime, CONTINUOUS, "continuous.yaml")
+
+    record = apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+
+    assert record.share_pack_status == "FAILED"
+    assert record.rollback_status == "ROLLED_BACK", record.error_message
+    after = emulator_state(emulator)
+    after.pop("workspace_files")
+    before.pop("workspace_files")
+    assert after == before

@@ -66,8 +66,13 @@ def _execute_pipeline_action(action: PlanAction, workspace: Workspace) -> None:
     elif kind is ActionKind.DELETE_PIPELINE:
         workspace.delete_pipeline(_pipeline_id(workspace, name))
     elif kind is ActionKind.RUN_PIPELINE_UPDATE:
-        pipeline_id = _pipeline_id(workspace, name)
-        workspace.run_pipeline_update(pipeline_id, timeout_seconds=action.wait_seconds)
+        assert action.pipeline is not None
+        workspace.run_pipeline_update(
+            _pipeline_id(workspace, name),
+            timeout_seconds=action.wait_seconds,
+            continuous=action.pipeline.continuous,
+            produces=action.pipeline.target_asset,
+        )
     elif kind is ActionKind.CREATE_SCHEDULE_JOB:
         assert action.job is not None
         workspace.create_schedule_job(action.job)

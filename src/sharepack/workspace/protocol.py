@@ -61,8 +61,16 @@ class Workspace(Protocol):
 
     def delete_pipeline(self, pipeline_id: str) -> None: ...
 
-    def run_pipeline_update(self, pipeline_id: str, *, timeout_seconds: float) -> None:
-        """Start an update and wait until it is COMPLETED; raise if it fails or times out."""
+    def run_pipeline_update(
+        self,
+        pipeline_id: str,
+        *,
+        timeout_seconds: float,
+        continuous: bool = False,
+        produces: str | None = None,
+    ) -> None:
+        """Start an update and wait until it is COMPLETED (continuous: RUNNING with the
+        table it `produces` in the catalog); raise if it fails or times out."""
         ...
 
     def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState: ...

@@ -155,8 +155,17 @@ class SdkWorkspace:
     def delete_pipeline(self, pipeline_id: str) -> None:
         pipelines_api.delete_pipeline(self._client, pipeline_id)
 
-    def run_pipeline_update(self, pipeline_id: str, *, timeout_seconds: float) -> None:
-        pipelines_api.run_pipeline_update(self._client, pipeline_id, timeout_seconds)
+    def run_pipeline_update(
+        self,
+        pipeline_id: str,
+        *,
+        timeout_seconds: float,
+        continuous: bool = False,
+        produces: str | None = None,
+    ) -> None:
+        pipelines_api.run_pipeline_update(
+            self._client, pipeline_id, timeout_seconds, continuous=continuous, produces=produces
+        )
 
     def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
         return pipelines_api.create_schedule_job(self._client, job)

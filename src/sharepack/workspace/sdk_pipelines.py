@@ -128,8 +128,16 @@ def delete_pipeline(client: WorkspaceClient, pipeline_id: str) -> None:
         client.pipelines.delete(pipeline_id)
 
 
-def run_pipeline_update(client: WorkspaceClient, pipeline_id: str, timeout_seconds: float) -> None:
-    """Start an update and poll it until it ends; only COMPLETED returns normally."""
+def run_pipeline_update(
+    client: WorkspaceClient,
+    pipeline_id: str,
+    timeout_seconds: float,
+    *,
+    continuous: bool = False,
+    produces: str | None = None,
+) -> None:
+    """Start an update and poll it. A triggered update must end COMPLETED. A continuous
+    one never ends: it is done once RUNNING with the table it `produces` in the catalog."""
     with translated_errors(f"Starting an update of pipeline {pipeline_id}"):
         update_id = client.pipelines.start_update(pipeline_id).update_id
     if not update_id:
@@ -142,6 +150,8 @@ def run_pipeline_update(client: WorkspaceClient, pipeline_id: str, timeout_secon
         state = update.state.value if update and update.state else "QUEUED"
         if state == "COMPLETED":
             return
+        if continuous and state == "RUNNING" and _table_exists(client, produces):
+            return
         if state in _FINAL_UPDATE_STATES:
             raise WorkspaceError(f"Update {update_id} of pipeline {pipeline_id} ended {state}")
         if time.monotonic() + pause > deadline:
@@ -151,6 +161,13 @@ def run_pipeline_update(client: WorkspaceClient, pipeline_id: str, timeout_secon
             )
         time.sleep(pause)
         pause = min(pause * 2, 5.0)
+
+
+def _table_exists(client: WorkspaceClient, full_name: str | None) -> bool:
+    if full_name is None:
+        return True
+    with translated_errors(f"Looking up table {full_name}"):
+        return bool(client.tables.exists(full_name).table_exists)
 
 
 def _job_settings(job: ScheduleJobState, pipeline_id: str) -> dict[str, object]:
