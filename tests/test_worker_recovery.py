@@ -117,3 +117,62 @@ def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
         if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
     ]
     assert len(created) == len(RECIPIENTS)
+
+
+def _start_apply(
+    settings: Settings, emulator: EmulatorServer, cwd: Path
+) -> subprocess.Popen[bytes]:
+    (cwd / "pack.yaml").write_bytes(_pack())
+    env = {
+        **os.environ,
+        "DOMAIN_DB_CONNECTION_STRING": settings.database_url,
+        "DATABRICKS_TOKEN": EMULATOR_TOKEN,
+        "SHAREPACK_LEASE_SECONDS": "2",
+        "SHAREPACK_APPLY_CONCURRENCY": "2",
+    }
+    command = [
+        sys.executable, "-m", "sharepack.cli.main", "apply", "pack.yaml",
+        "--workspace", emulator.url, "--json",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after_writes", [1, 6])
+def test_killed_cli_apply_is_finished_by_a_worker_without_duplicates(
+    runtime: Runtime,
+    settings: Settings,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    kill_after_writes: int,
+) -> None:
+    emulator.set_latency(150)
+    cli = _start_apply(settings, emulator, tmp_path)
+    try:
+        _wait_for(lambda: len(write_calls(emulator)) >= kill_after_writes, 60, "the first writes")
+    finally:
+        cli.kill()
+        cli.wait(timeout=10)
+    with runtime.database.unit_of_work() as uow:
+        (pack,) = uow.share_packs.list_current()
+    assert pack.share_pack_status == "IN_PROGRESS"
+
+    worker = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(
+            lambda: _status(runtime, pack.share_pack_id) != "IN_PROGRESS", 120, "the run to end"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    assert _status(runtime, pack.share_pack_id) == "COMPLETED"
+    state = emulator.state()
+    assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
+    assert sorted(state["grants"]) == sorted(SHARES)
+    created = [
+        c
+        for c in emulator_calls(emulator)
+        if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
+    ]
+    assert len(created) == len(RECIPIENTS)

@@ -155,3 +155,35 @@ def test_an_unreachable_table_queue_fails_with_a_queue_error() -> None:
     assert queue.ping() is False
     with pytest.raises(QueueError, match=r"'sharepack-processing'.*enqueue failed"):
         queue.enqueue({"share_pack_id": "p-1"})
+
+
+def test_a_held_message_is_not_claimed_while_its_holder_keeps_the_lease(queue: Queue) -> None:
+    held = queue.enqueue_held({"share_pack_id": "p-1"}, holder="cli", lease_seconds=30)
+
+    assert queue.claim(worker_id="w", lease_seconds=30) is None
+    queue.extend(held, lease_seconds=30)
+    queue.complete(held)
+
+    assert queue.depth() == 0
+
+
+def test_a_held_message_whose_holder_died_is_claimed_as_the_next_attempt(queue: Queue) -> None:
+    held = queue.enqueue_held({"share_pack_id": "p-1"}, holder="cli", lease_seconds=0.2)
+
+    taken = claim_within(queue, 5)
+
+    assert (taken.message_id, taken.body, taken.attempts) == (held.message_id, held.body, 2)
+    with pytest.raises(QueueError, match="lease was lost"):
+        queue.extend(held, lease_seconds=30)
+    queue.complete(held)  # the dead holder's late completion removes nothing
+    assert queue.depth() == 1
+
+
+def test_a_held_message_of_a_rolled_back_transaction_is_never_delivered(
+    queue: Queue, database: Database
+) -> None:
+    with database.unit_of_work() as uow:
+        queue.enqueue_held({"share_pack_id": "p-1"}, holder="cli", lease_seconds=0, uow=uow)
+        uow.rollback()
+
+    assert queue.depth() == 0

@@ -32,6 +32,12 @@ class _Message:
     receipt: str | None = None
 
 
+@dataclass(frozen=True)
+class _Held:
+    receipt: str
+    lease_seconds: float
+
+
 class InMemoryQueue:
     """Leases and visibility as in `TableQueue`, measured on `clock` (seconds)."""
 
@@ -47,8 +53,26 @@ class InMemoryQueue:
         if uow is None:
             self._add(message_id, body)
         else:
-            self._pending(uow.session).append((message_id, dict(body)))
+            self._pending(uow.session).append((message_id, dict(body), None))
         return message_id
+
+    def enqueue_held(
+        self,
+        body: dict[str, Any],
+        *,
+        holder: str,
+        lease_seconds: float,
+        uow: UnitOfWork | None = None,
+    ) -> ClaimedMessage:
+        """Add a message leased to `holder`; with `uow`, only once that transaction commits
+        (the lease then counts from the commit)."""
+        message_id = str(uuid.uuid4())
+        held = _Held(f"{holder}/{uuid.uuid4().hex}", lease_seconds)
+        if uow is None:
+            self._add(message_id, body, held)
+        else:
+            self._pending(uow.session).append((message_id, dict(body), held))
+        return ClaimedMessage(message_id, dict(body), 1, held.receipt)
 
     def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None:
         with self._lock:
@@ -96,11 +120,16 @@ class InMemoryQueue:
         held = self._messages.get(message.message_id)
         return held is not None and held.receipt == message.receipt
 
-    def _add(self, message_id: str, body: dict[str, Any]) -> None:
+    def _add(self, message_id: str, body: dict[str, Any], held: _Held | None = None) -> None:
         with self._lock:
-            self._messages[message_id] = _Message(dict(body), next(self._order), self._clock())
+            message = _Message(dict(body), next(self._order), self._clock())
+            if held is not None:
+                message.visible_at += held.lease_seconds
+                message.receipt = held.receipt
+                message.attempts = 1
+            self._messages[message_id] = message
 
-    def _pending(self, session: Session) -> list[tuple[str, dict[str, Any]]]:
+    def _pending(self, session: Session) -> list[tuple[str, dict[str, Any], _Held | None]]:
         """Messages waiting on `session`'s transaction: delivered when it commits, dropped
         when it rolls back (a savepoint's rollback leaves them waiting)."""
         key = f"sharepack.in_memory_queue.{id(self)}"
@@ -109,8 +138,8 @@ class InMemoryQueue:
 
             def deliver(committed: Session) -> None:
                 waiting, committed.info[key] = committed.info[key], []
-                for message_id, body in waiting:
-                    self._add(message_id, body)
+                for message_id, body, held in waiting:
+                    self._add(message_id, body, held)
 
             def discard(rolled_back: Session, previous: SessionTransaction) -> None:
                 if not previous.nested:
@@ -118,5 +147,5 @@ class InMemoryQueue:
 
             event.listen(session, "after_commit", deliver)
             event.listen(session, "after_soft_rollback", discard)
-        pending: list[tuple[str, dict[str, Any]]] = session.info[key]
+        pending: list[tuple[str, dict[str, Any], _Held | None]] = session.info[key]
         return pending

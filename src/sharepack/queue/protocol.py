@@ -24,6 +24,18 @@ class Queue(Protocol):
         """Add a message; with `uow`, it commits or rolls back with that transaction."""
         ...
 
+    def enqueue_held(
+        self,
+        body: dict[str, Any],
+        *,
+        holder: str,
+        lease_seconds: float,
+        uow: UnitOfWork | None = None,
+    ) -> ClaimedMessage:
+        """Add a message already leased to `holder`, who processes it in place of a worker:
+        if the holder dies and its lease runs out, a worker claims it as the next attempt."""
+        ...
+
     def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None: ...
 
     def complete(self, message: ClaimedMessage) -> None: ...

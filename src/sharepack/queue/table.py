@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,17 @@ from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import Database, UnitOfWork
 from sharepack.store.dialect import database_now, skip_locked
 from sharepack.store.own_tables import queue_messages as messages
+
+
+@dataclass(frozen=True)
+class _Lease:
+    receipt: str
+    seconds: float
+
+
+def _receipt(worker_id: str) -> str:
+    """Proof of one lease: who holds it, and a nonce that the next lease does not share."""
+    return f"{worker_id[:200]}/{uuid.uuid4().hex}"
 
 
 class TableQueue:
@@ -45,6 +57,26 @@ class TableQueue:
             self._insert(session, message_id, body)
         return str(message_id)
 
+    def enqueue_held(
+        self,
+        body: dict[str, Any],
+        *,
+        holder: str,
+        lease_seconds: float,
+        uow: UnitOfWork | None = None,
+    ) -> ClaimedMessage:
+        """Add a message leased to `holder` for `lease_seconds`, counted as its first attempt."""
+        message_id = uuid.uuid4()
+        receipt = _receipt(holder)
+        lease = _Lease(receipt, lease_seconds)
+        if uow is not None:
+            with self._errors("enqueue"):
+                self._insert(uow.session, message_id, body, lease)
+        else:
+            with self._session("enqueue") as session:
+                self._insert(session, message_id, body, lease)
+        return ClaimedMessage(str(message_id), dict(body), attempts=1, receipt=receipt)
+
     def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None:
         """Lease the oldest visible message to `worker_id`; None if there is none."""
         with self._session("claim") as session:
@@ -58,7 +90,7 @@ class TableQueue:
             row = session.execute(skip_locked(query, session)).first()
             if row is None:
                 return None
-            receipt = f"{worker_id[:200]}/{uuid.uuid4().hex}"
+            receipt = _receipt(worker_id)
             session.execute(
                 update(messages)
                 .where(messages.c.message_id == row.message_id)
@@ -125,7 +157,13 @@ class TableQueue:
             ).scalar_one()
         return int(count)
 
-    def _insert(self, session: Session, message_id: uuid.UUID, body: dict[str, Any]) -> None:
+    def _insert(
+        self,
+        session: Session,
+        message_id: uuid.UUID,
+        body: dict[str, Any],
+        lease: _Lease | None = None,
+    ) -> None:
         now = database_now(session)
         session.execute(
             insert(messages).values(
@@ -133,8 +171,9 @@ class TableQueue:
                 queue_name=self.queue_name,
                 body=body,
                 enqueued_at=now,
-                visible_at=now,
-                attempts=0,
+                visible_at=now + timedelta(seconds=lease.seconds) if lease else now,
+                lease_owner=lease.receipt if lease else None,
+                attempts=1 if lease else 0,
             )
         )
 

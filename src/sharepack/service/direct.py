@@ -10,6 +10,7 @@ from sharepack.engine import Plan, names_of, plan, read_names
 from sharepack.service.process import Observer, process_share_pack
 from sharepack.service.runtime import Runtime
 from sharepack.service.submit import store_share_pack
+from sharepack.service.worker import LeaseKeeper, process_identity
 from sharepack.settings import normalise_workspace_url
 from sharepack.spec import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.store import SharePackRecord
@@ -36,7 +37,12 @@ def apply_file(
     workspace_url: str,
     observer: Observer | None = None,
 ) -> SharePackRecord:
-    """Record the pack and provision it here; the returned version is its final one."""
+    """Record the pack and provision it here; the returned version is its final one.
+
+    The pack's queue message is written held by this process, which renews its lease
+    while it works. If the process dies, the lease runs out and a worker of the service
+    on the same database takes the run over from its journal: it finishes or rolls back.
+    """
     submitted = store_share_pack(
         runtime,
         loaded,
@@ -44,8 +50,12 @@ def apply_file(
         loaded.warnings,
         filename=filename,
         workspace_url=normalise_workspace_url(workspace_url),
-        enqueue=False,
+        held_by=f"cli:{process_identity()}",
     )
-    process_share_pack(runtime, submitted.share_pack_id, observer)
+    message = submitted.message
+    assert message is not None
+    with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds):
+        process_share_pack(runtime, submitted.share_pack_id, observer)
+    runtime.queue.complete(message)
     with runtime.database.unit_of_work() as uow:
         return uow.share_packs.get_current(submitted.share_pack_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sharepack.engine import names_of, plan, read_names
 from sharepack.errors import WorkspaceNotAllowedError
+from sharepack.queue.protocol import ClaimedMessage
 from sharepack.service.runtime import Runtime
 from sharepack.service.status import PackStatus
 from sharepack.settings import normalise_workspace_url
@@ -25,6 +26,7 @@ class SubmittedPack:
     share_pack_name: str
     status: PackStatus
     warnings: tuple[Problem, ...]
+    message: ClaimedMessage | None = None  # held by the caller that processes it itself
 
 
 def share_pack_name(requestor: str, at: datetime) -> str:
@@ -91,9 +93,11 @@ def store_share_pack(
     *,
     filename: str,
     workspace_url: str,
-    enqueue: bool = True,
+    held_by: str | None = None,
 ) -> SubmittedPack:
-    """The pack's first version, and (unless a caller processes it itself) its message."""
+    """The pack's first version and its message, in one transaction. A caller that
+    processes the pack itself passes `held_by`: the message is then leased to it, and
+    a worker takes it over only if that caller dies and stops renewing the lease."""
     metadata = loaded.config.metadata
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
@@ -114,12 +118,18 @@ def store_share_pack(
             business_line=metadata.business_line,
             project_name=metadata.project_name,
         )
-        if enqueue:
-            runtime.queue.enqueue({"share_pack_id": str(pack_id)}, uow=uow)
+        body = {"share_pack_id": str(pack_id)}
+        message = None
+        if held_by is None:
+            runtime.queue.enqueue(body, uow=uow)
+        else:
+            lease = runtime.settings.sharepack_lease_seconds
+            message = runtime.queue.enqueue_held(body, holder=held_by, lease_seconds=lease, uow=uow)
         uow.commit()
     return SubmittedPack(
         share_pack_id=pack_id,
         share_pack_name=name,
         status=PackStatus.IN_PROGRESS,
         warnings=warnings,
+        message=message,
     )

@@ -19,6 +19,11 @@ GiveUp = Callable[[Runtime, uuid.UUID, str], None]
 MAX_ATTEMPTS = 5
 
 
+def process_identity() -> str:
+    """`host:pid:nonce`: who holds a lease, as operators read it in the queue table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 class Worker:
     """Processes one message at a time; any number of workers may share a queue."""
 
@@ -33,7 +38,7 @@ class Worker:
         self.runtime = runtime
         self.processor = processor
         self.give_up = give_up
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.worker_id = worker_id or process_identity()
 
     def run_once(self) -> bool:
         """Claim and process one message; False when the queue had none to give."""
@@ -41,7 +46,7 @@ class Worker:
         claimed = self.runtime.queue.claim(worker_id=self.worker_id, lease_seconds=lease)
         if claimed is None:
             return False
-        with _LeaseKeeper(self.runtime, claimed, lease):
+        with LeaseKeeper(self.runtime, claimed, lease):
             self._process(claimed)
         return True
 
@@ -73,7 +78,7 @@ class Worker:
                 stop.wait(poll)
 
 
-class _LeaseKeeper:
+class LeaseKeeper:
     """Extends a claimed message's lease in the background while it is being processed."""
 
     def __init__(self, runtime: Runtime, claimed: ClaimedMessage, lease_seconds: float) -> None:
@@ -83,7 +88,7 @@ class _LeaseKeeper:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
 
-    def __enter__(self) -> _LeaseKeeper:
+    def __enter__(self) -> LeaseKeeper:
         self._thread.start()
         return self
 
