@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -47,13 +46,14 @@ def test_latency_overlaps_across_concurrent_calls(
     httpx.post(f"{emulator.url}/_emulator/latency", json={"ms": 100}).raise_for_status()
     workspace_client.current_user.me()  # warm the connection pool
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=10) as pool:
-        list(pool.map(lambda _: workspace_client.shares.list_shares(), range(10)))
-    elapsed = time.perf_counter() - started
+        list(pool.map(lambda _: list(workspace_client.shares.list_shares()), range(10)))
 
-    # The issue asks that 10 calls at 100 ms each overlap: well under 10 x 100 ms.
-    assert elapsed < 0.6, f"10 concurrent calls took {elapsed:.2f} s"
+    # Served side by side, not one after another: 10 calls at 100 ms each take about
+    # 100 ms, not 10 x 100 ms. Counted by the server, not timed: machines are noisy.
+    stats = emulator.stats()
+    assert len([c for c in emulator.calls() if c["path"].endswith("/shares")]) == 10
+    assert stats["peak_in_flight"] >= 5, stats
 
 
 def test_state_masks_activation_links_and_reset_empties_it(

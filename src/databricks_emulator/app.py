@@ -71,7 +71,11 @@ def create_app(
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
             return await call_next(request)
-        response = await _serve_api_call(emulator, request, call_next)
+        emulator.controls.started()
+        try:
+            response = await _serve_api_call(emulator, request, call_next)
+        finally:
+            emulator.controls.finished()
         response.headers["x-databricks-org-id"] = WORKSPACE_ID
         emulator.controls.record(request.method, path, response.status_code)
         return response

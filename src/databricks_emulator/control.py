@@ -106,6 +106,27 @@ class Controls:
     latency_ms: int = 0
     faults: list[Fault] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+    def started(self) -> None:
+        """An API call arrived; counts how many are being served at once."""
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def finished(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def stats(self) -> dict[str, int]:
+        """Calls since the reset, calls being served now, and the most served at once."""
+        with self.lock:
+            return {
+                "calls": len(self.calls),
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+            }
 
     def hit(self, method: str, path: str) -> FaultHit | None:
         """Count this call against every matching fault; the first one due decides."""
@@ -148,4 +169,5 @@ class Controls:
         with self.lock:
             self.faults.clear()
             self.calls.clear()
+            self.peak_in_flight = self.in_flight
             self.latency_ms = latency_ms

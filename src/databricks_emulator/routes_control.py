@@ -3,6 +3,8 @@
 - `POST /_emulator/reset`: back to the seed; faults, calls, latency and timing reset.
 - `GET /_emulator/state`: every resource, stable JSON, secrets masked (see `emulator.py`).
 - `GET /_emulator/calls`: `[{method, path, status}]` of the API calls since the reset.
+- `GET /_emulator/stats`: `{calls, in_flight, peak_in_flight}`: how many API calls were
+  served at once at most since the reset (latency of concurrent calls overlaps).
 - `POST /_emulator/faults` `{method, path_regex, nth, times, status, error_code, message,
   delay_ms, retry_after, applied}`: fail (or only delay) matching calls (see `control.py`);
   `GET` lists the faults with how many calls each has seen, `DELETE` clears them.
@@ -53,6 +55,11 @@ async def state(request: Request) -> dict[str, Any]:
 @control_router.get("/calls")
 async def calls(request: Request) -> list[dict[str, Any]]:
     return emulator(request).controls.recorded()
+
+
+@control_router.get("/stats")
+async def stats(request: Request) -> dict[str, int]:
+    return emulator(request).controls.stats()
 
 
 @control_router.post("/faults")

@@ -128,6 +128,10 @@ class EmulatorServer:
         answer: list[dict[str, Any]] = self.control("GET", "calls")
         return answer
 
+    def stats(self) -> dict[str, int]:
+        answer: dict[str, int] = self.control("GET", "stats")
+        return answer
+
     def add_fault(self, **fault: Any) -> None:
         """`method`, `path_regex`, `nth`, `times`, `status`, `error_code`, `message`, ..."""
         self.control("POST", "faults", fault)
