@@ -9,18 +9,18 @@ from collections.abc import Iterator
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import (
-    DatabricksError,
     InvalidParameterValue,
     PermissionDenied,
     Unauthenticated,
 )
+from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service import sharing
 
 from databricks_emulator.testing import EmulatorServer
 from tests.emulator._support import REAL, api_calls, contract_tables, emulator_only
 
 OTHER_OWNER = "someone-else@example.com"
-OWNERSHIP = "the caller keeps rights on what it hands over as a metastore admin on a workspace"
+OWNERSHIP = "needs a caller who is not the owner; a metastore admin keeps its rights on a workspace"
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from collections import Counter
 
 import pytest
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import InvalidParameterValue
 from databricks.sdk.service import sharing
 
 from tests.emulator._support import ApiSpy, Exchange, emulator_only
 
-pytestmark = emulator_only("creating dozens of recipients, pipelines and jobs is for the emulator")
+MANY = emulator_only("creating dozens of recipients, pipelines or jobs is for the emulator")
 RECIPIENTS = "/api/2.1/unity-catalog/recipients"
 PIPELINES = "/api/2.0/pipelines"
 JOBS = "/api/2.2/jobs/list"
@@ -37,6 +38,7 @@ def _assert_chained(pages: list[Exchange], key: str) -> None:
     assert all(len(page.answer.get(key, [])) > 0 for page in pages)
 
 
+@MANY
 def test_recipients_list_pages_through_every_recipient(
     client: WorkspaceClient, spy: ApiSpy
 ) -> None:
@@ -57,6 +59,7 @@ def test_recipients_list_pages_through_every_recipient(
     _assert_chained(pages, "recipients")
 
 
+@MANY
 def test_recipients_list_honours_a_smaller_page(client: WorkspaceClient, spy: ApiSpy) -> None:
     names = [f"small_{i:02d}" for i in range(12)]
     for recipient in names:
@@ -70,6 +73,7 @@ def test_recipients_list_honours_a_smaller_page(client: WorkspaceClient, spy: Ap
     _assert_chained(pages, "recipients")
 
 
+@MANY
 def test_pipelines_list_pages_through_every_pipeline(client: WorkspaceClient, spy: ApiSpy) -> None:
     created = {
         client.pipelines.create(
@@ -92,12 +96,11 @@ def test_pipelines_list_pages_through_every_pipeline(client: WorkspaceClient, sp
 
 
 def test_pipelines_list_refuses_pages_above_100(client: WorkspaceClient) -> None:
-    from databricks.sdk.errors import InvalidParameterValue
-
     with pytest.raises(InvalidParameterValue, match="max_results"):
         list(client.pipelines.list_pipelines(max_results=101))
 
 
+@MANY
 def test_jobs_list_pages_through_every_job_newest_first(
     client: WorkspaceClient, spy: ApiSpy
 ) -> None:
