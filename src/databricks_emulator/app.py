@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from databricks_emulator.emulator import WORKSPACE_ID, Emulator
 from databricks_emulator.errors import ApiError, unauthenticated
@@ -26,6 +27,7 @@ from databricks_emulator.routes_pipelines import pipelines_router
 from databricks_emulator.routes_sharing import sharing_router
 
 CONTROL_PREFIX = "/_emulator/"
+CLIENT_CLOSED_REQUEST = 499
 _UNAUTHENTICATED_PATHS = ("/.well-known/",)
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -74,6 +76,10 @@ def create_app(
         emulator.controls.started()
         try:
             response = await _serve_api_call(emulator, request, call_next)
+        except ClientDisconnect:
+            # The caller went away before its request was read (a killed process): nothing
+            # was done; logged as nginx does, 499, instead of a traceback.
+            response = Response(status_code=CLIENT_CLOSED_REQUEST)
         finally:
             emulator.controls.finished()
         response.headers["x-databricks-org-id"] = WORKSPACE_ID
