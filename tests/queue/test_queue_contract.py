@@ -1,4 +1,5 @@
-"""The queue contract: at-least-once delivery with leases (table and in-memory backends)."""
+"""The queue contract: at-least-once delivery with leases (table, in-memory and Azure
+Storage Queue backends)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def test_extending_a_held_lease_keeps_the_message_hidden(queue: Queue) -> None:
     assert queue.claim(worker_id="other", lease_seconds=30) is None
 
 
+@pytest.mark.transactional_enqueue
 def test_enqueue_in_a_rolled_back_unit_of_work_leaves_nothing(
     database: Database, queue: Queue
 ) -> None:
@@ -111,6 +113,7 @@ def test_enqueue_in_a_rolled_back_unit_of_work_leaves_nothing(
     assert queue.depth() == 0
 
 
+@pytest.mark.transactional_enqueue
 def test_enqueue_in_a_unit_of_work_that_raises_leaves_nothing(
     database: Database, queue: Queue
 ) -> None:
@@ -179,6 +182,7 @@ def test_a_held_message_whose_holder_died_is_claimed_as_the_next_attempt(queue: 
     assert queue.depth() == 1
 
 
+@pytest.mark.transactional_enqueue
 def test_a_held_message_of_a_rolled_back_transaction_is_never_delivered(
     queue: Queue, database: Database
 ) -> None:

@@ -22,7 +22,7 @@ from sharepack.engine import (
 )
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress, is_applied
-from sharepack.errors import PlanError
+from sharepack.errors import NotFoundError, PlanError
 from sharepack.service.runs import (
     EarlierAttempts,
     StoreJournal,
@@ -91,8 +91,14 @@ def process_share_pack(
 ) -> None:
     """Plan against the workspace as it is now, apply, and finish or undo."""
     observer = observer or Observer()
-    with runtime.database.unit_of_work() as uow:
-        record = uow.share_packs.get_current(share_pack_id)
+    try:
+        with runtime.database.unit_of_work() as uow:
+            record = uow.share_packs.get_current(share_pack_id)
+    except NotFoundError:
+        # A queue outside the database (Azure) gets the message before the pack's row
+        # commits; a commit that failed leaves a message that names no pack: no work.
+        log.warning("Share pack %s does not exist; its message is dropped", share_pack_id)
+        return
     if record.share_pack_status != PackStatus.IN_PROGRESS.value:
         log.info("Share pack %s is already %s", share_pack_id, record.share_pack_status)
         return

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sharepack.engine import PlanOptions
+from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import Queue
 from sharepack.queue.table import TableQueue
 from sharepack.settings import Settings
@@ -28,6 +29,8 @@ class Runtime:
 
     def close(self) -> None:
         self.database.dispose()
+        if isinstance(self.queue, AzureStorageQueue):
+            self.queue.close()
 
     def plan_options(self, *, resuming: bool = False) -> PlanOptions:
         """Plan options from settings; a resumed run meets its own earlier creations, which
@@ -53,16 +56,32 @@ def sdk_workspace_factory(settings: Settings) -> WorkspaceFactory:
 def build_runtime(
     settings: Settings, *, workspace_for: WorkspaceFactory | None = None, migrate: bool = True
 ) -> Runtime:
-    """Open the configured database (migrating it when asked) and its queue."""
+    """Open the configured database (migrating it when asked) and the queue: the Azure
+    Storage Queue when a connection string is set, else the database's table."""
     url = settings.database_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     database = Database(url)
-    if migrate:
-        database.upgrade()
+    try:
+        if migrate:
+            database.upgrade()
+        queue = build_queue(settings, database)
+    except BaseException:
+        database.dispose()
+        raise
     return Runtime(
         settings=settings,
         database=database,
-        queue=TableQueue(database, settings.azure_queue_name),
+        queue=queue,
         workspace_for=workspace_for or sdk_workspace_factory(settings),
     )
+
+
+def build_queue(settings: Settings, database: Database) -> Queue:
+    """`AzureStorageQueue` when `azure_queue_connection_string` is set (and not blank),
+    else `TableQueue`; both on the queue named `azure_queue_name`."""
+    secret = settings.azure_queue_connection_string
+    connection_string = secret.get_secret_value().strip() if secret is not None else ""
+    if connection_string:
+        return AzureStorageQueue(connection_string, settings.azure_queue_name)
+    return TableQueue(database, settings.azure_queue_name)
