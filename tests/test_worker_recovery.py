@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -134,28 +135,39 @@ def _start_apply(
         sys.executable, "-m", "sharepack.cli.main", "apply", "pack.yaml",
         "--workspace", emulator.url, "--json",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after_writes", [1, 6])
-def test_killed_cli_apply_is_finished_by_a_worker_without_duplicates(
+@pytest.mark.parametrize(
+    ("kill_after_writes", "signal_sent"),
+    [(1, signal.SIGKILL), (6, signal.SIGKILL), (3, signal.SIGINT)],
+    ids=["killed-early", "killed-late", "ctrl-c"],
+)
+def test_stopped_cli_apply_is_finished_by_a_worker_without_duplicates(
     runtime: Runtime,
     settings: Settings,
     emulator: EmulatorServer,
     tmp_path: Path,
     kill_after_writes: int,
+    signal_sent: signal.Signals,
 ) -> None:
     emulator.set_latency(150)
     cli = _start_apply(settings, emulator, tmp_path)
     try:
         _wait_for(lambda: len(write_calls(emulator)) >= kill_after_writes, 60, "the first writes")
     finally:
-        cli.kill()
-        cli.wait(timeout=10)
+        cli.send_signal(signal_sent)
+        _, stderr = cli.communicate(timeout=30)
     with runtime.database.unit_of_work() as uow:
         (pack,) = uow.share_packs.list_current()
     assert pack.share_pack_status == "IN_PROGRESS"
+    if signal_sent is signal.SIGINT:
+        assert cli.returncode == 130
+        said = " ".join(stderr.decode().split())
+        assert f"Share pack {pack.share_pack_id} stopped before it ended (interrupted)" in said
 
     worker = _start_worker(settings, emulator, tmp_path)
     try:

@@ -48,3 +48,15 @@ class NotFoundError(StoreError):
 
 class QueueError(SharePackError):
     """The queue operation failed."""
+
+
+class RunHandedOverError(SharePackError):
+    """A run stopped in this process before it ended; a worker takes it over."""
+
+    def __init__(self, share_pack_id: object, reason: str) -> None:
+        super().__init__(
+            f"Share pack {share_pack_id} stopped before it ended ({reason}); it stays "
+            "IN_PROGRESS until a sharepack worker on this database takes it over from its "
+            "journal and finishes or rolls it back."
+        )
+        self.share_pack_id = share_pack_id

@@ -1,6 +1,7 @@
 """`sharepack plan` and `sharepack apply`: a pack against a workspace, now, from a terminal.
 
-Exit codes: 0 planned / COMPLETED, 1 cannot apply / FAILED, 2 invalid file or usage.
+Exit codes: 0 planned / COMPLETED, 1 cannot apply / FAILED, 2 invalid file or usage;
+`apply` interrupted by Ctrl-C: 130, its run handed over to the service's workers.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
-from sharepack.errors import PlanError
+from sharepack.errors import PlanError, RunHandedOverError
 from sharepack.service.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings
 from sharepack.spec import LoadedSharePack, SpecError
 from sharepack.workspace.errors import WorkspaceError
 
 err = Console(stderr=True)
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
 WORKSPACE = typer.Option(
     ..., "--workspace", help="The workspace URL, e.g. https://adb-1.azuredatabricks.net"
@@ -141,6 +143,11 @@ def apply(
                 runtime, loaded, filename=file.name, workspace_url=workspace, observer=observer
             )
         _report(record, display.actions, counter.count, as_json)
+    except RunHandedOverError as exc:
+        err.print(f"[yellow]Handed over:[/] {exc.message}")
+        raise typer.Exit(
+            INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else 1
+        ) from exc
     finally:
         runtime.close()
     if record.share_pack_status != PackStatus.COMPLETED.value:

@@ -6,7 +6,10 @@ configured database, so a pack applied this way has the same history as an uploa
 
 from __future__ import annotations
 
+import contextlib
+
 from sharepack.engine import Plan, names_of, plan, read_names
+from sharepack.errors import QueueError, RunHandedOverError
 from sharepack.service.process import Observer, process_share_pack
 from sharepack.service.runtime import Runtime
 from sharepack.service.submit import store_share_pack
@@ -42,6 +45,8 @@ def apply_file(
     The pack's queue message is written held by this process, which renews its lease
     while it works. If the process dies, the lease runs out and a worker of the service
     on the same database takes the run over from its journal: it finishes or rolls back.
+    Interrupted (or failing outside the run's own handling), it gives the message back at
+    once and raises `RunHandedOverError`.
     """
     submitted = store_share_pack(
         runtime,
@@ -54,8 +59,16 @@ def apply_file(
     )
     message = submitted.message
     assert message is not None
-    with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds):
-        process_share_pack(runtime, submitted.share_pack_id, observer)
+    try:
+        with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds):
+            process_share_pack(runtime, submitted.share_pack_id, observer)
+    except (Exception, KeyboardInterrupt) as exc:
+        # Interrupted, or an error outside the run's own handling (the database went
+        # away, say): hand the message to the workers now rather than when the lease ends.
+        with contextlib.suppress(QueueError):
+            runtime.queue.release(message)
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        raise RunHandedOverError(submitted.share_pack_id, reason) from exc
     runtime.queue.complete(message)
     with runtime.database.unit_of_work() as uow:
         return uow.share_packs.get_current(submitted.share_pack_id)
