@@ -10,15 +10,19 @@ from typing import Any
 import httpx
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sharing import AuthenticationType, Privilege
+from pydantic import SecretStr
 from sqlalchemy import Connection, func, select
 
 from databricks_emulator.testing import EmulatorServer
-from sharepack.service.runtime import Runtime
+from sharepack.queue.azure import AzureStorageQueue
+from sharepack.service.runtime import Runtime, build_runtime
+from sharepack.settings import Settings
 from sharepack.spec.templates import write_template_xlsx
 from sharepack.store.tables import share_packs
 from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
 from tests.emulator_helpers import write_calls
+from tests.queue.azurite import azurite_connection_string  # noqa: F401 - a fixture
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 TERMINAL = {"COMPLETED", "FAILED", "VALIDATION_FAILED"}
@@ -181,3 +185,34 @@ def test_excel_template_uploaded_over_http_is_provisioned(
     state = httpx.get(f"{emulator.url}/_emulator/state").json()
     assert [r["name"] for r in state["recipients"]] == ["internal-team", "sales-analyst"]
     assert [p["spec"]["name"] for p in state["pipelines"]] == ["daily_summary_feed"]
+
+
+def test_pack_travels_through_the_azure_storage_queue(
+    settings: Settings,
+    emulator: EmulatorServer,
+    workspace_client: WorkspaceClient,
+    azurite_connection_string: str,  # noqa: F811 - the fixture imported above
+) -> None:
+    queue_name = f"sp-e2e-{uuid.uuid4().hex[:12]}"
+    azure = settings.model_copy(
+        update={
+            "azure_queue_connection_string": SecretStr(azurite_connection_string),
+            "azure_queue_name": queue_name,
+        }
+    )
+    runtime = build_runtime(azure)
+    try:
+        assert isinstance(runtime.queue, AzureStorageQueue)
+        with running_api(runtime) as api:
+            response = _upload(api, emulator.url, EXAMPLE.read_bytes(), "sharepack.yaml")
+            assert response.status_code == 202, response.text
+            final = _wait_for_terminal_status(api, response.json()["SharePackId"])
+            health = httpx.get(f"{api}/workflow/health").json()
+        depth = runtime.queue.depth()
+    finally:
+        runtime.close()
+
+    assert final["Status"] == "COMPLETED", final
+    assert health["QueueConnected"] is True
+    assert depth == 0
+    assert workspace_client.recipients.get("sales-analyst").name == "sales-analyst"
