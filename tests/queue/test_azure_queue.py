@@ -134,8 +134,7 @@ def test_a_message_from_elsewhere_is_read_as_a_body_never_held(
     first = azure_queue.claim(worker_id="w", lease_seconds=30)
     assert first is not None
     assert (first.body, first.attempts) == ({"share_pack_id": "p-1"}, 1)
-    with pytest.raises(QueueError, match="is not JSON"):
-        azure_queue.claim(worker_id="w", lease_seconds=30)
+    assert azure_queue.claim(worker_id="w", lease_seconds=30) is None  # "not json": poison
 
 
 def test_a_malformed_connection_string_fails_with_a_queue_error_naming_the_queue() -> None:
@@ -183,3 +182,21 @@ def test_the_runtime_uses_the_database_table_without_a_connection_string(
         assert runtime.queue.queue_name == "sharepack-processing"
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("text", ["not json at all", "[1, 2]"])
+def test_a_message_that_is_not_a_json_object_is_moved_to_the_poison_queue(
+    azure_queue: AzureStorageQueue, azurite_connection_string: str, text: str
+) -> None:
+    raw = QueueClient.from_connection_string(azurite_connection_string, azure_queue.queue_name)
+    azure_queue.enqueue({"share_pack_id": "p-1"})  # makes the queue
+    raw.send_message(text)
+
+    claimed = [azure_queue.claim(worker_id="w", lease_seconds=30) for _ in range(2)]
+
+    assert [c.body for c in claimed if c is not None] == [{"share_pack_id": "p-1"}]
+    poison = QueueClient.from_connection_string(
+        azurite_connection_string, f"{azure_queue.queue_name}-poison"
+    )
+    assert [m.content for m in poison.receive_messages()] == [text]
+    assert azure_queue.depth() == 1  # the good message, still leased

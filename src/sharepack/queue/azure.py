@@ -26,6 +26,7 @@ encoding.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from sharepack.errors import QueueError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import UnitOfWork
 
+log = logging.getLogger(__name__)
 MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60  # Azure's limit for a visibility timeout
 NEVER_EXPIRES = -1  # a message's time to live: kept until it is completed
 _LOST_LEASE_CODES = frozenset({"MessageNotFound", "PopReceiptMismatch"})
@@ -91,6 +93,9 @@ class AzureStorageQueue:
             ) from exc
         self._lock = threading.Lock()
         self._created = False
+        self._poison: QueueClient | None = None
+        self._connection_string = connection_string
+        self._client_options = client_options
         self._leases: dict[str, dict[str, _Lease]] = {}  # message id -> first receipt -> lease
 
     def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
@@ -128,7 +133,11 @@ class AzureStorageQueue:
         if received is None:
             return None
         message_id, receipt = str(received.id), str(received.pop_receipt)
-        body, held = self._decode(message_id, received.content)
+        try:
+            body, held = self._decode(message_id, received.content)
+        except QueueError as exc:
+            self._to_poison_queue(received, exc)
+            return None
         self._hold(message_id, receipt)
         return ClaimedMessage(
             message_id=message_id,
@@ -202,6 +211,8 @@ class AzureStorageQueue:
     def close(self) -> None:
         """Close the client's connections."""
         self._client.close()
+        if self._poison is not None:
+            self._poison.close()
 
     def _send(self, body: dict[str, Any], *, held: bool, visibility_timeout: int) -> QueueMessage:
         self._ensure_queue()
@@ -227,6 +238,29 @@ class AzureStorageQueue:
         if set(decoded) == {"body", "held"} and isinstance(decoded["body"], dict):
             return dict(decoded["body"]), int(decoded["held"])
         return decoded, 0
+
+    def _to_poison_queue(self, received: QueueMessage, problem: QueueError) -> None:
+        """Move a message no worker can read to `<queue>-poison` (Azure's convention), as
+        it came, so that it is kept for a person to look at and blocks no one."""
+        log.error("%s; moved to queue '%s'", problem.message, self.poison_queue_name)
+        with self._errors("move a message to the poison queue"):
+            poison = self._poison_client()
+            poison.send_message(received.content, time_to_live=NEVER_EXPIRES)
+            self._client.delete_message(received.id, received.pop_receipt)
+
+    @property
+    def poison_queue_name(self) -> str:
+        return f"{self.queue_name}-poison"
+
+    def _poison_client(self) -> QueueClient:
+        with self._lock:
+            if self._poison is None:
+                self._poison = QueueClient.from_connection_string(
+                    self._connection_string, self.poison_queue_name, **self._client_options
+                )
+                with suppress(ResourceExistsError):
+                    self._poison.create_queue()
+            return self._poison
 
     def _ensure_queue(self, **options: Any) -> None:
         """Create the queue on first use; one that exists already is fine."""

@@ -51,7 +51,13 @@ class Worker:
         return True
 
     def _process(self, claimed: ClaimedMessage) -> None:
-        pack_id = uuid.UUID(str(claimed.body["share_pack_id"]))
+        pack_id = _share_pack_id(claimed.body)
+        if pack_id is None:
+            log.error(
+                "Message %s names no share pack: %r; dropped", claimed.message_id, claimed.body
+            )
+            self.runtime.queue.complete(claimed)
+            return
         try:
             self.processor(self.runtime, pack_id)
         except Exception as exc:
@@ -76,6 +82,17 @@ class Worker:
                 worked = False
             if not worked:
                 stop.wait(poll)
+
+
+def _share_pack_id(body: dict[str, object]) -> uuid.UUID | None:
+    """The pack a message is for; None if it names none (not written by sharepack)."""
+    value = body.get("share_pack_id")
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 class LeaseKeeper:
