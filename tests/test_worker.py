@@ -6,8 +6,14 @@ import uuid
 
 import pytest
 
+from databricks_emulator.testing import EmulatorServer
+from sharepack.service.direct import read_file
 from sharepack.service.process import make_worker
 from sharepack.service.runtime import Runtime
+from sharepack.service.submit import store_share_pack
+from tests.conftest import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 
 
 def test_message_for_a_pack_that_was_never_stored_is_dropped(runtime: Runtime) -> None:
@@ -32,3 +38,32 @@ def test_message_without_a_share_pack_id_is_dropped_with_an_error_logged(
     assert worked
     assert runtime.queue.depth() == 0
     assert f"names no share pack: {body!r}; dropped" in caplog.text
+
+
+def test_worker_taking_over_a_no_rollback_cli_run_leaves_its_changes(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    # `sharepack apply --no-rollback` died after storing its pack: a worker takes it over
+    # and must keep the operator's choice, not its own setting, when the run fails.
+    loaded = read_file(runtime, EXAMPLE.read_bytes(), "sharepack.yaml")
+    submitted = store_share_pack(
+        runtime,
+        loaded,
+        loaded.config.metadata.strategy,
+        loaded.warnings,
+        filename="sharepack.yaml",
+        workspace_url=emulator.url,
+        held_by="cli:gone",
+        auto_rollback=False,
+    )
+    assert submitted.message is not None
+    runtime.queue.release(submitted.message)
+    emulator.add_fault(method="PATCH", path_regex="/permissions$", status=500)
+
+    assert make_worker(runtime).run_once()
+
+    with runtime.database.unit_of_work() as uow:
+        record = uow.share_packs.get_current(submitted.share_pack_id)
+    assert record.share_pack_status == "FAILED"
+    assert record.rollback_status == "LEFT_IN_PLACE"
+    assert [r["name"] for r in emulator.state()["recipients"]] == ["sales-analyst"]

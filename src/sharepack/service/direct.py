@@ -56,6 +56,7 @@ def apply_file(
         filename=filename,
         workspace_url=normalise_workspace_url(workspace_url),
         held_by=f"cli:{process_identity()}",
+        auto_rollback=runtime.settings.sharepack_auto_rollback,
     )
     message = submitted.message
     assert message is not None

@@ -94,10 +94,13 @@ def store_share_pack(
     filename: str,
     workspace_url: str,
     held_by: str | None = None,
+    auto_rollback: bool | None = None,
 ) -> SubmittedPack:
     """The pack's first version and its message, in one transaction. A caller that
     processes the pack itself passes `held_by`: the message is then leased to it, and
-    a worker takes it over only if that caller dies and stops renewing the lease."""
+    a worker takes it over only if that caller dies and stops renewing the lease.
+    `auto_rollback` (when the caller overrides the setting) travels in the message, so a
+    worker that takes the run over keeps the caller's choice."""
     metadata = loaded.config.metadata
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
@@ -118,7 +121,9 @@ def store_share_pack(
             business_line=metadata.business_line,
             project_name=metadata.project_name,
         )
-        body = {"share_pack_id": str(pack_id)}
+        body: dict[str, object] = {"share_pack_id": str(pack_id)}
+        if auto_rollback is not None:
+            body["auto_rollback"] = auto_rollback
         message = None
         if held_by is None:
             runtime.queue.enqueue(body, uow=uow)

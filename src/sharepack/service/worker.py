@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -59,7 +60,7 @@ class Worker:
             self.runtime.queue.complete(claimed)
             return
         try:
-            self.processor(self.runtime, pack_id)
+            self.processor(_as_asked(self.runtime, claimed.body), pack_id)
         except Exception as exc:
             log.exception("Processing share pack %s failed (attempt %d)", pack_id, claimed.attempts)
             if claimed.attempts < MAX_ATTEMPTS:
@@ -82,6 +83,16 @@ class Worker:
                 worked = False
             if not worked:
                 stop.wait(poll)
+
+
+def _as_asked(runtime: Runtime, body: dict[str, object]) -> Runtime:
+    """The runtime with what the message's sender chose over the settings: `auto_rollback`
+    (`sharepack apply --no-rollback`, whose run a worker may take over)."""
+    choice = body.get("auto_rollback")
+    if not isinstance(choice, bool) or choice == runtime.settings.sharepack_auto_rollback:
+        return runtime
+    settings = runtime.settings.model_copy(update={"sharepack_auto_rollback": choice})
+    return dataclasses.replace(runtime, settings=settings)
 
 
 def _share_pack_id(body: dict[str, object]) -> uuid.UUID | None:
