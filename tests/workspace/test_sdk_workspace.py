@@ -16,6 +16,7 @@ from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
+    PipelineState,
     RecipientState,
     ShareObjectState,
 )
@@ -123,3 +124,27 @@ def test_sdk_client_carries_the_token(emulator: EmulatorServer) -> None:
 
     with pytest.raises(WorkspacePermissionError, match="Invalid access token"):
         SdkWorkspace(client).read_state(recipients=["x"])
+
+
+def test_running_an_update_joins_one_already_running_instead_of_failing(
+    workspace: SdkWorkspace, workspace_client: WorkspaceClient
+) -> None:
+    # A run taken over after it had started the pipeline's update meets that update still
+    # running; the workspace refuses a second one (409), so the run waits for the first.
+    target = "prod_catalog.sales.daily_summary"
+    created = workspace.create_pipeline(
+        PipelineState(
+            name="daily_feed",
+            source_asset=TABLE,
+            target_asset=target,
+            key_columns=("transaction_id",),
+        )
+    )
+    assert created.pipeline_id is not None
+    workspace_client.pipelines.start_update(created.pipeline_id)
+
+    workspace.run_pipeline_update(created.pipeline_id, timeout_seconds=60, produces=target)
+
+    updates = workspace_client.pipelines.list_updates(created.pipeline_id).updates or []
+    assert [u.state.value for u in updates if u.state] == ["COMPLETED"]
+    assert workspace_client.tables.exists(target).table_exists

@@ -8,6 +8,7 @@ from dataclasses import replace
 from importlib.resources import files
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk import errors as sdk_errors
 from databricks.sdk.service import jobs, pipelines, workspace
 
 from sharepack.workspace.errors import ResourceNotFoundError, WorkspaceError
@@ -138,8 +139,7 @@ def run_pipeline_update(
 ) -> None:
     """Start an update and poll it. A triggered update must end COMPLETED. A continuous
     one never ends: it is done once RUNNING with the table it `produces` in the catalog."""
-    with translated_errors(f"Starting an update of pipeline {pipeline_id}"):
-        update_id = client.pipelines.start_update(pipeline_id).update_id
+    update_id = _start_or_join_update(client, pipeline_id)
     if not update_id:
         raise WorkspaceError(f"Starting an update of pipeline {pipeline_id}: no update id")
     deadline = time.monotonic() + timeout_seconds
@@ -161,6 +161,21 @@ def run_pipeline_update(
             )
         time.sleep(pause)
         pause = min(pause * 2, 5.0)
+
+
+def _start_or_join_update(client: WorkspaceClient, pipeline_id: str) -> str | None:
+    """A new update's id; or, when the workspace refuses a second update while one is
+    active (a run taken over after it had started one), the active update's id."""
+    with translated_errors(f"Starting an update of pipeline {pipeline_id}"):
+        try:
+            return client.pipelines.start_update(pipeline_id).update_id
+        except sdk_errors.ResourceConflict:
+            updates = client.pipelines.list_updates(pipeline_id).updates or []
+            for update in updates:  # newest first
+                state = update.state.value if update.state else "QUEUED"
+                if state not in _FINAL_UPDATE_STATES:
+                    return update.update_id
+            raise
 
 
 def _table_exists(client: WorkspaceClient, full_name: str | None) -> bool:
