@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from sharepack.service.submit import submit_share_pack
 from sharepack.settings import Settings
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator_helpers import emulator_calls, write_calls
+from tests.test_pipelines_end_to_end import PACK as PIPELINE_PACK
 
 RECIPIENTS = [f"analyst-{i}" for i in range(6)]
 SHARES = {
@@ -188,3 +190,48 @@ def test_stopped_cli_apply_is_finished_by_a_worker_without_duplicates(
         if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
     ]
     assert len(created) == len(RECIPIENTS)
+
+
+@pytest.mark.slow
+def test_worker_killed_while_its_pipeline_runs_is_finished_with_that_one_update(
+    runtime: Runtime, settings: Settings, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    emulator.set_pipeline_step_ms(2500)  # the update outlasts the lease: the next worker meets it
+    submitted = submit_share_pack(
+        runtime, content=PIPELINE_PACK, filename="daily.yaml", workspace_url=emulator.url
+    )
+    started_update = re.compile(r"^/api/2\.0/pipelines/[^/]+/updates$")
+
+    first = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(
+            lambda: any(
+                c["method"] == "POST" and started_update.match(c["path"])
+                for c in emulator_calls(emulator)
+            ),
+            60,
+            "the pipeline's update to start",
+        )
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+    assert _status(runtime, submitted.share_pack_id) == "IN_PROGRESS"
+
+    second = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(
+            lambda: _status(runtime, submitted.share_pack_id) != "IN_PROGRESS",
+            120,
+            "the run to end",
+        )
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+    assert _status(runtime, submitted.share_pack_id) == "COMPLETED"
+    state = emulator.state()
+    (pipeline,) = state["pipelines"]
+    assert len(pipeline["updates"]) == 1
+    assert len(state["jobs"]) == 1
+    (share,) = state["shares"]
+    assert [o["name"] for o in share["objects"]] == ["prod_catalog.sales.daily_summary"]
