@@ -76,9 +76,12 @@ def _count_writes_of_a_clean_run(runtime: Runtime, emulator: EmulatorServer) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("applied", [False, True], ids=["refused", "made-then-500"])
 def test_a_500_at_every_mutating_call_is_rolled_back_completely(
-    runtime: Runtime, emulator: EmulatorServer
+    runtime: Runtime, emulator: EmulatorServer, applied: bool
 ) -> None:
+    """`applied`: the workspace makes the change and then answers 500 (a timeout after
+    commit, as a caller sees it): the run cannot know, and must still leave nothing."""
     writes = _count_writes_of_a_clean_run(runtime, emulator)
     # recipients, shares, object batches, grants; notebook folder and import, pipeline,
     # its first update and its schedule job
@@ -88,7 +91,13 @@ def test_a_500_at_every_mutating_call_is_rolled_back_completely(
         before = _state(emulator)
         httpx.post(
             f"{emulator.url}/_emulator/faults",
-            json={"method": MUTATING, "path_regex": "^/api/", "nth": index, "status": 500},
+            json={
+                "method": MUTATING,
+                "path_regex": "^/api/",
+                "nth": index,
+                "status": 500,
+                "applied": applied,
+            },
         ).raise_for_status()
 
         record = _apply(runtime, emulator)

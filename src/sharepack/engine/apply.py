@@ -24,6 +24,9 @@ class ApplyResult:
     done: tuple[PlanAction, ...]
     failed: PlanAction | None = None
     error: str | None = None
+    #: Every action whose call failed (`failed` is the first). A failed call may still
+    #: have taken effect: the workspace made the change and the answer was lost.
+    failures: tuple[PlanAction, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -178,6 +181,7 @@ def apply(
     done_ids: set[str] = set()
     running: dict[Future[None], PlanAction] = {}
     failure: tuple[PlanAction, str] | None = None
+    failures: list[PlanAction] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="apply") as pool:
         while waiting or running:
             if failure is None:
@@ -194,8 +198,10 @@ def apply(
                 if error is None:
                     done.append(action)
                     done_ids.add(action.action_id)
-                elif failure is None:
-                    failure = (action, f"{action.describe()}: {error}")
+                else:
+                    failures.append(action)
+                    if failure is None:
+                        failure = (action, f"{action.describe()}: {error}")
                 if on_progress:
                     status = ActionStatus.DONE if error is None else ActionStatus.FAILED
                     on_progress(action, status)
@@ -203,5 +209,5 @@ def apply(
         stuck = ", ".join(a.action_id for a in waiting)
         return ApplyResult(tuple(done), waiting[0], f"Unsatisfiable dependencies: {stuck}")
     if failure is not None:
-        return ApplyResult(tuple(done), failure[0], failure[1])
+        return ApplyResult(tuple(done), failure[0], failure[1], tuple(failures))
     return ApplyResult(tuple(done))

@@ -16,7 +16,7 @@ from sharepack.engine.actions import (
     comparable_pipeline,
     inverse,
 )
-from sharepack.engine.apply import execute
+from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
 from sharepack.workspace.errors import ResourceNotFoundError
@@ -49,11 +49,16 @@ def rollback(
     *,
     before: WorkspaceState,
     names: ResourceNames,
+    failed: Sequence[PlanAction] = (),
 ) -> RollbackResult:
-    """Run inverses newest first; keep going past a failure so as much as possible is undone."""
+    """Run inverses newest first; keep going past a failure so as much as possible is undone.
+
+    A `failed` action whose effect the workspace shows (it made the change, then the
+    answer was lost) is undone first, like a done one."""
     failures: list[str] = []
     undone = 0
-    for action in reversed(done):
+    took_effect = [action for action in failed if _took_effect(action, workspace)]
+    for action in [*reversed(took_effect), *reversed(done)]:
         undo = inverse(action)
         if undo is None:
             failures.append(f"{action.describe()}: no inverse is known")
@@ -72,6 +77,13 @@ def rollback(
         undone += 1
     differences = verify(before, workspace, names)
     return RollbackResult(undone, tuple(failures), tuple(differences))
+
+
+def _took_effect(action: PlanAction, workspace: Workspace) -> bool:
+    try:
+        return is_applied(action, workspace)
+    except Exception:  # unreadable now: verification will report what remains
+        return False
 
 
 def read_names(workspace: Workspace, names: ResourceNames) -> WorkspaceState:

@@ -184,7 +184,14 @@ class _Run:
             return
         done = [*self.prior_done, *result.done]
         pack.step(6, f"Rolling back {len(done)} change(s)")
-        undone = rollback(done, workspace, journal, before=self.before, names=the_plan.names)
+        undone = rollback(
+            done,
+            workspace,
+            journal,
+            before=self.before,
+            names=the_plan.names,
+            failed=result.failures,
+        )
         if undone.restored:
             pack.fail(error, RollbackOutcome.ROLLED_BACK, "Failed; every change was rolled back")
             return
