@@ -78,3 +78,34 @@ def test_malformed_pack_id_is_404_naming_it(client: httpx.Client) -> None:
 def test_swagger_ui_is_served(client: httpx.Client) -> None:
     assert client.get("/docs").status_code == 200
     assert "/workflow/sharepack/upload" in client.get("/openapi.json").json()["paths"]
+
+
+def test_file_sent_as_a_plain_form_field_is_400_naming_the_field(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    url = runtime.settings.sharepack_workspace_urls[0]
+    response = client.post(
+        "/workflow/sharepack/upload", headers={"X-Workspace-URL": url}, data={"file": "null"}
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["ErrorCode"] == "BAD_REQUEST"
+    assert "'file'" in body["Message"]
+    assert "file upload" in body["Message"]
+    assert runtime.queue.depth() == 0
+
+
+def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+
+    answers = {
+        (path, method): sorted(operation["responses"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert answers == {
+        ("/workflow/sharepack/upload", "post"): ["202", "400"],
+        ("/workflow/sharepack/{share_pack_id}", "get"): ["200", "404"],
+        ("/workflow/health", "get"): ["200", "503"],
+    }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from sharepack.api.schemas import ErrorResponse, UploadResponse, ValidationMessage
@@ -59,7 +62,22 @@ async def _plan_error(_: Request, exc: Exception) -> JSONResponse:
     return _json(body, 400)
 
 
+async def _malformed_request(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 for a request its parameters cannot take, as the API's 400."""
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(_describe(error) for error in exc.errors())
+    return _json(ErrorResponse(message=problems, error_code="BAD_REQUEST"), 400)
+
+
+def _describe(error: Any) -> str:
+    where, name = [*error.get("loc", ()), "", ""][:2]
+    if where == "body" and name == "file":
+        return "Multipart field 'file' must be a file upload, e.g. curl -F 'file=@pack.yaml'"
+    return f"{where} '{name}': {error.get('msg', 'is invalid')}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _malformed_request)
     app.add_exception_handler(SpecError, _spec_error)
     app.add_exception_handler(PlanError, _plan_error)
     app.add_exception_handler(SharePackError, _sharepack_error)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from sharepack.api.errors import BadRequestError
-from sharepack.api.schemas import HealthResponse, SharePackStatusResponse, UploadResponse
+from sharepack.api.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    SharePackStatusResponse,
+    UploadResponse,
+)
 from sharepack.errors import NotFoundError
 from sharepack.service.query import check_health, get_share_pack
 from sharepack.service.runtime import Runtime
@@ -23,7 +28,18 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-@router.post("/sharepack/upload", status_code=202, response_model=UploadResponse)
+_BAD_REQUEST: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": UploadResponse | ErrorResponse,
+        "description": "Invalid pack (Status VALIDATION_FAILED, located ValidationErrors), "
+        "a workspace that is not allow-listed, a missing header or file; nothing is stored",
+    }
+}
+
+
+@router.post(
+    "/sharepack/upload", status_code=202, response_model=UploadResponse, responses=_BAD_REQUEST
+)
 def upload_share_pack(
     request: Request,
     file: Annotated[UploadFile | None, File(description="A YAML or Excel share pack")] = None,
@@ -53,7 +69,11 @@ def upload_share_pack(
     return JSONResponse(body.model_dump(by_alias=True), status_code=202)
 
 
-@router.get("/sharepack/{share_pack_id}", response_model=SharePackStatusResponse)
+@router.get(
+    "/sharepack/{share_pack_id}",
+    response_model=SharePackStatusResponse,
+    responses={404: {"model": ErrorResponse, "description": "No share pack with that id"}},
+)
 def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
     """The current status of a share pack."""
     try:
@@ -77,7 +97,11 @@ def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
     return JSONResponse(body.model_dump(by_alias=True))
 
 
-@router.get("/health", response_model=HealthResponse)
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "The database or queue is down"}},
+)
 def health(request: Request) -> JSONResponse:
     """200 when the database and the queue answer, 503 otherwise."""
     result = check_health(_runtime(request))
