@@ -122,6 +122,60 @@ def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
     assert len(created) == len(RECIPIENTS)
 
 
+@pytest.mark.slow
+def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
+    runtime: Runtime, settings: Settings, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    emulator.set_latency(150)
+    before = emulator.state()
+    # The 9th write fails once, so the first worker starts undoing; it is killed two
+    # undo calls later, mid-rollback.
+    emulator.add_fault(method="POST|PATCH|DELETE", path_regex="^/api/", nth=9, status=500)
+    submitted = submit_share_pack(
+        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+    )
+    first = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(
+            lambda: len([c for c in write_calls(emulator) if c["method"] == "DELETE"]) >= 2,
+            60,
+            "the rollback to begin",
+        )
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+    assert _status(runtime, submitted.share_pack_id) == "IN_PROGRESS"
+
+    second = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(
+            lambda: _status(runtime, submitted.share_pack_id) != "IN_PROGRESS",
+            120,
+            "the run to end",
+        )
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+    # Settled one way or the other, never half: all of the pack, or none of it.
+    with runtime.database.unit_of_work() as uow:
+        record = uow.share_packs.get_current(submitted.share_pack_id)
+        live = uow.recipients.list_for_pack(submitted.share_pack_id)
+    state = emulator.state()
+    if record.share_pack_status == "COMPLETED":
+        assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
+        for share in state["shares"]:
+            assert [o["name"] for o in share["objects"]] == SHARES[share["name"]]
+        assert sorted(state["grants"]) == sorted(SHARES)
+        assert sorted(r.name for r in live) == sorted(RECIPIENTS)
+    else:
+        assert record.rollback_status == "ROLLED_BACK", record.error_message
+        state.pop("workspace_files")
+        before.pop("workspace_files")
+        assert state == before
+        assert live == []
+
+
 def _start_apply(
     settings: Settings, emulator: EmulatorServer, cwd: Path
 ) -> subprocess.Popen[bytes]:
