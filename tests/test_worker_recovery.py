@@ -176,6 +176,32 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
         assert live == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_sent", [signal.SIGTERM, signal.SIGINT], ids=["term", "int"])
+def test_worker_asked_to_stop_finishes_the_run_in_hand_then_exits(
+    runtime: Runtime,
+    settings: Settings,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    signal_sent: signal.Signals,
+) -> None:
+    emulator.set_latency(150)
+    submitted = submit_share_pack(
+        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+    )
+    worker = _start_worker(settings, emulator, tmp_path)
+    try:
+        _wait_for(lambda: len(write_calls(emulator)) >= 2, 60, "the first writes")
+        worker.send_signal(signal_sent)
+        returncode = worker.wait(timeout=60)
+    finally:
+        worker.kill()
+
+    assert returncode == 0
+    assert _status(runtime, submitted.share_pack_id) == "COMPLETED"
+    assert runtime.queue.depth() == 0
+
+
 def _start_apply(
     settings: Settings, emulator: EmulatorServer, cwd: Path
 ) -> subprocess.Popen[bytes]:

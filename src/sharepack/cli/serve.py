@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,10 +117,31 @@ def worker() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(Settings())
     stop = threading.Event()
-    console.print(f"sharepack worker on {runtime.settings.database_url}; Ctrl-C stops it")
+    _stop_after_the_current_run(stop)
+    console.print(
+        f"sharepack worker on {runtime.settings.database_url}; Ctrl-C (or SIGTERM) stops it "
+        "after the run in hand, a second Ctrl-C at once"
+    )
     try:
         make_worker(runtime).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
         runtime.close()
+
+
+def _stop_after_the_current_run(stop: threading.Event) -> None:
+    """The first SIGINT or SIGTERM lets the run in hand finish and claims nothing more; the
+    next one stops at once (its run is then taken over when its lease runs out)."""
+
+    def asked_to_stop(signum: int, _: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print(
+            f"{signal.Signals(signum).name}: stopping after the run in hand "
+            "(send it again to stop now)"
+        )
+
+    signal.signal(signal.SIGINT, asked_to_stop)
+    signal.signal(signal.SIGTERM, asked_to_stop)
