@@ -60,6 +60,31 @@ def test_apply_completes_then_reapply_makes_no_writes(cli_env: EmulatorServer) -
     assert len(write_calls(cli_env)) == writes_after_first
 
 
+def test_names_in_mixed_case_apply_once_and_reapply_without_writes(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    # Unity Catalog keeps names in lower case; a pack may write them in any case.
+    mixed = tmp_path / "mixed.yaml"
+    mixed.write_text(
+        EXAMPLE.read_text()
+        .replace("prod_catalog.sales.transactions", "Prod_Catalog.Sales.Transactions")
+        .replace("sales_q1_share", "Sales_Q1_Share")
+    )
+
+    code, first = _run("apply", str(mixed), "--workspace", cli_env.url, "--json")
+    writes_after_first = len(write_calls(cli_env))
+    code_again, second = _run("apply", str(mixed), "--workspace", cli_env.url, "--json")
+
+    assert (code, first["status"]) == (0, "COMPLETED")
+    assert (code_again, second["status"], second["actions"]) == (0, "COMPLETED", 0)
+    assert len(write_calls(cli_env)) == writes_after_first
+    (share,) = httpx.get(f"{cli_env.url}/_emulator/state").json()["shares"]
+    assert (share["name"], [o["name"] for o in share["objects"]]) == (
+        "sales_q1_share",
+        ["prod_catalog.sales.transactions"],
+    )
+
+
 def test_apply_that_fails_rolls_back_and_exits_1(cli_env: EmulatorServer) -> None:
     state_before = httpx.get(f"{cli_env.url}/_emulator/state").json()
     httpx.post(

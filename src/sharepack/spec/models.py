@@ -1,14 +1,26 @@
 """The typed model of a share pack: what both readers produce and the engine plans from.
 
 Values here are already normalised by the readers (aliases resolved, strategy upper-case,
-Unix cron converted to Quartz); validation rules live in `spec.rules`.
+Unix cron converted to Quartz, Unity Catalog names lower-case); validation rules live in
+`spec.rules`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+#: A Unity Catalog name (recipient, share, catalog.schema.table): Unity Catalog compares
+#: them without case and keeps them in lower case, and so does the model, so that a pack
+#: writing `Prod.Sales.Orders` matches what the workspace answers.
+UcName = Annotated[str, BeforeValidator(_lower)]
 
 
 class Strategy(StrEnum):
@@ -36,7 +48,7 @@ class Metadata(_Frozen):
 
 
 class RecipientSpec(_Frozen):
-    name: str
+    name: UcName
     type: RecipientType
     email: str | None = None
     metastore_id: str | None = None
@@ -54,8 +66,8 @@ class ScheduleSpec(_Frozen):
 
 class PipelineSpec(_Frozen):
     name: str
-    source_asset: str  # catalog.schema.table
-    target_asset: str  # catalog.schema.table, one of the share's data objects
+    source_asset: UcName  # catalog.schema.table
+    target_asset: UcName  # catalog.schema.table, one of the share's data objects
     scd_type: str = "2"  # "1" or "2"
     key_columns: tuple[str, ...] = ()
     schedule: ScheduleSpec | None = None
@@ -65,10 +77,10 @@ class PipelineSpec(_Frozen):
 
 
 class ShareSpec(_Frozen):
-    name: str
+    name: UcName
     comment: str = ""
-    recipients: tuple[str, ...] = ()
-    data_objects: tuple[str, ...] = ()  # catalog.schema.table or catalog.schema
+    recipients: tuple[UcName, ...] = ()
+    data_objects: tuple[UcName, ...] = ()  # catalog.schema.table or catalog.schema
     pipelines: tuple[PipelineSpec, ...] = ()
 
 
