@@ -56,6 +56,12 @@ VALID = {
     ],
     "quartz cron as is": [('cron: "0 2 * * *"', 'cron: "0 0 2 ? * MON-FRI"')],
     "comma-separated list": [("recipients: [analyst, internal]", "recipients: analyst, internal")],
+    "unity catalog names in any case": [
+        ("  - name: analyst", "  - name: Analyst"),
+        ("  - name: sales\n", "  - name: Sales\n"),
+        ("data_objects: [prod_catalog.sales.transactions", "data_objects: [PROD_catalog.Sales.T"),
+        ("data_objects: [PROD_catalog.Sales.T", "data_objects: [PROD_catalog.Sales.Transactions"),
+    ],
     "no pipelines": [
         ("    pipelines:\n", "    pipelines: []\n#"),
         ("      - name: feed\n", "#\n"),

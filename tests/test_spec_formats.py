@@ -42,6 +42,18 @@ def test_yaml_and_excel_of_the_same_pack_give_equal_models(tmp_path: Path) -> No
     assert from_xlsx.config == from_yaml.config
 
 
+def test_excel_pipeline_names_its_share_in_any_case(tmp_path: Path) -> None:
+    from_yaml = load_share_pack(template_yaml().encode(), "pack.yaml")
+    share = from_yaml.config.shares[0]
+    assert share.pipelines, "the template has a pipeline"
+
+    loaded = load_share_pack(
+        _xlsx_bytes(tmp_path, {("Pipelines", "B2"): share.name.upper()}), "pack.xlsx"
+    )
+
+    assert loaded.config == from_yaml.config
+
+
 def test_format_is_told_by_content_not_by_name(tmp_path: Path) -> None:
     loaded = load_share_pack(_xlsx_bytes(tmp_path), "misnamed.yaml")
 

@@ -186,13 +186,14 @@ class Normaliser:
         if not isinstance(value, list):
             self.fail(raw_path, "pipelines", "'pipelines' must be a list")
             return
-        by_name = {s.get("name"): i for i, s in enumerate(shares)}
+        # Share names are Unity Catalog names: matched without case (see `models.UcName`).
+        by_name = {_fold(s.get("name")): i for i, s in enumerate(shares)}
         for index, item in enumerate(value):
             item_raw = (*raw_path, index)
             if not isinstance(item, dict) or "share" not in item:
                 self.fail(item_raw, f"pipelines[{index}]", "A top-level pipeline needs 'share:'")
                 continue
-            share_index = by_name.get(item["share"])
+            share_index = by_name.get(_fold(item["share"]))
             if share_index is None:
                 message = f"Pipeline names share '{item['share']}', which the file does not declare"
                 self.fail((*item_raw, "share"), f"pipelines[{index}].share", message)
@@ -202,6 +203,10 @@ class Normaliser:
             self.origin[path] = item_raw
             rest = {k: v for k, v in item.items() if k != "share"}
             target.append(self._pipeline(rest, item_raw, path))
+
+
+def _fold(name: Any) -> Any:
+    return name.lower() if isinstance(name, str) else name
 
 
 def _as_list(value: Any) -> Any:
