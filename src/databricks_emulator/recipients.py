@@ -32,7 +32,7 @@ def check_name(kind: str, name: object) -> str:
         raise invalid(f"{kind} name must be provided.")
     if _BAD_NAME.search(name):
         raise invalid(f"Invalid {kind.lower()} name '{name}': spaces, '.' and '/' are not allowed.")
-    return name
+    return name.lower()  # Unity Catalog stores every object name in lower case
 
 
 def check_ips(ips: list[Any]) -> list[str]:

@@ -30,6 +30,11 @@ _RECIPIENT_FIELDS = ("comment", "properties_kvpairs", "expiration_time")
 PRIVILEGES = ("SELECT",)
 
 
+def uc_name(name: str) -> str:
+    """A recipient or share as Unity Catalog keys it: every object name in lower case."""
+    return name.lower()
+
+
 class SharingState:
     def __init__(self, catalog: Catalog, user: str, metastore_id: str) -> None:
         self.catalog = catalog
@@ -101,6 +106,7 @@ class SharingState:
         return {"data_recipient_global_metastore_id": global_id, **parts}
 
     def recipient(self, name: str) -> dict[str, Any]:
+        name = uc_name(name)
         if name not in self.recipients:
             raise not_found(f"Recipient '{name}' does not exist.")
         return self.recipients[name]
@@ -116,6 +122,7 @@ class SharingState:
         ]
 
     def update_recipient(self, name: str, body: dict[str, Any]) -> str:
+        name = uc_name(name)
         recipient = self.recipient(name)
         self._require_owner("Recipient", recipient)
         ip_list = body.get("ip_access_list")
@@ -125,10 +132,10 @@ class SharingState:
                 raise invalid("IP access lists apply to TOKEN recipients only.")
             ips = rcp.check_ips(list(ip_list.get("allowed_ip_addresses") or []))
         new_name = body.get("new_name")
-        if new_name and new_name != name:
-            rcp.check_name("Recipient", new_name)
-            if new_name in self.recipients:
-                raise already_exists(f"Recipient '{new_name}' already exists")
+        if new_name:
+            new_name = rcp.check_name("Recipient", new_name)
+        if new_name and new_name != name and new_name in self.recipients:
+            raise already_exists(f"Recipient '{new_name}' already exists")
         recipient.update({k: body[k] for k in (*_RECIPIENT_FIELDS, "owner") if k in body})
         if ip_list is not None:
             if ips:
@@ -152,12 +159,14 @@ class SharingState:
 
     def delete_recipient(self, name: str) -> None:
         """Dropping a recipient revokes what it was granted on every share."""
+        name = uc_name(name)
         self._require_owner("Recipient", self.recipient(name))
         del self.recipients[name]
         for principals in self.grants.values():
             principals.pop(name, None)
 
     def rotate_token(self, name: str, body: dict[str, Any]) -> None:
+        name = uc_name(name)
         recipient = self.recipient(name)
         self._require_owner("Recipient", recipient)
         if recipient["authentication_type"] != "TOKEN":
@@ -166,6 +175,7 @@ class SharingState:
         recipient["updated_at"] = now_ms()
 
     def recipient_share_permissions(self, name: str) -> list[dict[str, Any]]:
+        name = uc_name(name)
         self.recipient(name)
         return [
             {
@@ -202,6 +212,7 @@ class SharingState:
         return name
 
     def share(self, name: str) -> dict[str, Any]:
+        name = uc_name(name)
         if name not in self.shares:
             raise not_found(f"Share '{name}' does not exist.")
         return self.shares[name]
@@ -213,20 +224,22 @@ class SharingState:
         return view
 
     def delete_share(self, name: str) -> None:
+        name = uc_name(name)
         self._require_owner("Share", self.share(name))
         del self.shares[name]
         del self.grants[name]
 
     def update_share(self, name: str, body: dict[str, Any]) -> str:
+        name = uc_name(name)
         share = self.share(name)
         self._require_owner("Share", share)
         updates = list(body.get("updates") or [])
         check_updates(share, updates, self.catalog)
         new_name = body.get("new_name")
-        if new_name and new_name != name:
-            rcp.check_name("Share", new_name)
-            if new_name in self.shares:
-                raise already_exists(f"Share '{new_name}' already exists")
+        if new_name:
+            new_name = rcp.check_name("Share", new_name)
+        if new_name and new_name != name and new_name in self.shares:
+            raise already_exists(f"Share '{new_name}' already exists")
         apply_updates(share, updates, self.catalog, self.user)
         share.update({k: body[k] for k in ("comment", "owner", "storage_root") if k in body})
         share["updated_at"] = now_ms()
@@ -239,6 +252,7 @@ class SharingState:
         return name
 
     def share_permissions(self, name: str) -> list[dict[str, Any]]:
+        name = uc_name(name)
         self.share(name)
         return [
             {"principal": principal, "privileges": sorted(privileges)}
@@ -246,12 +260,14 @@ class SharingState:
         ]
 
     def update_share_permissions(self, name: str, body: dict[str, Any]) -> None:
+        name = uc_name(name)
         self._require_owner("Share", self.share(name))
         changes = list(body.get("changes") or [])
         for change in changes:
             principal = change.get("principal")
             if not principal:
                 raise invalid("A permissions change must name its principal.")
+            change["principal"] = principal = uc_name(str(principal))
             for privilege in [*(change.get("add") or []), *(change.get("remove") or [])]:
                 if privilege not in PRIVILEGES:
                     raise invalid(
@@ -282,4 +298,4 @@ class SharingState:
             apply_updates(self.shares[name], updates, self.catalog, self.shares[name]["owner"])
             for principal in share.get("grants", []):
                 self.recipient(principal)
-                self.grants[name][principal] = {"SELECT"}
+                self.grants[name][uc_name(principal)] = {"SELECT"}
