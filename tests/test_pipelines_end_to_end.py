@@ -136,3 +136,41 @@ def test_failure_after_a_continuous_pipeline_started_stops_and_removes_it(
     after.pop("workspace_files")
     before.pop("workspace_files")
     assert after == before
+
+
+def test_switching_to_continuous_removes_the_schedule_job_and_a_failure_restores_it(
+    runtime: Runtime, emulator: EmulatorServer, workspace_client: WorkspaceClient
+) -> None:
+    assert _apply(runtime, emulator).share_pack_status == "COMPLETED"
+
+    def schedule_jobs() -> list[object]:
+        return [
+            (j.settings.name, j.settings.schedule, j.settings.tasks)
+            for j in workspace_client.jobs.list(expand_tasks=True)
+            if j.settings
+        ]
+
+    scheduled = schedule_jobs()
+    update = CONTINUOUS.replace(
+        b"business_line: Sales Operations", b"business_line: Sales Operations\n  strategy: UPDATE"
+    )
+
+    def apply_update() -> SharePackRecord:
+        loaded = read_file(runtime, update, "continuous.yaml")
+        return apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+
+    # The job is deleted, then the answer is lost: the run fails and must bring it back.
+    emulator.add_fault(method="POST", path_regex="^/api/2.2/jobs/delete$", status=500, applied=True)
+    failed = apply_update()
+    assert (failed.share_pack_status, failed.rollback_status) == ("FAILED", "ROLLED_BACK")
+    assert schedule_jobs() == scheduled
+    emulator.clear_faults()
+
+    switched = apply_update()
+
+    assert switched.share_pack_status == "COMPLETED", switched.error_message
+    assert schedule_jobs() == []
+    (pipeline,) = list(workspace_client.pipelines.list_pipelines())
+    spec = workspace_client.pipelines.get(pipeline.pipeline_id or "").spec
+    assert spec is not None
+    assert spec.continuous is True

@@ -233,6 +233,52 @@ def test_reapplying_a_pack_with_a_pipeline_plans_nothing() -> None:
     assert plan(config, actual).is_empty
 
 
+@pytest.mark.parametrize("schedule", ["CONTINUOUS", None], ids=["continuous", "no-schedule"])
+def test_pipeline_no_longer_on_a_cron_loses_its_schedule_job(schedule: str | None) -> None:
+    from sharepack.engine.plan import names_of
+    from sharepack.engine.plan_pipelines import desired_job, desired_pipeline
+    from sharepack.spec.models import ScheduleSpec
+
+    scheduled = _pipeline_pack()
+    spec = scheduled.shares[0].pipelines[0]
+    job = desired_job(spec)
+    assert job is not None
+    actual = WorkspaceState(
+        recipients={"analyst": desired_recipient(ANALYST)},
+        shares={
+            "sales": ShareState(
+                name="sales",
+                objects=(ShareObjectState(name=spec.target_asset),),
+                grantees=frozenset({"analyst"}),
+            )
+        },
+        pipelines={"daily_feed": replace(desired_pipeline(spec), pipeline_id="p-1")},
+        jobs={job.name: replace(job, job_id=7, pipeline_id="p-1")},
+        existing_objects=frozenset({spec.target_asset, spec.source_asset}),
+    )
+    changed = spec.model_copy(
+        update={"schedule": ScheduleSpec(continuous=True) if schedule else None}
+    )
+    share = scheduled.shares[0].model_copy(update={"pipelines": (changed,)})
+    config = scheduled.model_copy(update={"shares": (share,)})
+
+    the_plan = plan(config, actual)
+
+    assert job.name in names_of(config).jobs
+    kinds = {a.kind: a for a in the_plan.actions}
+    deletion = kinds[ActionKind.DELETE_SCHEDULE_JOB]
+    assert deletion.resource == "daily_feed_schedule"
+    assert set(kinds) == (
+        {ActionKind.UPDATE_PIPELINE, ActionKind.DELETE_SCHEDULE_JOB}
+        if schedule
+        else {ActionKind.DELETE_SCHEDULE_JOB}
+    )
+    undo = inverse(deletion)
+    assert undo is not None
+    assert undo.kind is ActionKind.CREATE_SCHEDULE_JOB
+    assert undo.job == actual.jobs[job.name]
+
+
 def test_prune_removes_objects_and_grants_the_pack_no_longer_names() -> None:
     extra = ShareObjectState(name="prod_catalog.sales.customers", shared_as="sales.customers")
     actual = _applied()

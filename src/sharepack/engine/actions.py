@@ -117,6 +117,10 @@ def inverse(action: PlanAction) -> PlanAction | None:
         return PlanAction(
             undo_id, ActionKind.UPDATE_SCHEDULE_JOB, action.resource, job=action.before_job
         )
+    if kind is ActionKind.DELETE_SCHEDULE_JOB and action.before_job is not None:
+        return PlanAction(
+            undo_id, ActionKind.CREATE_SCHEDULE_JOB, action.resource, job=action.before_job
+        )
     if kind is ActionKind.RUN_PIPELINE_UPDATE:
         # The table an update produced goes when the pipeline that owns it is deleted.
         return PlanAction(undo_id, ActionKind.NOTHING, action.resource)

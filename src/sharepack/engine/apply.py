@@ -105,6 +105,10 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     the server twice) and for actions a crashed run left PENDING.
     """
     kind = action.kind
+    if kind is ActionKind.DELETE_SCHEDULE_JOB:
+        return action.resource not in workspace.read_state(jobs=[action.resource]).jobs
+    if kind is ActionKind.DELETE_PIPELINE:
+        return action.resource not in workspace.read_state(pipelines=[action.resource]).pipelines
     if kind in _PIPELINE_KINDS:
         return _pipeline_action_applied(action, workspace)
     if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sharepack.engine.actions import ActionKind, PlanAction
-from sharepack.engine.plan_pipelines import desired_job, pipeline_actions
+from sharepack.engine.plan_pipelines import job_name, pipeline_actions
 from sharepack.errors import PlanError
 from sharepack.spec.models import (
     RecipientSpec,
@@ -78,7 +78,8 @@ def names_of(config: SharePackConfig) -> ResourceNames:
         shares=tuple(s.name for s in config.shares),
         objects=tuple(sorted(objects)),
         pipelines=tuple(p.name for p in pipelines),
-        jobs=tuple(job.name for p in pipelines if (job := desired_job(p)) is not None),
+        # Every pipeline's schedule job, wanted or not: one no longer on a cron loses it.
+        jobs=tuple(job_name(p.name) for p in pipelines),
     )
 
 

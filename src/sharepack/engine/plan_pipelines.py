@@ -69,10 +69,22 @@ def pipeline_actions(
             actions.append(run)
             producers[spec.target_asset] = run.action_id
         job = desired_job(spec)
+        existing_job = actual.jobs.get(job_name(spec.name))
         if job is not None:
-            job_action = _job_action(job, actual.jobs.get(job.name), after)
+            job_action = _job_action(job, existing_job, after)
             if job_action:
                 actions.append(job_action)
+        elif existing_job is not None:
+            # Continuous now, or triggered by hand: its cron job would still trigger it.
+            actions.append(
+                PlanAction(
+                    f"delete-job:{existing_job.name}",
+                    ActionKind.DELETE_SCHEDULE_JOB,
+                    existing_job.name,
+                    depends_on=after,
+                    before_job=existing_job,
+                )
+            )
     return actions, producers
 
 
