@@ -189,6 +189,7 @@ class _ProgressDisplay:
             disable=not enabled,
         )
         self._task = self._progress.add_task("Applying", total=None)
+        self._running: dict[str, str] = {}  # action id -> description, in start order
 
     def __enter__(self) -> _ProgressDisplay:
         self._progress.start()
@@ -204,4 +205,12 @@ class _ProgressDisplay:
         self._progress.update(self._task, total=self.actions)
 
     def progress(self, action: PlanAction, status: ActionStatus) -> None:
-        self._progress.update(self._task, advance=1, description=action.describe()[:60])
+        """Counts ended actions; names one still running (a pipeline's update may take
+        minutes), else the last one that ended."""
+        if status is ActionStatus.PENDING:
+            self._running[action.action_id] = action.describe()
+        else:
+            self._running.pop(action.action_id, None)
+            self._progress.update(self._task, advance=1)
+        label = next(iter(self._running.values()), action.describe())
+        self._progress.update(self._task, description=label[:60])

@@ -16,6 +16,8 @@ from sharepack.engine.plan import Plan
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
 
+#: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
+#: the thread that called `apply`.
 Progress = Callable[[PlanAction, ActionStatus], None]
 
 
@@ -193,6 +195,8 @@ def apply(
                 for action in ready[: concurrency - len(running)]:
                     waiting.remove(action)
                     running[pool.submit(run_action, action, workspace, journal)] = action
+                    if on_progress:
+                        on_progress(action, ActionStatus.PENDING)  # started
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -1,0 +1,31 @@
+"""Apply against the emulator: what a progress display is told, and when."""
+
+from __future__ import annotations
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.engine import InMemoryJournal, names_of, plan, read_names
+from sharepack.engine.actions import PlanAction
+from sharepack.engine.apply import apply
+from sharepack.engine.journal import ActionStatus
+from sharepack.spec import load_share_pack
+from sharepack.workspace.sdk import SdkWorkspace, make_client
+from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
+
+
+def test_progress_hears_of_each_action_when_it_starts_and_when_it_ends(
+    emulator: EmulatorServer,
+) -> None:
+    config = load_share_pack((REPO_ROOT / "examples" / "sharepack.yaml").read_bytes(), "p.yaml")
+    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    the_plan = plan(config.config, read_names(workspace, names_of(config.config)))
+    heard: list[tuple[str, ActionStatus]] = []
+
+    def progress(action: PlanAction, status: ActionStatus) -> None:
+        heard.append((action.action_id, status))
+
+    result = apply(the_plan, workspace, InMemoryJournal(), concurrency=2, on_progress=progress)
+
+    assert result.ok
+    for action in the_plan.actions:
+        events = [status for action_id, status in heard if action_id == action.action_id]
+        assert events == [ActionStatus.PENDING, ActionStatus.DONE], action.action_id
