@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from sharepack import __version__
+from sharepack.cli.audit_commands import register as register_audit_commands
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
@@ -33,6 +34,7 @@ def _configured_database_url() -> str:
 
 register_db_commands(app, default_url=_configured_database_url)
 register_spec_commands(app)
+register_audit_commands(app)
 
 
 @app.command()

@@ -1,0 +1,125 @@
+"""`sharepack access` and `sharepack status`: the recorded history, read from a terminal.
+
+Both read the configured database only; neither calls a workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from sharepack.errors import NotFoundError
+from sharepack.settings import Settings, normalise_workspace_url
+
+err = Console(stderr=True)
+JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def _runtime() -> Any:
+    from sharepack.service.runtime import build_runtime
+
+    return build_runtime(Settings())
+
+
+def _moment(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]--at '{value}' is not an ISO 8601 time, e.g. 2025-03-01T09:30:00Z[/]")
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def access(
+    table: str = typer.Argument(..., help="The table, catalog.schema.table."),
+    at: str = typer.Option(
+        None, "--at", help="ISO 8601 time (UTC unless it says); now if not given."
+    ),
+    workspace: str = typer.Option(None, "--workspace", help="Only this workspace URL."),
+    as_json: bool = JSON,
+) -> None:
+    """Who could read TABLE at a time: recipients of the shares that held it (or its schema)."""
+    from sharepack.service.query import who_could_read
+
+    moment = _moment(at)
+    runtime = _runtime()
+    try:
+        where = normalise_workspace_url(workspace) if workspace else None
+        names = who_could_read(runtime, table.lower(), moment, workspace_url=where)
+    finally:
+        runtime.close()
+    if as_json:
+        body = {"table": table.lower(), "at": moment.isoformat(), "recipients": names}
+        typer.echo(json.dumps(body, indent=2))
+        return
+    when = moment.isoformat(timespec="seconds")
+    if not names:
+        typer.echo(f"No recipient could read {table.lower()} at {when}.")
+        return
+    typer.echo(f"Recipients that could read {table.lower()} at {when}:")
+    for name in names:
+        typer.echo(f"  {name}")
+
+
+def status(
+    share_pack_id: str = typer.Argument(..., help="The pack's SharePackId."),
+    as_json: bool = JSON,
+) -> None:
+    """A share pack's outcome and every recorded version of it (exit 1 if unknown)."""
+    from sharepack.service.query import share_pack_history
+
+    try:
+        pack_id = uuid.UUID(share_pack_id)
+    except ValueError:
+        err.print(f"[red]'{share_pack_id}' is not a share pack id (a UUID)[/]")
+        raise typer.Exit(2) from None
+    runtime = _runtime()
+    try:
+        history = share_pack_history(runtime, pack_id)
+    except NotFoundError as exc:
+        err.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from exc
+    finally:
+        runtime.close()
+    current = history[-1]
+    versions = [
+        {
+            "version": v.version,
+            "from": v.effective_from.isoformat(),
+            "status": v.share_pack_status,
+            "change_reason": v.change_reason,
+        }
+        for v in history
+    ]
+    if as_json:
+        body = {
+            "share_pack_id": str(current.share_pack_id),
+            "name": current.share_pack_name,
+            "status": current.share_pack_status,
+            "rollback_status": current.rollback_status,
+            "provisioning_status": current.provisioning_status,
+            "error": current.error_message,
+            "workspace_url": current.workspace_url,
+            "history": versions,
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    typer.echo(f"{current.share_pack_name} ({current.share_pack_id}) on {current.workspace_url}")
+    typer.echo(f"  {current.share_pack_status}, rollback {current.rollback_status}")
+    typer.echo(f"  {current.provisioning_status or ''}")
+    if current.error_message:
+        typer.echo(f"  error: {current.error_message}")
+    for v in versions:
+        typer.echo(f"  v{v['version']} {v['from']}  {v['status']:<12} {v['change_reason']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(access)
+    app.command()(status)

@@ -1,0 +1,84 @@
+"""`sharepack access` and `sharepack status`: what an auditor or operator asks the history."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.cli.main import app
+from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
+TABLE = "prod_catalog.sales.transactions"
+
+
+@pytest.fixture
+def applied(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+) -> tuple[str, datetime]:
+    """The example pack applied through the CLI: its id, and a moment before it ran."""
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
+    monkeypatch.chdir(tmp_path)
+    before = datetime.now(UTC)
+    result = CliRunner().invoke(app, ["apply", str(EXAMPLE), "--workspace", emulator.url, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["share_pack_id"], before
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_access_lists_who_could_read_a_table_now_and_not_before(
+    applied: tuple[str, datetime],
+) -> None:
+    _, before = applied
+
+    code, now, _ = _run("access", TABLE, "--json")
+    code_before, earlier, _ = _run("access", TABLE.upper(), "--at", before.isoformat(), "--json")
+
+    assert code == 0
+    assert json.loads(now)["recipients"] == ["sales-analyst"]
+    assert code_before == 0
+    assert json.loads(earlier) == {"table": TABLE, "at": before.isoformat(), "recipients": []}
+
+
+def test_access_text_names_the_recipients(applied: tuple[str, datetime]) -> None:
+    code, out, _ = _run("access", TABLE)
+
+    assert code == 0
+    assert "sales-analyst" in out
+
+
+def test_access_with_a_malformed_time_exits_2_naming_it(applied: tuple[str, datetime]) -> None:
+    code, _, err = _run("access", TABLE, "--at", "last tuesday")
+
+    assert code == 2
+    assert "last tuesday" in err
+
+
+def test_status_shows_the_outcome_and_the_history(applied: tuple[str, datetime]) -> None:
+    pack_id, _ = applied
+
+    code, out, _ = _run("status", pack_id, "--json")
+
+    assert code == 0
+    body = json.loads(out)
+    assert (body["status"], body["rollback_status"]) == ("COMPLETED", "NOT_NEEDED")
+    reasons = [version["change_reason"] for version in body["history"]]
+    assert reasons[0] == "Share pack uploaded"
+    assert reasons[-1] == "Provisioning completed"
+
+
+def test_status_of_an_unknown_pack_exits_1_naming_it(applied: tuple[str, datetime]) -> None:
+    code, _, err = _run("status", "00000000-0000-0000-0000-000000000000")
+
+    assert code == 1
+    assert "00000000-0000-0000-0000-000000000000" in err
