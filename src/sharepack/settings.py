@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     sharepack_worker_poll_seconds: float = Field(default=0.5, gt=0)
     sharepack_lease_seconds: float = Field(default=300.0, gt=0)
     sharepack_pipeline_wait_seconds: float = Field(default=1800.0, gt=0)
+    sharepack_lock_wait_seconds: float = Field(default=1800.0, gt=0)
 
     @field_validator("sharepack_workspace_urls", mode="before")
     @classmethod

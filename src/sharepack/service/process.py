@@ -7,6 +7,7 @@ Every status change is a new SCD2 version of the pack. Failures of the run end i
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from sharepack.engine import (
     ActionStatus,
     Plan,
+    ResourceNames,
     apply,
     names_of,
     plan,
@@ -22,7 +24,7 @@ from sharepack.engine import (
 )
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress, is_applied
-from sharepack.errors import NotFoundError, PlanError
+from sharepack.errors import NotFoundError, PlanError, StoreError
 from sharepack.service.runs import (
     EarlierAttempts,
     StoreJournal,
@@ -35,11 +37,13 @@ from sharepack.service.tracking import record_provisioned, soft_delete_pack_reco
 from sharepack.service.worker import Worker
 from sharepack.spec.models import SharePackConfig
 from sharepack.store import SharePackRecord
+from sharepack.store.locks import HeldLock
 from sharepack.workspace.errors import WorkspaceError
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import WorkspaceState
 
 log = logging.getLogger(__name__)
+_LOCK_POLL_SECONDS = 0.5
 ACTOR = "sharepack-worker"
 
 
@@ -104,8 +108,20 @@ def process_share_pack(
         return
     pack = _Pack(runtime, record)
     config = SharePackConfig.model_validate(record.config)
-    workspace = runtime.workspace_for(record.workspace_url)
     names = names_of(config)
+    if not _hold_resources(pack, names):
+        return
+    _provision(pack, config, names, observer)
+    # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
+    # raised keeps them: the retry or the worker taking it over is the same pack.
+    _release_resources(runtime, share_pack_id)
+
+
+def _provision(
+    pack: _Pack, config: SharePackConfig, names: ResourceNames, observer: Observer
+) -> None:
+    runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
+    workspace = runtime.workspace_for(record.workspace_url)
     earlier = earlier_attempts(runtime.database, share_pack_id)
     journal = StoreJournal(runtime.database, share_pack_id, earlier.attempt)
     try:
@@ -127,6 +143,82 @@ def process_share_pack(
         observer.planned(the_plan)
     run = _Run(pack, config, workspace, journal, before, prior_done)
     run.apply_and_settle(the_plan, observer.progress)
+
+
+def _resources(names: ResourceNames) -> list[str]:
+    return [
+        *(f"recipient:{n}" for n in names.recipients),
+        *(f"share:{n}" for n in names.shares),
+        *(f"pipeline:{n}" for n in names.pipelines),
+        *(f"job:{n}" for n in names.jobs),
+    ]
+
+
+def _hold_resources(pack: _Pack, names: ResourceNames) -> bool:
+    """Take the locks of every resource the pack names, waiting while other packs' runs
+    hold some (a lock whose pack has ended is stale and taken over). False, with the pack
+    FAILED and nothing changed, if they are still held after the lock wait."""
+    runtime, record = pack.runtime, pack.record
+    wait = runtime.settings.sharepack_lock_wait_seconds
+    deadline = time.monotonic() + wait
+    waiting_for: HeldLock | None = None
+    while True:
+        try:
+            with runtime.database.unit_of_work() as uow:
+                held = uow.locks.acquire(
+                    record.workspace_url, _resources(names), record.share_pack_id
+                )
+                uow.commit()
+        except StoreError:  # another pack inserted one of the same locks at the same moment
+            held = []
+            conflict = True
+        else:
+            conflict = bool(held)
+        if not conflict:
+            return True
+        if held and _release_stale(runtime, held):
+            continue
+        if held and held[0] != waiting_for:
+            waiting_for = held[0]
+            pack.step(
+                2,
+                f"Waiting for share pack {waiting_for.share_pack_id} to finish with "
+                f"{waiting_for.resource}",
+            )
+        if time.monotonic() > deadline:
+            busy = (
+                f"Share pack {waiting_for.share_pack_id} was still changing {waiting_for.resource}"
+                if waiting_for
+                else "Another share pack was still changing the same resources"
+            )
+            pack.fail(
+                f"{busy} after {wait:g} s; nothing was changed: upload again once it has ended",
+                RollbackOutcome.NOT_NEEDED,
+                "Failed before any change was made",
+            )
+            return False
+        time.sleep(min(_LOCK_POLL_SECONDS, wait))
+
+
+def _release_stale(runtime: Runtime, held: list[HeldLock]) -> bool:
+    """Give back the locks of holders that are no longer running; whether there were any."""
+    released = False
+    with runtime.database.unit_of_work() as uow:
+        for holder in {lock.share_pack_id for lock in held}:
+            try:
+                running = uow.share_packs.get_current(holder).share_pack_status
+            except NotFoundError:
+                running = None
+            if running != PackStatus.IN_PROGRESS.value:
+                released = uow.locks.release(holder) > 0 or released
+        uow.commit()
+    return released
+
+
+def _release_resources(runtime: Runtime, share_pack_id: uuid.UUID) -> None:
+    with runtime.database.unit_of_work() as uow:
+        uow.locks.release(share_pack_id)
+        uow.commit()
 
 
 def _taken_over(
@@ -222,6 +314,7 @@ def mark_failed(runtime: Runtime, share_pack_id: uuid.UUID, error: str) -> None:
             share_pack_status=PackStatus.FAILED.value,
             error_message=error,
         )
+        uow.locks.release(share_pack_id)
         uow.commit()
 
 

@@ -1,4 +1,5 @@
-"""sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots.
+"""sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots,
+resource locks.
 
 On PostgreSQL they live in schema `sharepack` (with Alembic's version table), keeping
 `deltashare` to the tables the seeds name; on SQLite they share the one file.
@@ -82,4 +83,18 @@ snapshots = Table(
     schema=OWN_SCHEMA,
 )
 
-OWN_TABLES = ("queue_messages", "run_journal", "snapshots")
+#: Which pack is changing a resource of a workspace (`recipient:acme`, `share:sales`, ...):
+#: runs whose packs name the same resource take turns, so that one's rollback cannot undo
+#: what another has just adopted. Released when the pack's run ends.
+resource_locks = Table(
+    "resource_locks",
+    metadata,
+    Column("workspace_url", String(500), primary_key=True),
+    Column("resource", String(300), primary_key=True),
+    Column("share_pack_id", Uuid, nullable=False),
+    Column("acquired_at", Timestamp, nullable=False),
+    Index("ix_resource_locks_pack", "share_pack_id"),
+    schema=OWN_SCHEMA,
+)
+
+OWN_TABLES = ("queue_messages", "run_journal", "snapshots", "resource_locks")

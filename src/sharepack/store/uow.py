@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sharepack.errors import StoreError
 from sharepack.store import tables
 from sharepack.store.entities import AppendOnlyLog, VersionedRepository
+from sharepack.store.locks import ResourceLockRepository
 from sharepack.store.logs import AuditTrailRepository, NotificationRepository
 from sharepack.store.queries import AuditQueries
 from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.notifications = NotificationRepository(self.session)
         self.run_journal = RunJournalRepository(self.session)
         self.snapshots = SnapshotRepository(self.session)
+        self.locks = ResourceLockRepository(self.session)
         self.queries = AuditQueries(self.session)
         # The seeds' other tables, kept with the same SCD2 and append-only rules.
         session = self.session

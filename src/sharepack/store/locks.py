@@ -1,0 +1,69 @@
+"""Resource locks: which share pack is changing a resource of a workspace.
+
+A run takes the locks of every resource its pack names, all or none, before it reads the
+workspace, and gives them back when it ends. Locks belong to the pack, not to a process,
+so a worker that takes a killed run over finds them already its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from sharepack.store.dialect import database_now
+from sharepack.store.own_tables import resource_locks as locks
+
+
+@dataclass(frozen=True)
+class HeldLock:
+    """A resource another pack holds."""
+
+    resource: str
+    share_pack_id: uuid.UUID
+
+
+class ResourceLockRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def acquire(
+        self, workspace_url: str, resources: Iterable[str], share_pack_id: uuid.UUID
+    ) -> list[HeldLock]:
+        """Take every free lock of `resources` for the pack, or none: the locks other packs
+        hold, empty when all were taken. Commit to keep them; on a conflict nothing is
+        written (two packs inserting the same lock at once: one fails at commit)."""
+        wanted = sorted(set(resources))
+        held = self._session.execute(
+            select(locks.c.resource, locks.c.share_pack_id).where(
+                locks.c.workspace_url == workspace_url, locks.c.resource.in_(wanted)
+            )
+        ).all()
+        others = [
+            HeldLock(r.resource, r.share_pack_id) for r in held if r.share_pack_id != share_pack_id
+        ]
+        if others:
+            return sorted(others, key=lambda lock: lock.resource)
+        mine = {r.resource for r in held}
+        now = database_now(self._session)
+        rows = [
+            {
+                "workspace_url": workspace_url,
+                "resource": resource,
+                "share_pack_id": share_pack_id,
+                "acquired_at": now,
+            }
+            for resource in wanted
+            if resource not in mine
+        ]
+        if rows:
+            self._session.execute(insert(locks), rows)
+        return []
+
+    def release(self, share_pack_id: uuid.UUID) -> int:
+        """Give back every lock the pack holds; how many there were."""
+        result = self._session.execute(delete(locks).where(locks.c.share_pack_id == share_pack_id))
+        return int(result.rowcount)  # type: ignore[attr-defined]
