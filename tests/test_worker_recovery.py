@@ -78,6 +78,34 @@ def _status(runtime: Runtime, pack_id: uuid.UUID) -> str:
         return uow.share_packs.get_current(pack_id).share_pack_status
 
 
+def _kill_a_worker_once(
+    settings: Settings,
+    emulator: EmulatorServer,
+    cwd: Path,
+    condition: Callable[[], bool],
+    what: str,
+) -> None:
+    """Start a worker and kill it (SIGKILL) as soon as `condition` holds."""
+    worker = _start_worker(settings, emulator, cwd)
+    try:
+        _wait_for(condition, 60, what)
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+
+
+def _settle_with_a_new_worker(
+    runtime: Runtime, settings: Settings, emulator: EmulatorServer, cwd: Path, pack: uuid.UUID
+) -> None:
+    """Start a worker and wait until the pack's run has ended, then stop the worker."""
+    worker = _start_worker(settings, emulator, cwd)
+    try:
+        _wait_for(lambda: _status(runtime, pack) != "IN_PROGRESS", 120, "the run to end")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_after_writes", [1, 5, 9])
 def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
@@ -93,20 +121,16 @@ def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
     )
     pack_id = submitted.share_pack_id
 
-    first = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(lambda: len(write_calls(emulator)) >= kill_after_writes, 60, "the first writes")
-    finally:
-        first.kill()
-        first.wait(timeout=10)
+    _kill_a_worker_once(
+        settings,
+        emulator,
+        tmp_path,
+        lambda: len(write_calls(emulator)) >= kill_after_writes,
+        "the first writes",
+    )
     assert _status(runtime, pack_id) == "IN_PROGRESS"
 
-    second = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(lambda: _status(runtime, pack_id) != "IN_PROGRESS", 120, "the run to end")
-    finally:
-        second.terminate()
-        second.wait(timeout=30)
+    _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, pack_id)
 
     assert _status(runtime, pack_id) == "COMPLETED"
     state = httpx.get(f"{emulator.url}/_emulator/state").json()
@@ -134,28 +158,16 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
     submitted = submit_share_pack(
         runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
     )
-    first = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(
-            lambda: len([c for c in write_calls(emulator) if c["method"] == "DELETE"]) >= 2,
-            60,
-            "the rollback to begin",
-        )
-    finally:
-        first.kill()
-        first.wait(timeout=10)
+    _kill_a_worker_once(
+        settings,
+        emulator,
+        tmp_path,
+        lambda: len([c for c in write_calls(emulator) if c["method"] == "DELETE"]) >= 2,
+        "the rollback to begin",
+    )
     assert _status(runtime, submitted.share_pack_id) == "IN_PROGRESS"
 
-    second = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(
-            lambda: _status(runtime, submitted.share_pack_id) != "IN_PROGRESS",
-            120,
-            "the run to end",
-        )
-    finally:
-        second.terminate()
-        second.wait(timeout=30)
+    _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, submitted.share_pack_id)
 
     # Settled one way or the other, never half: all of the pack, or none of it.
     with runtime.database.unit_of_work() as uow:
@@ -251,14 +263,7 @@ def test_stopped_cli_apply_is_finished_by_a_worker_without_duplicates(
         said = " ".join(stderr.decode().split())
         assert f"Share pack {pack.share_pack_id} stopped before it ended (interrupted)" in said
 
-    worker = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(
-            lambda: _status(runtime, pack.share_pack_id) != "IN_PROGRESS", 120, "the run to end"
-        )
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, pack.share_pack_id)
 
     assert _status(runtime, pack.share_pack_id) == "COMPLETED"
     state = emulator.state()
@@ -282,31 +287,19 @@ def test_worker_killed_while_its_pipeline_runs_is_finished_with_that_one_update(
     )
     started_update = re.compile(r"^/api/2\.0/pipelines/[^/]+/updates$")
 
-    first = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(
-            lambda: any(
-                c["method"] == "POST" and started_update.match(c["path"])
-                for c in emulator_calls(emulator)
-            ),
-            60,
-            "the pipeline's update to start",
-        )
-    finally:
-        first.kill()
-        first.wait(timeout=10)
+    _kill_a_worker_once(
+        settings,
+        emulator,
+        tmp_path,
+        lambda: any(
+            c["method"] == "POST" and started_update.match(c["path"])
+            for c in emulator_calls(emulator)
+        ),
+        "the pipeline's update to start",
+    )
     assert _status(runtime, submitted.share_pack_id) == "IN_PROGRESS"
 
-    second = _start_worker(settings, emulator, tmp_path)
-    try:
-        _wait_for(
-            lambda: _status(runtime, submitted.share_pack_id) != "IN_PROGRESS",
-            120,
-            "the run to end",
-        )
-    finally:
-        second.terminate()
-        second.wait(timeout=30)
+    _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, submitted.share_pack_id)
 
     assert _status(runtime, submitted.share_pack_id) == "COMPLETED"
     state = emulator.state()
