@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from sharepack.store import Database
 from sharepack.store.locks import HeldLock
@@ -10,7 +12,7 @@ from sharepack.store.locks import HeldLock
 WORKSPACE = "https://adb-1.azuredatabricks.net"
 
 
-def _acquire(database: Database, pack: uuid.UUID, *resources: str) -> list[HeldLock]:
+def _acquire(database: Database, pack: uuid.UUID, *resources: str) -> list[HeldLock] | None:
     with database.unit_of_work() as uow:
         held = uow.locks.acquire(WORKSPACE, resources, pack)
         uow.commit()
@@ -56,3 +58,26 @@ def test_locks_are_per_workspace(database: Database) -> None:
         uow.commit()
 
     assert held == []
+
+
+def test_packs_racing_for_the_same_locks_get_them_one_at_a_time(database: Database) -> None:
+    resources = [f"recipient:r{i}" for i in range(5)]
+    for round_ in range(10):
+        packs = [uuid.uuid4() for _ in range(4)]
+        start = threading.Barrier(len(packs))
+
+        def race(pack: uuid.UUID, start: threading.Barrier = start) -> list[HeldLock] | None:
+            start.wait()
+            with database.unit_of_work() as uow:
+                held = uow.locks.acquire(WORKSPACE, resources, pack)
+                uow.commit()
+            return held
+
+        with ThreadPoolExecutor(max_workers=len(packs)) as pool:
+            answers = list(pool.map(race, packs))
+
+        winners = [pack for pack, held in zip(packs, answers, strict=True) if held == []]
+        assert len(winners) == 1, (round_, answers)
+        with database.unit_of_work() as uow:
+            assert uow.locks.release(winners[0]) == len(resources)
+            uow.commit()

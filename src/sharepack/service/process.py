@@ -24,7 +24,7 @@ from sharepack.engine import (
 )
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress, is_applied
-from sharepack.errors import NotFoundError, PlanError, StoreError
+from sharepack.errors import NotFoundError, PlanError
 from sharepack.service.runs import (
     EarlierAttempts,
     StoreJournal,
@@ -163,18 +163,10 @@ def _hold_resources(pack: _Pack, names: ResourceNames) -> bool:
     deadline = time.monotonic() + wait
     waiting_for: HeldLock | None = None
     while True:
-        try:
-            with runtime.database.unit_of_work() as uow:
-                held = uow.locks.acquire(
-                    record.workspace_url, _resources(names), record.share_pack_id
-                )
-                uow.commit()
-        except StoreError:  # another pack inserted one of the same locks at the same moment
-            held = []
-            conflict = True
-        else:
-            conflict = bool(held)
-        if not conflict:
+        with runtime.database.unit_of_work() as uow:
+            held = uow.locks.acquire(record.workspace_url, _resources(names), record.share_pack_id)
+            uow.commit()
+        if held == []:
             return True
         if held and _release_stale(runtime, held):
             continue

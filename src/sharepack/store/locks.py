@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharepack.store.dialect import database_now
@@ -32,22 +33,16 @@ class ResourceLockRepository:
 
     def acquire(
         self, workspace_url: str, resources: Iterable[str], share_pack_id: uuid.UUID
-    ) -> list[HeldLock]:
+    ) -> list[HeldLock] | None:
         """Take every free lock of `resources` for the pack, or none: the locks other packs
-        hold, empty when all were taken. Commit to keep them; on a conflict nothing is
-        written (two packs inserting the same lock at once: one fails at commit)."""
+        hold, empty when all were taken (commit to keep them). None when another pack took
+        one of them at the same moment: nothing was written, ask again."""
         wanted = sorted(set(resources))
-        held = self._session.execute(
-            select(locks.c.resource, locks.c.share_pack_id).where(
-                locks.c.workspace_url == workspace_url, locks.c.resource.in_(wanted)
-            )
-        ).all()
-        others = [
-            HeldLock(r.resource, r.share_pack_id) for r in held if r.share_pack_id != share_pack_id
-        ]
+        held = self._held(workspace_url, wanted)
+        others = [lock for lock in held if lock.share_pack_id != share_pack_id]
         if others:
-            return sorted(others, key=lambda lock: lock.resource)
-        mine = {r.resource for r in held}
+            return others
+        mine = {lock.resource for lock in held}
         now = database_now(self._session)
         rows = [
             {
@@ -60,8 +55,24 @@ class ResourceLockRepository:
             if resource not in mine
         ]
         if rows:
-            self._session.execute(insert(locks), rows)
+            try:
+                with self._session.begin_nested():
+                    self._session.execute(insert(locks), rows)
+            except IntegrityError:  # committed by another pack since we looked
+                return [
+                    lock
+                    for lock in self._held(workspace_url, wanted)
+                    if lock.share_pack_id != share_pack_id
+                ] or None
         return []
+
+    def _held(self, workspace_url: str, resources: list[str]) -> list[HeldLock]:
+        rows = self._session.execute(
+            select(locks.c.resource, locks.c.share_pack_id)
+            .where(locks.c.workspace_url == workspace_url, locks.c.resource.in_(resources))
+            .order_by(locks.c.resource)
+        ).all()
+        return [HeldLock(row.resource, row.share_pack_id) for row in rows]
 
     def release(self, share_pack_id: uuid.UUID) -> int:
         """Give back every lock the pack holds; how many there were."""
