@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -78,6 +79,23 @@ def _status(runtime: Runtime, pack_id: uuid.UUID) -> str:
         return uow.share_packs.get_current(pack_id).share_pack_status
 
 
+def _assert_the_whole_pack(state: dict[str, Any]) -> None:
+    """The emulator holds every recipient, share object and grant of `_pack()`."""
+    assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
+    for share in state["shares"]:
+        assert [o["name"] for o in share["objects"]] == SHARES[share["name"]]
+    assert sorted(state["grants"]) == sorted(SHARES)
+
+
+def _assert_each_recipient_created_once(emulator: EmulatorServer) -> None:
+    created = [
+        c
+        for c in emulator_calls(emulator)
+        if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
+    ]
+    assert len(created) == len(RECIPIENTS)
+
+
 def _kill_a_worker_once(
     settings: Settings,
     emulator: EmulatorServer,
@@ -133,17 +151,8 @@ def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
     _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, pack_id)
 
     assert _status(runtime, pack_id) == "COMPLETED"
-    state = httpx.get(f"{emulator.url}/_emulator/state").json()
-    assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
-    for share in state["shares"]:
-        assert [o["name"] for o in share["objects"]] == SHARES[share["name"]]
-    assert sorted(state["grants"]) == sorted(SHARES)
-    created = [
-        c
-        for c in emulator_calls(emulator)
-        if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
-    ]
-    assert len(created) == len(RECIPIENTS)
+    _assert_the_whole_pack(emulator.state())
+    _assert_each_recipient_created_once(emulator)
 
 
 @pytest.mark.slow
@@ -175,10 +184,7 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
         live = uow.recipients.list_for_pack(submitted.share_pack_id)
     state = emulator.state()
     if record.share_pack_status == "COMPLETED":
-        assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
-        for share in state["shares"]:
-            assert [o["name"] for o in share["objects"]] == SHARES[share["name"]]
-        assert sorted(state["grants"]) == sorted(SHARES)
+        _assert_the_whole_pack(state)
         assert sorted(r.name for r in live) == sorted(RECIPIENTS)
     else:
         assert record.rollback_status == "ROLLED_BACK", record.error_message
@@ -266,15 +272,8 @@ def test_stopped_cli_apply_is_finished_by_a_worker_without_duplicates(
     _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, pack.share_pack_id)
 
     assert _status(runtime, pack.share_pack_id) == "COMPLETED"
-    state = emulator.state()
-    assert [r["name"] for r in state["recipients"]] == sorted(RECIPIENTS)
-    assert sorted(state["grants"]) == sorted(SHARES)
-    created = [
-        c
-        for c in emulator_calls(emulator)
-        if c["method"] == "POST" and c["path"].endswith("/recipients") and c["status"] == 200
-    ]
-    assert len(created) == len(RECIPIENTS)
+    _assert_the_whole_pack(emulator.state())
+    _assert_each_recipient_created_once(emulator)
 
 
 @pytest.mark.slow

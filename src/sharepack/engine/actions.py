@@ -33,6 +33,15 @@ class ActionKind(StrEnum):
     NOTHING = "NOTHING"  # the inverse of an action whose effect goes with another's undo
 
 
+#: Each deleting kind and the `WorkspaceState` collection the deleted resource leaves.
+DELETED_FROM: dict[ActionKind, str] = {
+    ActionKind.DELETE_RECIPIENT: "recipients",
+    ActionKind.DELETE_SHARE: "shares",
+    ActionKind.DELETE_PIPELINE: "pipelines",
+    ActionKind.DELETE_SCHEDULE_JOB: "jobs",
+}
+
+
 @dataclass(frozen=True)
 class PlanAction:
     """One workspace call. `recipient` carries the desired (or, to undo, the former) state."""

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
+from sharepack.engine.actions import (
+    DELETED_FROM,
+    ActionKind,
+    PlanAction,
+    comparable_job,
+    comparable_pipeline,
+)
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
@@ -107,19 +113,15 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     the server twice) and for actions a crashed run left PENDING.
     """
     kind = action.kind
-    if kind is ActionKind.DELETE_SCHEDULE_JOB:
-        return action.resource not in workspace.read_state(jobs=[action.resource]).jobs
-    if kind is ActionKind.DELETE_PIPELINE:
-        return action.resource not in workspace.read_state(pipelines=[action.resource]).pipelines
+    collection = DELETED_FROM.get(kind)
+    if collection is not None:
+        state = workspace.read_state(**{collection: [action.resource]})
+        return action.resource not in getattr(state, collection)
     if kind in _PIPELINE_KINDS:
         return _pipeline_action_applied(action, workspace)
     if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
         found = workspace.read_state(recipients=[action.resource]).recipients
         return found.get(action.resource) == action.recipient
-    if kind in (ActionKind.DELETE_RECIPIENT, ActionKind.DELETE_SHARE):
-        state = workspace.read_state(recipients=[action.resource], shares=[action.resource])
-        present = state.recipients if kind is ActionKind.DELETE_RECIPIENT else state.shares
-        return action.resource not in present
     share = workspace.read_state(shares=[action.resource]).shares.get(action.resource)
     if share is None:
         return False

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sharepack.engine.actions import (
-    ActionKind,
+    DELETED_FROM,
     PlanAction,
     comparable_job,
     comparable_pipeline,
@@ -22,13 +22,6 @@ from sharepack.engine.plan import ResourceNames
 from sharepack.workspace.errors import ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import PipelineState, ScheduleJobState, WorkspaceState
-
-_DELETES = (
-    ActionKind.DELETE_RECIPIENT,
-    ActionKind.DELETE_SHARE,
-    ActionKind.DELETE_PIPELINE,
-    ActionKind.DELETE_SCHEDULE_JOB,
-)
 
 
 @dataclass(frozen=True)
@@ -66,7 +59,7 @@ def rollback(
         try:
             execute(undo, workspace)
         except ResourceNotFoundError:
-            if undo.kind not in _DELETES:
+            if undo.kind not in DELETED_FROM:
                 failures.append(f"undo {action.describe()}: the resource is gone")
                 continue
         except Exception as exc:

@@ -49,12 +49,7 @@ class InMemoryQueue:
 
     def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
         """Add a message; with `uow`, only once that transaction commits."""
-        message_id = str(uuid.uuid4())
-        if uow is None:
-            self._add(message_id, body)
-        else:
-            self._pending(uow.session).append((message_id, dict(body), None))
-        return message_id
+        return self._write(body, uow, None)
 
     def enqueue_held(
         self,
@@ -66,13 +61,17 @@ class InMemoryQueue:
     ) -> ClaimedMessage:
         """Add a message leased to `holder`; with `uow`, only once that transaction commits
         (the lease then counts from the commit)."""
-        message_id = str(uuid.uuid4())
         held = _Held(f"{holder}/{uuid.uuid4().hex}", lease_seconds)
+        message_id = self._write(body, uow, held)
+        return ClaimedMessage(message_id, dict(body), 1, held.receipt)
+
+    def _write(self, body: dict[str, Any], uow: UnitOfWork | None, held: _Held | None) -> str:
+        message_id = str(uuid.uuid4())
         if uow is None:
             self._add(message_id, body, held)
         else:
             self._pending(uow.session).append((message_id, dict(body), held))
-        return ClaimedMessage(message_id, dict(body), 1, held.receipt)
+        return message_id
 
     def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None:
         with self._lock:
@@ -115,6 +114,9 @@ class InMemoryQueue:
     def depth(self) -> int:
         with self._lock:
             return len(self._messages)
+
+    def close(self) -> None:
+        """Nothing of its own to close."""
 
     def _holds(self, message: ClaimedMessage) -> bool:
         held = self._messages.get(message.message_id)

@@ -49,3 +49,7 @@ class Queue(Protocol):
     def depth(self) -> int:
         """Messages not yet completed, visible or leased."""
         ...
+
+    def close(self) -> None:
+        """Let go of connections the queue holds of its own (not the database's)."""
+        ...

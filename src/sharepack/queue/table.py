@@ -48,14 +48,7 @@ class TableQueue:
 
     def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
         """Add a message; with `uow` it is written in that transaction and commits with it."""
-        message_id = uuid.uuid4()
-        if uow is not None:
-            with self._errors("enqueue"):
-                self._insert(uow.session, message_id, body)
-            return str(message_id)
-        with self._session("enqueue") as session:
-            self._insert(session, message_id, body)
-        return str(message_id)
+        return self._write(body, uow, None)
 
     def enqueue_held(
         self,
@@ -66,16 +59,9 @@ class TableQueue:
         uow: UnitOfWork | None = None,
     ) -> ClaimedMessage:
         """Add a message leased to `holder` for `lease_seconds`, counted as its first attempt."""
-        message_id = uuid.uuid4()
-        receipt = _receipt(holder)
-        lease = _Lease(receipt, lease_seconds)
-        if uow is not None:
-            with self._errors("enqueue"):
-                self._insert(uow.session, message_id, body, lease)
-        else:
-            with self._session("enqueue") as session:
-                self._insert(session, message_id, body, lease)
-        return ClaimedMessage(str(message_id), dict(body), attempts=1, receipt=receipt)
+        lease = _Lease(_receipt(holder), lease_seconds)
+        message_id = self._write(body, uow, lease)
+        return ClaimedMessage(message_id, dict(body), attempts=1, receipt=lease.receipt)
 
     def claim(self, *, worker_id: str, lease_seconds: float) -> ClaimedMessage | None:
         """Lease the oldest visible message to `worker_id`; None if there is none."""
@@ -156,6 +142,20 @@ class TableQueue:
                 .where(messages.c.queue_name == self.queue_name)
             ).scalar_one()
         return int(count)
+
+    def close(self) -> None:
+        """Nothing of its own to close."""
+
+    def _write(self, body: dict[str, Any], uow: UnitOfWork | None, lease: _Lease | None) -> str:
+        """Insert the message in `uow`'s transaction, or in one of its own."""
+        message_id = uuid.uuid4()
+        if uow is not None:
+            with self._errors("enqueue"):
+                self._insert(uow.session, message_id, body, lease)
+        else:
+            with self._session("enqueue") as session:
+                self._insert(session, message_id, body, lease)
+        return str(message_id)
 
     def _insert(
         self,

@@ -162,9 +162,10 @@ def _hold_resources(pack: _Pack, names: ResourceNames) -> bool:
     wait = runtime.settings.sharepack_lock_wait_seconds
     deadline = time.monotonic() + wait
     waiting_for: HeldLock | None = None
+    resources = _resources(names)
     while True:
         with runtime.database.unit_of_work() as uow:
-            held = uow.locks.acquire(record.workspace_url, _resources(names), record.share_pack_id)
+            held = uow.locks.acquire(record.workspace_url, resources, record.share_pack_id)
             uow.commit()
         if held == []:
             return True

@@ -29,8 +29,7 @@ class Runtime:
 
     def close(self) -> None:
         self.database.dispose()
-        if isinstance(self.queue, AzureStorageQueue):
-            self.queue.close()
+        self.queue.close()
 
     def plan_options(self, *, resuming: bool = False) -> PlanOptions:
         """Plan options from settings; a resumed run meets its own earlier creations, which

@@ -13,14 +13,15 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
-def _lower(value: object) -> object:
+def fold_uc_name(value: object) -> object:
+    """A Unity Catalog name as Unity Catalog keeps it (lower case); other values as they are."""
     return value.lower() if isinstance(value, str) else value
 
 
 #: A Unity Catalog name (recipient, share, catalog.schema.table): Unity Catalog compares
 #: them without case and keeps them in lower case, and so does the model, so that a pack
 #: writing `Prod.Sales.Orders` matches what the workspace answers.
-UcName = Annotated[str, BeforeValidator(_lower)]
+UcName = Annotated[str, BeforeValidator(fold_uc_name)]
 
 
 class Strategy(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from sharepack.spec.models import fold_uc_name
 from sharepack.spec.yaml_reader import Path
 
 
@@ -187,13 +188,13 @@ class Normaliser:
             self.fail(raw_path, "pipelines", "'pipelines' must be a list")
             return
         # Share names are Unity Catalog names: matched without case (see `models.UcName`).
-        by_name = {_fold(s.get("name")): i for i, s in enumerate(shares)}
+        by_name = {fold_uc_name(s.get("name")): i for i, s in enumerate(shares)}
         for index, item in enumerate(value):
             item_raw = (*raw_path, index)
             if not isinstance(item, dict) or "share" not in item:
                 self.fail(item_raw, f"pipelines[{index}]", "A top-level pipeline needs 'share:'")
                 continue
-            share_index = by_name.get(_fold(item["share"]))
+            share_index = by_name.get(fold_uc_name(item["share"]))
             if share_index is None:
                 message = f"Pipeline names share '{item['share']}', which the file does not declare"
                 self.fail((*item_raw, "share"), f"pipelines[{index}].share", message)
@@ -203,10 +204,6 @@ class Normaliser:
             self.origin[path] = item_raw
             rest = {k: v for k, v in item.items() if k != "share"}
             target.append(self._pipeline(rest, item_raw, path))
-
-
-def _fold(name: Any) -> Any:
-    return name.lower() if isinstance(name, str) else name
 
 
 def _as_list(value: Any) -> Any:

@@ -27,6 +27,10 @@ class HeldLock:
     share_pack_id: uuid.UUID
 
 
+def _of_others(held: list[HeldLock], share_pack_id: uuid.UUID) -> list[HeldLock]:
+    return [lock for lock in held if lock.share_pack_id != share_pack_id]
+
+
 class ResourceLockRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -39,7 +43,7 @@ class ResourceLockRepository:
         one of them at the same moment: nothing was written, ask again."""
         wanted = sorted(set(resources))
         held = self._held(workspace_url, wanted)
-        others = [lock for lock in held if lock.share_pack_id != share_pack_id]
+        others = _of_others(held, share_pack_id)
         if others:
             return others
         mine = {lock.resource for lock in held}
@@ -59,11 +63,7 @@ class ResourceLockRepository:
                 with self._session.begin_nested():
                     self._session.execute(insert(locks), rows)
             except IntegrityError:  # committed by another pack since we looked
-                return [
-                    lock
-                    for lock in self._held(workspace_url, wanted)
-                    if lock.share_pack_id != share_pack_id
-                ] or None
+                return _of_others(self._held(workspace_url, wanted), share_pack_id) or None
         return []
 
     def _held(self, workspace_url: str, resources: list[str]) -> list[HeldLock]:
