@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from databricks_emulator.emulator import WORKSPACE_ID, Emulator
-from databricks_emulator.errors import ApiError, unauthenticated
+from databricks_emulator.errors import ApiError, invalid_token
 from databricks_emulator.routes_catalog import catalog_router
 from databricks_emulator.routes_control import control_router
 from databricks_emulator.routes_jobs import jobs_router
@@ -95,7 +95,7 @@ async def _serve_api_call(emulator: Emulator, request: Request, call_next: Handl
     path = request.url.path
     authenticated = request.headers.get("authorization") == f"Bearer {emulator.token}"
     if emulator.token and not path.startswith(_UNAUTHENTICATED_PATHS) and not authenticated:
-        return error_response(unauthenticated())
+        return error_response(invalid_token())
     hit = emulator.controls.hit(request.method, path)
     delay_ms = emulator.controls.latency_ms + (hit.delay_ms if hit else 0)
     if hit and hit.error and hit.applied:

@@ -11,7 +11,7 @@ class ApiError(Exception):
     """An error answer of the emulated API."""
 
     def __init__(
-        self, status: int, error_code: str, message: str, *, retry_after: int | None = None
+        self, status: int, error_code: str | int, message: str, *, retry_after: int | None = None
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -19,7 +19,7 @@ class ApiError(Exception):
         self.message = message
         self.retry_after = retry_after
 
-    def body(self) -> dict[str, str]:
+    def body(self) -> dict[str, str | int]:
         return {"error_code": self.error_code, "message": self.message}
 
     def headers(self) -> dict[str, str]:
@@ -56,6 +56,7 @@ def quota_exceeded(message: str) -> ApiError:
     return ApiError(400, "QUOTA_EXCEEDED", message)
 
 
-def unauthenticated() -> ApiError:
-    """401 UNAUTHENTICATED: the SDK raises `Unauthenticated`."""
-    return ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
+def invalid_token() -> ApiError:
+    """A bearer token the workspace does not know: 403 with the status, not a name, in
+    `error_code`, as workspaces answer it; the SDK raises `PermissionDenied`."""
+    return ApiError(403, 403, "Invalid access token.")

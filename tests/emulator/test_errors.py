@@ -8,12 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import (
-    InvalidParameterValue,
-    PermissionDenied,
-    Unauthenticated,
-)
-from databricks.sdk.errors.base import DatabricksError
+from databricks.sdk.errors import InvalidParameterValue, PermissionDenied
 from databricks.sdk.service import sharing
 
 from databricks_emulator.testing import EmulatorServer
@@ -129,7 +124,7 @@ def test_wrong_token_is_refused(emulator: EmulatorServer) -> None:
     host = os.environ["DATABRICKS_HOST"] if REAL else emulator.url
     intruder = WorkspaceClient(host=host, token="dapi-wrong-token", auth_type="pat")
 
-    with pytest.raises(DatabricksError, match=r"Invalid access token\."):
+    with pytest.raises(PermissionDenied, match=r"^Invalid access token\."):
         list(intruder.shares.list_shares())
 
 
@@ -139,9 +134,9 @@ def test_emulator_started_with_a_token_checks_it() -> None:
         wrong = WorkspaceClient(host=server.url, token="dapi-wrong", auth_type="pat")
         right = WorkspaceClient(host=server.url, token="dapi-right", auth_type="pat")
 
-        with pytest.raises(Unauthenticated, match=r"^Invalid access token\."):
+        with pytest.raises(PermissionDenied, match=r"^Invalid access token\."):
             wrong.recipients.create("r", sharing.AuthenticationType.TOKEN)
         created = right.recipients.create("r", sharing.AuthenticationType.TOKEN)
 
         assert created.name == "r"
-        assert api_calls(server, r"/recipients$") == [("POST", 401), ("POST", 200)]
+        assert api_calls(server, r"/recipients$") == [("POST", 403), ("POST", 200)]
