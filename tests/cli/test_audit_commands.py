@@ -82,3 +82,28 @@ def test_status_of_an_unknown_pack_exits_1_naming_it(applied: tuple[str, datetim
 
     assert code == 1
     assert "00000000-0000-0000-0000-000000000000" in err
+
+
+def test_an_update_that_no_longer_lists_a_table_keeps_who_can_still_read_it(
+    applied: tuple[str, datetime], tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    """Without prune the share keeps the first pack's table and grant: the history must too."""
+    update = tmp_path / "update.yaml"
+    update.write_text(
+        "metadata: {requestor: jane@example.com, project_name: Orders, business_line: Sales,"
+        " strategy: UPDATE}\n"
+        "recipient:\n"
+        "  - {name: orders-analyst, type: D2O, email: o@partner.example.com}\n"
+        "share:\n"
+        "  - name: sales_q1_share\n"
+        "    recipients: [orders-analyst]\n"
+        "    data_objects: [prod_catalog.sales.orders]\n"
+    )
+    code, out, _ = _run("apply", str(update), "--workspace", emulator.url, "--json")
+    assert code == 0, out
+
+    _, still, _ = _run("access", TABLE, "--json")
+    _, added, _ = _run("access", "prod_catalog.sales.orders", "--json")
+
+    assert json.loads(still)["recipients"] == ["orders-analyst", "sales-analyst"]
+    assert json.loads(added)["recipients"] == ["orders-analyst", "sales-analyst"]

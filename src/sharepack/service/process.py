@@ -250,7 +250,9 @@ class _Run:
         result = apply(the_plan, workspace, journal, concurrency=concurrency, on_progress=progress)
         if result.ok:
             names = the_plan.names
-            live = workspace.read_state(pipelines=names.pipelines, jobs=names.jobs)
+            live = workspace.read_state(
+                shares=names.shares, pipelines=names.pipelines, jobs=names.jobs
+            )
             with runtime.database.unit_of_work() as uow:
                 record_provisioned(uow, pack.record, config, live, created_by=ACTOR)
                 uow.share_packs.update(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from sharepack.engine.plan_pipelines import job_name
-from sharepack.spec.models import PipelineSpec, SharePackConfig
+from sharepack.spec.models import PipelineSpec, SharePackConfig, ShareSpec
 from sharepack.store import SharePackRecord, UnitOfWork
-from sharepack.workspace.state import WorkspaceState
+from sharepack.workspace.state import ShareState, WorkspaceState
 
 
 def record_provisioned(
@@ -18,8 +18,10 @@ def record_provisioned(
     *,
     created_by: str,
 ) -> None:
-    """Upsert a version of every recipient, share and pipeline the pack declares; `live`
-    gives the ids Databricks assigned to its pipelines and jobs."""
+    """Upsert a version of every recipient, share and pipeline the pack declares. `live` is
+    the workspace after the run: the ids Databricks assigned to pipelines and jobs, and each
+    share's objects and grantees as it holds them, which under UPDATE without prune include
+    those the pack no longer lists (who could read what must not lose them)."""
     reason = f"Provisioned by {pack.share_pack_name}"
     for recipient in config.recipients:
         uow.recipients.upsert(
@@ -44,11 +46,24 @@ def record_provisioned(
             change_reason=reason,
             databricks_share_id=share.name,
             description=share.comment,
-            share_assets=list(share.data_objects),
-            recipients_attached=list(share.recipients),
+            **_share_contents(share, live.shares.get(share.name)),
         )
         for pipeline in share.pipelines:
             _record_pipeline(uow, pack, pipeline, share_record.entity_id, live, created_by, reason)
+
+
+def _share_contents(share: ShareSpec, found: ShareState | None) -> dict[str, list[str]]:
+    """The share's objects and grantees as the workspace holds them (as declared, if the
+    read found no share)."""
+    if found is None:
+        return {
+            "share_assets": list(share.data_objects),
+            "recipients_attached": list(share.recipients),
+        }
+    return {
+        "share_assets": [o.name for o in found.objects],
+        "recipients_attached": sorted(found.grantees),
+    }
 
 
 def _record_pipeline(
