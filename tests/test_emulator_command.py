@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.testing import free_port
+
+LATENCY_MS = 150
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -41,3 +46,56 @@ def test_module_command_serves_the_sdk_with_its_token() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _started_on_a_free_port(process: subprocess.Popen[str]) -> str:
+    """The URL from the line the command prints once it accepts connections."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.fullmatch(r"Databricks emulator on (http://127\.0\.0\.1:\d+)\n", line)
+    assert match is not None, line
+    return match[1]
+
+
+def test_module_command_serves_its_seed_with_its_latency(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"tables": ["cli_cat.cli_schema.orders"]}), encoding="utf-8")
+    command = [sys.executable, "-m", "databricks_emulator", "--host", "127.0.0.1", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--seed", str(seed), "--latency-ms", str(LATENCY_MS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = _started_on_a_free_port(process)
+        client = WorkspaceClient(host=url, token="any-token", auth_type="pat")
+        client.current_user.me()  # connect before timing one call
+
+        started = time.monotonic()
+        exists = client.tables.exists("cli_cat.cli_schema.orders").table_exists
+        took = time.monotonic() - started
+
+        assert exists
+        assert [c.name for c in client.catalogs.list()] == ["cli_cat"]
+        assert not client.tables.exists("prod_catalog.sales.transactions").table_exists
+        # A lower bound only (asyncio may wake within its clock resolution): the call was
+        # held for the latency the command was given.
+        assert took >= LATENCY_MS / 1000 - 0.001, took
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_module_command_refuses_a_missing_seed_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "databricks_emulator", "--port", "0", "--seed", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert f"--seed: no such file: {missing}" in finished.stderr

@@ -1,0 +1,195 @@
+"""Settings come from the environment or `.env`, under the original deployment's names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from sharepack.settings import DEFAULT_DATA_DIR, Settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting from the caller's environment, and no `.env` but the test's own."""
+    for key in list(os.environ):
+        if key.lower() in Settings.model_fields:
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_are_the_embedded_ones() -> None:
+    settings = Settings()
+
+    assert settings.sharepack_data_dir == DEFAULT_DATA_DIR
+    assert settings.database_url == "sqlite:///.sharepack/sharepack.db"
+    assert settings.azure_queue_connection_string is None
+    assert settings.azure_queue_name == "sharepack-processing"
+    assert settings.sharepack_workspace_urls == []
+    assert settings.databricks_token is None
+    assert settings.enable_workflow is True
+    assert settings.sharepack_max_upload_bytes == 5 * 1024 * 1024
+    assert settings.sharepack_apply_concurrency == 8
+    assert settings.sharepack_auto_rollback is True
+    assert settings.sharepack_fail_on_existing_with_new is False
+    assert settings.sharepack_worker_poll_seconds == 0.5
+    assert settings.sharepack_lease_seconds == 300
+    assert settings.sharepack_pipeline_wait_seconds == 1800
+    assert settings.sharepack_lock_wait_seconds == 1800
+
+
+def test_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DOMAIN_DB_CONNECTION_STRING=postgresql://sp@db.example.com/sharepack\n"
+        "DATABRICKS_TOKEN=dapi-from-dotenv\n"
+        "SHAREPACK_APPLY_CONCURRENCY=3\n",
+        encoding="utf-8",
+    )
+
+    settings = Settings()
+
+    assert settings.database_url == "postgresql://sp@db.example.com/sharepack"
+    assert settings.databricks_token is not None
+    assert settings.databricks_token.get_secret_value() == "dapi-from-dotenv"
+    assert settings.sharepack_apply_concurrency == 3
+
+
+def test_dotenv_file_can_be_named(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "conf" / "sharepack.env"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("AZURE_QUEUE_NAME=from-named-file\n", encoding="utf-8")
+
+    settings = Settings(_env_file=elsewhere)
+
+    assert settings.azure_queue_name == "from-named-file"
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("AZURE_QUEUE_NAME=from-dotenv\n", encoding="utf-8")
+    monkeypatch.setenv("AZURE_QUEUE_NAME", "from-environment")
+
+    assert Settings().azure_queue_name == "from-environment"
+
+
+def test_workspace_urls_are_split_on_commas_and_normalised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "SHAREPACK_WORKSPACE_URLS",
+        " https://ADB-1.azuredatabricks.net/ ,, http://127.0.0.1:8001/,https://adb-2.net ",
+    )
+
+    settings = Settings()
+
+    assert settings.sharepack_workspace_urls == [
+        "https://adb-1.azuredatabricks.net",
+        "http://127.0.0.1:8001",
+        "https://adb-2.net",
+    ]
+    assert settings.is_workspace_allowed("HTTPS://adb-1.azuredatabricks.net/")
+    assert not settings.is_workspace_allowed("https://adb-3.net")
+
+
+def test_workspace_urls_from_dotenv_are_split_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "SHAREPACK_WORKSPACE_URLS=https://a.example.com/,https://B.example.com\n",
+        encoding="utf-8",
+    )
+
+    assert Settings().sharepack_workspace_urls == ["https://a.example.com", "https://b.example.com"]
+
+
+@pytest.mark.parametrize(
+    "variable", ["SHAREPACK_DATA_DIR", "sharepack_data_dir", "Sharepack_Data_Dir"]
+)
+def test_names_are_case_insensitive(
+    variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, str(tmp_path / "data"))
+
+    settings = Settings()
+
+    assert settings.sharepack_data_dir == tmp_path / "data"
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'data' / 'sharepack.db').as_posix()}"
+
+
+def test_names_in_dotenv_are_case_insensitive(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("sharepack_auto_rollback=false\n", encoding="utf-8")
+
+    assert Settings().sharepack_auto_rollback is False
+
+
+def test_the_originals_names_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = {
+        "enable_workflow": "false",
+        "azure_queue_connection_string": "UseDevelopmentStorage=true",
+        "sync_queue_name": "sync-original",
+        "azure_tenant_id": "tenant-1",
+        "graph_client_id": "graph-1",
+        "graph_client_secret": "graph-secret",
+        "smtp_host": "smtp.example.com",
+        "smtp_port": "25",
+        "smtp_username": "mailer",
+        "smtp_password": "mail-secret",
+        "notification_from_email": "noreply@example.com",
+        "azure_subscription_id": "sub-1",
+        "account_id": "account-1",
+        "client_id": "sp-1",
+        "client_secret": "sp-secret",
+    }
+    for name, value in original.items():
+        monkeypatch.setenv(name.upper(), value)
+
+    settings = Settings()
+
+    assert settings.enable_workflow is False
+    assert settings.azure_queue_connection_string is not None
+    assert settings.azure_queue_connection_string.get_secret_value() == (
+        "UseDevelopmentStorage=true"
+    )
+    assert settings.sync_queue_name == "sync-original"
+    assert (settings.azure_tenant_id, settings.graph_client_id) == ("tenant-1", "graph-1")
+    assert settings.graph_client_secret is not None
+    assert settings.graph_client_secret.get_secret_value() == "graph-secret"
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_username) == (
+        "smtp.example.com",
+        25,
+        "mailer",
+    )
+    assert settings.smtp_password is not None
+    assert settings.smtp_password.get_secret_value() == "mail-secret"
+    assert settings.notification_from_email == "noreply@example.com"
+    assert (settings.azure_subscription_id, settings.account_id) == ("sub-1", "account-1")
+    assert settings.client_id == "sp-1"
+    assert settings.client_secret is not None
+    assert settings.client_secret.get_secret_value() == "sp-secret"
+
+
+def test_secrets_are_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-very-secret")
+    monkeypatch.setenv("AZURE_QUEUE_CONNECTION_STRING", "AccountKey=very-secret")
+
+    shown = repr(Settings())
+
+    assert "very-secret" not in shown
+
+
+def test_unknown_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAREPACK_NO_SUCH_SETTING", "x")
+
+    assert Settings().azure_queue_name == "sharepack-processing"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SHAREPACK_APPLY_CONCURRENCY", "0"), ("SHAREPACK_WORKER_POLL_SECONDS", "0")],
+)
+def test_out_of_range_values_are_refused(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ValidationError, match=variable.lower()):
+        Settings()
