@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from sqlalchemy import inspect, text
 from sharepack.store import Database
 from sharepack.store.migrations.env_options import context_options
 from sharepack.store.own_tables import OWN_TABLES
-from tests.store.conftest import MakePack
+from sharepack.store.tables import metadata
+from tests.store.conftest import MakePack, schema_outline
 
 
 def test_upgrade_creates_all_sixteen_deltashare_tables(database: Database) -> None:
@@ -24,11 +26,11 @@ def test_upgrade_creates_all_sixteen_deltashare_tables(database: Database) -> No
 
 def test_upgrading_again_changes_nothing(database: Database, make_pack: MakePack) -> None:
     pack = make_pack()
-    before = _schema_outline(database)
+    before = schema_outline(database)
 
     database.upgrade()
 
-    assert _schema_outline(database) == before
+    assert schema_outline(database) == before
     with database.unit_of_work() as uow:
         assert uow.share_packs.get_current(pack.share_pack_id) == pack
 
@@ -40,6 +42,52 @@ def test_the_models_and_the_migrations_agree(database: Database) -> None:
         differences = compare_metadata(context, options["target_metadata"])
 
     assert differences == []
+
+
+def test_partial_indexes_have_the_predicates_the_models_declare(database: Database) -> None:
+    # Alembic's comparison ignores an index's WHERE, so dropping `WHERE is_current` from
+    # a model would pass `test_the_models_and_the_migrations_agree`; this compares them.
+    declared = _declared_predicates(database.engine.dialect.name)
+
+    in_database = _database_predicates(database)
+
+    assert {name: in_database.get(name) for name in declared} == declared
+    partial = {name for name, predicate in in_database.items() if predicate is not None}
+    assert partial <= set(declared)
+    assert sum(p is not None for p in declared.values()) == 11 + 3  # per key, per name
+
+
+def _declared_predicates(dialect: str) -> dict[str, str | None]:
+    """Each declared index by name, with the WHERE it has on `dialect` (None: none)."""
+    return {
+        str(index.name): _normalised(index.dialect_options[dialect]["where"])
+        for table in metadata.tables.values()
+        for index in table.indexes
+    }
+
+
+def _database_predicates(database: Database) -> dict[str, str | None]:
+    """Each index in the database by name, with the WHERE of its definition."""
+    if database.is_sqlite:
+        sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    else:
+        sql = (
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname IN ('deltashare', 'sharepack')"
+        )
+    with database.engine.connect() as connection:
+        definitions = {str(name): str(ddl) for name, ddl in connection.execute(text(sql))}
+    return {
+        name: _normalised(ddl.partition(" WHERE ")[2] or None) for name, ddl in definitions.items()
+    }
+
+
+def _normalised(predicate: object) -> str | None:
+    """`(is_current)` and ` is_current ` read the same (PostgreSQL adds parentheses as it
+    deparses); None stays None."""
+    if predicate is None:
+        return None
+    return re.sub(r"\s+", " ", re.sub(r"[()]", " ", str(predicate))).strip().lower()
 
 
 def test_postgresql_keeps_the_seeds_tables_in_deltashare_and_its_own_apart(
@@ -63,17 +111,6 @@ def test_a_database_that_does_not_answer_pings_false(tmp_path: object) -> None:
     database = Database("postgresql://nobody@127.0.0.1:1/nothing")
 
     assert database.ping() is False
-
-
-def _schema_outline(database: Database) -> dict[str, list[str]]:
-    schema = None if database.is_sqlite else "deltashare"
-    with database.engine.connect() as connection:
-        inspector = inspect(connection)
-        return {
-            name: sorted(c["name"] for c in inspector.get_columns(name, schema=schema))
-            + sorted(str(i["name"]) for i in inspector.get_indexes(name, schema=schema))
-            for name in inspector.get_table_names(schema=schema)
-        }
 
 
 def upgrade_in_a_process(url: str, start: Any) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from sharepack.errors import StoreError
 from sharepack.store import Database
 from sharepack.store.resources import REDACTED
 from tests.store.conftest import WORKSPACE, MakePack
+
+OTHER_WORKSPACE = "https://adb-2222.22.azuredatabricks.net"
+TOKYO = timezone(timedelta(hours=9))
 
 
 def test_the_first_upsert_records_version_one(database: Database, make_pack: MakePack) -> None:
@@ -202,3 +209,130 @@ def test_the_same_name_in_another_workspace_is_another_resource(
 
     assert here.entity_id != there.entity_id
     assert listed == [here]
+
+
+def test_what_a_pack_created_stays_its_after_another_pack_updates_or_deletes_it(
+    database: Database, make_pack: MakePack
+) -> None:
+    creator, updater = make_pack(), make_pack()
+    with database.unit_of_work() as uow:
+        for name in ("acme", "globex"):
+            uow.recipients.upsert(
+                workspace_url=WORKSPACE,
+                name=name,
+                share_pack_id=creator.share_pack_id,
+                created_by="w",
+                change_reason="Provisioned",
+                recipient_type="D2O",
+            )
+        uow.shares.upsert(
+            workspace_url=WORKSPACE,
+            name="sales",
+            share_pack_id=creator.share_pack_id,
+            created_by="w",
+            change_reason="Provisioned",
+            share_assets=["main.sales.orders"],
+        )
+        uow.pipelines.upsert(
+            workspace_url=WORKSPACE,
+            name="orders_cdc",
+            share_pack_id=updater.share_pack_id,
+            created_by="w",
+            change_reason="Provisioned",
+        )
+        uow.commit()
+    with database.unit_of_work() as uow:
+        widened = uow.shares.upsert(
+            workspace_url=WORKSPACE,
+            name="sales",
+            share_pack_id=updater.share_pack_id,
+            created_by="w",
+            change_reason="Updated",
+            share_assets=["main.sales.orders", "main.sales.customers"],
+        )
+        globex_gone = uow.recipients.soft_delete(
+            workspace_url=WORKSPACE, name="globex", created_by="w", change_reason="Removed"
+        )
+        uow.commit()
+
+    with database.unit_of_work() as uow:
+        created = uow.queries.created_by_pack(creator.share_pack_id)
+        by_updater = uow.queries.created_by_pack(updater.share_pack_id)
+        acme = uow.recipients.get_current(WORKSPACE, "acme")
+        still_listed = uow.shares.list_for_pack(creator.share_pack_id)
+
+    assert created.shares == [widened]
+    assert created.shares[0].share_pack_id == updater.share_pack_id
+    assert created.recipients == [acme, globex_gone]
+    assert created.pipelines == []
+    assert (by_updater.recipients, by_updater.shares) == ([], [])
+    assert [p.name for p in by_updater.pipelines] == ["orders_cdc"]
+    assert still_listed == []  # list_for_pack: only what the pack's version is current on
+
+
+def test_what_an_unknown_pack_created_is_nothing(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        created = uow.queries.created_by_pack(uuid.uuid4())
+
+    assert (created.recipients, created.shares, created.pipelines) == ([], [], [])
+
+
+def test_as_of_gives_the_version_in_effect_at_each_moment(
+    database: Database, make_pack: MakePack
+) -> None:
+    pack = make_pack()
+    versions = []
+    for reason, assets in (("Provisioned", ["a.b.c"]), ("Updated", ["a.b.c", "a.b.d"])):
+        with database.unit_of_work() as uow:
+            versions.append(
+                uow.shares.upsert(
+                    workspace_url=WORKSPACE,
+                    name="sales",
+                    share_pack_id=pack.share_pack_id,
+                    created_by="w",
+                    change_reason=reason,
+                    share_assets=assets,
+                )
+            )
+            uow.commit()
+    with database.unit_of_work() as uow:
+        deleted = uow.shares.soft_delete(
+            workspace_url=WORKSPACE, name="sales", created_by="w", change_reason="Rollback: x"
+        )
+        uow.commit()
+    assert deleted is not None
+    first, second = versions
+    tick = timedelta(microseconds=1)
+
+    with database.unit_of_work() as uow:
+
+        def version_at(moment: datetime) -> int | None:
+            found = uow.shares.as_of(WORKSPACE, "sales", moment)
+            return found.version if found is not None else None
+
+        in_effect = [
+            version_at(moment)
+            for moment in (
+                first.effective_from - tick,
+                first.effective_from,
+                second.effective_from - tick,
+                second.effective_from,
+                deleted.effective_from - tick,
+                deleted.effective_from,
+                deleted.effective_from + timedelta(days=3650),
+            )
+        ]
+        first_then = uow.shares.as_of(WORKSPACE, "sales", first.effective_from)
+        gone = uow.shares.as_of(WORKSPACE, "sales", deleted.effective_from)
+        naive = uow.shares.as_of(WORKSPACE, "sales", second.effective_from.replace(tzinfo=None))
+        in_tokyo = uow.shares.as_of(WORKSPACE, "sales", second.effective_from.astimezone(TOKYO))
+        elsewhere = uow.shares.as_of(OTHER_WORKSPACE, "sales", deleted.effective_from)
+
+    assert in_effect == [None, 1, 1, 2, 2, 3, 3]
+    assert first_then == replace(first, is_current=False, effective_to=second.effective_from)
+    assert gone == deleted
+    assert deleted.is_deleted
+    assert naive == in_tokyo
+    assert naive is not None
+    assert naive.fields["share_assets"] == ["a.b.c", "a.b.d"]
+    assert elsewhere is None

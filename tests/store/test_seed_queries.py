@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from sharepack.store import Database
+from sharepack.store.scd2 import END_OF_TIME
 from tests.store.conftest import WORKSPACE, create_pack
+
+NEW_YORK = "America/New_York"
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,19 @@ def provisioned(postgres_database: Database) -> Provisioned:
     )
 
 
-def run(database: Database, sql: str, **placeholders: Any) -> list[dict[str, Any]]:
+def run(
+    database: Database, sql: str, *, time_zone: str | None = None, **placeholders: Any
+) -> list[dict[str, Any]]:
+    """The rows of `sql` with its placeholders replaced, run with the session's time zone
+    set to `time_zone` (default: UTC, as sharepack's engine sets it)."""
     for placeholder, value in placeholders.items():
         sql = sql.replace(placeholder.replace("_", "-"), str(value))
     # Straight to the driver without parameters, so '%' in LIKE patterns stays literal.
     raw = database.engine.raw_connection()
     try:
         cursor = raw.cursor()
+        if time_zone is not None:
+            cursor.execute(f"SET LOCAL TIME ZONE '{time_zone}'")  # this transaction only
         cursor.execute(sql)
         names = [column[0] for column in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -192,6 +201,41 @@ ORDER BY version;""",
         (1, "IN_PROGRESS"),
         (2, "COMPLETED"),
     ]
+
+
+@pytest.mark.postgres
+def test_a_share_pack_with_all_details(
+    postgres_database: Database, provisioned: Provisioned
+) -> None:
+    rows = run(
+        postgres_database,
+        """SELECT * FROM deltashare.share_packs
+WHERE share_pack_id = 'uuid-here' AND is_current = true;""",
+        uuid_here=provisioned.failed_pack_id,
+    )
+
+    assert len(rows) == 1
+    (pack,) = rows
+    assert (pack["share_pack_name"], pack["version"]) == ("SharePack_ana_failed", 2)
+    assert (pack["share_pack_status"], pack["error_message"]) == ("FAILED", "share 'x' failed")
+    assert pack["config"] == {"metadata": {"requestor": "ana@example.com"}}
+    assert pack["effective_to"] == END_OF_TIME
+
+
+@pytest.mark.postgres
+def test_the_seeds_end_of_time_literal_needs_a_utc_session(
+    postgres_database: Database, provisioned: Provisioned
+) -> None:
+    # effective_to is timestamptz: PostgreSQL reads the bare literal '9999-12-31' in the
+    # session's time zone. sharepack's sessions are UTC; another session must say +00.
+    seed = "SELECT share_pack_name FROM deltashare.share_packs WHERE effective_to = '{at}'"
+    in_utc = run(postgres_database, seed.format(at="9999-12-31"))
+    elsewhere = run(postgres_database, seed.format(at="9999-12-31"), time_zone=NEW_YORK)
+    explicit = run(postgres_database, seed.format(at="9999-12-31 00:00+00"), time_zone=NEW_YORK)
+
+    assert len(in_utc) == 2
+    assert elsewhere == []
+    assert explicit == in_utc
 
 
 @pytest.mark.postgres

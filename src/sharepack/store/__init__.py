@@ -2,6 +2,7 @@
 
 from sharepack.store.database import Database
 from sharepack.store.records import (
+    PackResources,
     PipelineRecord,
     RecipientRecord,
     ResourceRecord,
@@ -12,6 +13,7 @@ from sharepack.store.uow import UnitOfWork
 
 __all__ = [
     "Database",
+    "PackResources",
     "PipelineRecord",
     "RecipientRecord",
     "ResourceRecord",

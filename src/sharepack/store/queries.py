@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, true
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 from sharepack.errors import StoreError
 from sharepack.store import tables
 from sharepack.store.dialect import json_array_elements
+from sharepack.store.records import PackResources
+from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
 from sharepack.store.scd2 import in_effect
 
 
@@ -22,10 +25,19 @@ def readable_as(table_name: str) -> list[str]:
 
 
 class AuditQueries:
-    """Read-only questions across recipients, shares and their grants."""
+    """Read-only questions across share packs, recipients, shares and their grants."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def created_by_pack(self, share_pack_id: uuid.UUID) -> PackResources:
+        """What a pack created: the resources whose first version it wrote, whatever
+        happened to them since, each in its current state (by name)."""
+        return PackResources(
+            recipients=RecipientRepository(self._session).created_by_pack(share_pack_id),
+            shares=ShareRepository(self._session).created_by_pack(share_pack_id),
+            pipelines=PipelineRepository(self._session).created_by_pack(share_pack_id),
+        )
 
     def recipients_with_access(
         self, table: str, at: datetime, *, workspace_url: str | None = None

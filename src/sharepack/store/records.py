@@ -73,3 +73,13 @@ class ResourceRecord:
 RecipientRecord = ResourceRecord
 ShareRecord = ResourceRecord
 PipelineRecord = ResourceRecord
+
+
+@dataclass(frozen=True)
+class PackResources:
+    """The resources one share pack created, each in its current state (which may be a
+    later pack's version, or a soft delete)."""
+
+    recipients: list[ResourceRecord]
+    shares: list[ResourceRecord]
+    pipelines: list[ResourceRecord]

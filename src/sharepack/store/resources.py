@@ -1,6 +1,8 @@
 """Recipients, shares and pipelines: one current version per (workspace_url, name).
 
-`share_pack_id` on a version is the pack that last provisioned the resource. Upserting
+`share_pack_id` on a version is the pack that wrote that version, so the current
+version names the pack that last provisioned the resource and version 1 the one that
+created it. Upserting
 the same values again writes nothing, so re-running a pack leaves the history alone.
 """
 
@@ -116,6 +118,20 @@ class ResourceRepository:
                 table.c.is_deleted.is_(False),
             )
             .order_by(table.c[self._name])
+        )
+        return [self._record(row) for row in self._session.execute(query).mappings()]
+
+    def created_by_pack(self, share_pack_id: uuid.UUID) -> list[ResourceRecord]:
+        """The current version (live or a soft delete) of every resource whose version 1
+        this pack wrote, by name; unlike `list_for_pack`, later packs' changes keep it."""
+        table, first = self._table, self._table.alias("first_version")
+        created = select(first.c[self._key]).where(
+            first.c.share_pack_id == share_pack_id, first.c.version == 1
+        )
+        query = (
+            select(table)
+            .where(table.c[self._key].in_(created), table.c.is_current.is_(True))
+            .order_by(table.c[self._name], table.c.workspace_url)
         )
         return [self._record(row) for row in self._session.execute(query).mappings()]
 

@@ -43,4 +43,5 @@ def context_options(*, sqlite: bool) -> dict[str, Any]:
         "include_name": include_name(sqlite=sqlite),
         "render_as_batch": sqlite,
         "compare_type": True,
+        "compare_server_default": True,
     }
