@@ -5,12 +5,14 @@ Every case is a small edit of one valid pack, written to a file by the test.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from sharepack.spec import SpecError, load_share_pack
+from sharepack.spec.models import SharePackConfig, Strategy
 from sharepack.spec.templates import write_template_xlsx
 
 BASE = """\
@@ -72,6 +74,80 @@ VALID = {
         ("        schedule", "#"),
     ],
 }
+
+
+def _schedule(config: SharePackConfig) -> tuple[object, ...]:
+    schedule = config.shares[0].pipelines[0].schedule
+    assert schedule is not None
+    return (schedule.continuous, schedule.cron, schedule.timezone)
+
+
+# name: (edits, what to read from the model, the value it must have)
+VALID_VALUES: dict[
+    str, tuple[list[tuple[str, str]], Callable[[SharePackConfig], object], object]
+] = {
+    "unix cron converted": ([], _schedule, (False, "0 0 2 * * ?", "UTC")),
+    "quartz cron unchanged": (
+        [('cron: "0 2 * * *"', 'cron: "0 0 2 ? * MON-FRI"')],
+        _schedule,
+        (False, "0 0 2 ? * MON-FRI", "UTC"),
+    ),
+    "sunday as 7 and names": (
+        [('cron: "0 2 * * *"', 'cron: "30 6 * jan-mar SUN,7"')],
+        _schedule,
+        (False, "0 30 6 ? 1-3 1", "UTC"),
+    ),
+    "timezone kept": (
+        [("timezone: UTC", "timezone: Europe/Paris")],
+        _schedule,
+        (False, "0 0 2 * * ?", "Europe/Paris"),
+    ),
+    "continuous": (
+        [('schedule: {cron: "0 2 * * *", timezone: UTC}', "schedule: continuous")],
+        _schedule,
+        (True, None, "UTC"),
+    ),
+    "aliases land in their fields": (
+        [
+            ("    email: analyst", "    recipient_contact_email: analyst"),
+            ("    allowed_ips:", "    recipient_ips:"),
+            ("    metastore_id:", "    data_recipient_global_metastore_id:"),
+            ("    data_objects:", "    share_assets:"),
+        ],
+        lambda c: (
+            c.recipients[0].email,
+            c.recipients[0].allowed_ips,
+            c.recipients[1].metastore_id,
+            c.shares[0].data_objects,
+        ),
+        (
+            "analyst@partner.example.com",
+            ("10.0.0.0/8", "192.168.1.7"),
+            "azure:eastus:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+            ("prod_catalog.sales.transactions", "prod_catalog.sales"),
+        ),
+    ),
+    "strategy in any case": (
+        [("strategy: NEW", "strategy: uPdAtE")],
+        lambda c: c.metadata.strategy,
+        Strategy.UPDATE,
+    ),
+    "scd type as a number": (
+        [('scd_type: "2"', "scd_type: 1")],
+        lambda c: c.shares[0].pipelines[0].scd_type,
+        "1",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALID_VALUES))
+def test_valid_file_value_lands_in_the_model(name: str, tmp_path: Path) -> None:
+    edits, read, expected = VALID_VALUES[name]
+    path = tmp_path / "c.yaml"
+    path.write_text(_edit(edits))
+
+    assert read(load_share_pack(path.read_bytes(), path.name).config) == expected
+
 
 # name: (edits, location, field, message fragment)
 INVALID: dict[str, tuple[list[tuple[str, str]], str, str, str]] = {
@@ -231,6 +307,42 @@ INVALID: dict[str, tuple[list[tuple[str, str]], str, str, str]] = {
         "share[0].pipelines[0].schedule",
         "CONTINUOUS or {cron, timezone}",
     ),
+    "quartz seconds out of range": (
+        [('cron: "0 2 * * *"', 'cron: "99 99 99 * * ?"')],
+        "c.yaml:24:26",
+        "share[0].pipelines[0].schedule.cron",
+        "second 99 is outside 0-59",
+    ),
+    "unix step zero": (
+        [('cron: "0 2 * * *"', 'cron: "*/0 * * * *"')],
+        "c.yaml:24:26",
+        "share[0].pipelines[0].schedule.cron",
+        "minute step 0 is outside 1-59",
+    ),
+    "pipeline name with a slash": (
+        [("- name: feed", "- name: feed/daily")],
+        "c.yaml:19:15",
+        "share[0].pipelines[0].name",
+        "is not a valid pipeline name",
+    ),
+    "pipeline target of two parts": (
+        [("target_asset: prod_catalog.sales.transactions", "target_asset: prod_catalog.sales")],
+        "c.yaml:21:23",
+        "share[0].pipelines[0].target_asset",
+        "'prod_catalog.sales' is not catalog.schema.table",
+    ),
+    "non-iana timezone": (
+        [("timezone: UTC", "timezone: posixrules")],
+        "c.yaml:24:49",
+        "share[0].pipelines[0].schedule.timezone",
+        "Unknown timezone 'posixrules'",
+    ),
+    "recipient listed twice": (
+        [("recipients: [analyst, internal]", "recipients: [analyst, ANALYST]")],
+        "c.yaml:16:27",
+        "share[0].recipients[1]",
+        "Recipient 'analyst' is listed more than once",
+    ),
     "duplicate key": (
         [("  strategy: NEW", "  strategy: NEW\n  strategy: UPDATE")],
         "c.yaml:6:3",
@@ -293,6 +405,13 @@ XLSX_INVALID = {
     "bad ip cell": ({("Recipients", "E2"): "1.2.3"}, "Recipients!E2", "not an IPv4"),
     "undeclared recipient": ({("Shares", "C2"): "nobody"}, "Shares!C2", "not declared"),
     "unknown metadata field": ({("Metadata", "A3"): "colour"}, "Metadata!A3", "Unknown metadata"),
+    "repeated metadata row": (
+        {("Metadata", "A8"): "requestor", ("Metadata", "B8"): "x@example.com"},
+        "Metadata!A8",
+        "given twice: first at Metadata!A2",
+    ),
+    "serverless neither": ({("Pipelines", "I2"): "maybe"}, "Pipelines!I2", "not true or false"),
+    "timezone at its cell": ({("Pipelines", "H2"): "Nowhere/City"}, "Pipelines!H2", "Unknown"),
 }
 
 

@@ -138,17 +138,91 @@ def test_yaml_and_excel_of_the_same_pack_are_equal(config: SharePackConfig) -> N
 
 
 TEMPLATE = template_yaml().encode()
+# Each edit replaces `length` bytes at `position` with `insert`: an insertion when length
+# is 0, a deletion when insert is empty, a replacement otherwise.
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, len(TEMPLATE) - 1),
+        st.integers(0, 8),
+        st.binary(max_size=3)
+        | st.sampled_from([b":", b"-", b"[", b"{", b"\n", b" ", b"&a", b"*a"]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _mutate(content: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    mutated = bytearray(content)
+    for position, length, insert in edits:
+        start = min(position, len(mutated))
+        mutated[start : start + length] = insert
+    return bytes(mutated)
+
+
+@settings(max_examples=300, deadline=None, phases=NO_EXPLAIN)
+@given(EDITS)
+def test_random_mutations_never_crash_the_reader(edits: list[tuple[int, int, bytes]]) -> None:
+    with contextlib.suppress(SpecError):
+        load_share_pack(_mutate(TEMPLATE, edits), "mutated.yaml")
+
+
+def test_mutations_can_insert_delete_and_replace() -> None:
+    assert _mutate(b"abcdef", [(1, 0, b"X")]) == b"aXbcdef"
+    assert _mutate(b"abcdef", [(1, 2, b"")]) == b"adef"
+    assert _mutate(b"abcdef", [(1, 2, b"XY")]) == b"aXYdef"
+
+
+# Values the constructors of YAML's tags may choke on, or that nest past any limit.
+DATES = st.builds(
+    "{}-{:02d}-{:02d}{}".format,
+    st.integers(0, 9999),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.sampled_from(["", " 25:00:00", "T12:61:00Z", " 00:00:00.5+25:00"]),
+)
+TAGGED = st.builds(
+    "{} {}".format,
+    st.sampled_from(
+        [
+            "!!int",
+            "!!float",
+            "!!bool",
+            "!!timestamp",
+            "!!binary",
+            "!!null",
+            "!!str",
+            "!!set",
+            "!!omap",
+            "!!python/object:os.system",
+            "!custom",
+        ]
+    ),
+    st.sampled_from(["abc", "maybe", "2024-02-30", "@@@", "1e999", "0x", "9" * 5000, "''"]) | DATES,
+)
+NESTED = st.builds(
+    lambda opener, depth: opener * depth,
+    st.sampled_from(["[", "{a: ", "- ", "[{a: "]),
+    st.integers(1, 400),
+)
+HOSTILE_VALUES = DATES | TAGGED | NESTED | st.sampled_from(["9" * 5000, "*a", "&a x", "<<: {}"])
+PLACES = [
+    b"john.doe@example.com",
+    b"Sales Data Q1 2024",
+    b"NEW",
+    b"D2O",
+    b"sales_q1_share",
+    b"192.168.1.0/24",
+    b'"2"',
+    b"UTC",
+    b"true",
+    b'"123"',
+]
 
 
 @settings(max_examples=200, deadline=None, phases=NO_EXPLAIN)
-@given(
-    st.lists(
-        st.tuples(st.integers(0, len(TEMPLATE) - 1), st.binary(max_size=3)), min_size=1, max_size=4
-    )
-)
-def test_random_mutations_never_crash_the_reader(edits: list[tuple[int, bytes]]) -> None:
-    content = bytearray(TEMPLATE)
-    for position, replacement in edits:
-        content[position : position + len(replacement) or position + 1] = replacement
+@given(st.sampled_from(PLACES), HOSTILE_VALUES)
+def test_hostile_values_never_crash_the_reader(place: bytes, value: str) -> None:
+    assert place in TEMPLATE
     with contextlib.suppress(SpecError):
-        load_share_pack(bytes(content), "mutated.yaml")
+        load_share_pack(TEMPLATE.replace(place, value.encode(), 1), "hostile.yaml")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from sharepack.settings import Settings
 from sharepack.spec import Problem, ReadLimits, SpecError, load_share_pack
+from sharepack.spec.loader import check_size
 from sharepack.spec.templates import json_schema, template_yaml, write_template_xlsx
 
 err = Console(stderr=True)
@@ -25,6 +26,14 @@ def _problems(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
     return [{"location": p.location, "field": p.field, "message": p.message} for p in problems]
 
 
+def _read_at_most(file: Path, limits: ReadLimits) -> bytes:
+    """The file's bytes, refusing an oversized file by its size before reading it."""
+    check_size(file.stat().st_size, file.name, limits)
+    with file.open("rb") as stream:
+        # One byte over the limit is enough for the loader to refuse a file that grew.
+        return stream.read(limits.max_bytes + 1)
+
+
 def validate(
     file: Path = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -35,7 +44,7 @@ def validate(
         raise typer.Exit(2)
     limits = ReadLimits(max_bytes=Settings().sharepack_max_upload_bytes)
     try:
-        loaded = load_share_pack(file.read_bytes(), file.name, limits=limits)
+        loaded = load_share_pack(_read_at_most(file, limits), file.name, limits=limits)
         errors: tuple[Problem, ...] = ()
         warnings = loaded.warnings
     except SpecError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from sharepack.spec.errors import Problem, SpecError
 from sharepack.spec.excel_reader import read_excel
 from sharepack.spec.models import SharePackConfig
 from sharepack.spec.normalise import Failure, Normaliser, field_name
-from sharepack.spec.rules import check, quartz_or_problem
+from sharepack.spec.rules import Finding, check, quartz_or_problem
 from sharepack.spec.yaml_reader import LocatedDocument, Path, read_yaml
 
 EXTENSIONS = (".yaml", ".yml", ".xlsx")
@@ -38,10 +39,7 @@ def _file_problem(filename: str, message: str) -> SpecError:
 
 def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
     """The file's values and their locations; the format is told by content, not by name."""
-    if len(content) > limits.max_bytes:
-        raise _file_problem(
-            filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
-        )
+    check_size(len(content), filename, limits)
     if PurePath(filename).suffix.lower() not in EXTENSIONS:
         raise _file_problem(filename, f"Expected a {', '.join(EXTENSIONS)} file")
     if content.startswith(_ZIP_MAGIC):
@@ -60,28 +58,111 @@ def _decode(content: bytes, filename: str) -> str:
         ) from None
 
 
+def check_size(size: int, filename: str, limits: ReadLimits) -> None:
+    """Refuse a file over `limits.max_bytes` before it is read (or decoded)."""
+    if size > limits.max_bytes:
+        raise _file_problem(
+            filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
+        )
+
+
 def load_share_pack(
     content: bytes, filename: str, *, limits: ReadLimits | None = None
 ) -> LoadedSharePack:
-    """Read and validate a share pack; raise `SpecError` listing every problem at once."""
+    """Read and validate a share pack; raise `SpecError` listing every problem at once.
+
+    Problems of the file's shape, of the model's fields and of the rules are reported
+    together, in file order; the rules run on every part of the pack that is valid.
+    """
     document = _read(content, filename, limits or ReadLimits())
     normaliser = Normaliser()
     canonical = normaliser.normalise(document.value)
     _convert_schedules(canonical, normaliser)
-    problems = [_locate(document, f) for f in normaliser.failures]
-    if problems:
-        raise SpecError(problems)
+    failures = [f for f in normaliser.failures if not _under(f.raw_path, document.unreadable)]
+    problems = [*document.problems, *(_locate(document, f) for f in failures)]
+    # Where a value is already reported, the model's complaints about it would repeat it.
+    reported = {*document.unreadable, *(f.raw_path for f in failures if not f.at_key)}
+    config: SharePackConfig | None = None
+    invalid: set[Path] = set()
     try:
         config = SharePackConfig.model_validate(canonical)
     except ValidationError as exc:
-        raise SpecError([_locate_model(document, normaliser, e) for e in exc.errors()]) from None
-    findings = check(config)
-    errors = [_at(document, normaliser, f.path, f.message) for f in findings if not f.warning]
+        for error in exc.errors():
+            problem, raw, part = _locate_model(document, normaliser, error)
+            invalid.add(part)
+            if not _under(raw, reported):
+                problems.append(problem)
+    # A fault at the top (an unknown, repeated or malformed section) may hide recipients.
+    whole = not document.problems and not any(len(f.raw_path) <= 1 for f in failures)
+    findings = _check_parts(config, canonical, invalid, references=whole)
+    problems += [_at(document, normaliser, f.path, f.message) for f in findings if not f.warning]
     warnings = [_at(document, normaliser, f.path, f.message) for f in findings if f.warning]
-    if errors:
-        raise SpecError(errors, warnings)
+    warnings.sort(key=_position)
+    if problems or config is None:
+        raise SpecError(sorted(problems, key=_position), warnings)
     file_format: Literal["yaml", "xlsx"] = "xlsx" if content.startswith(_ZIP_MAGIC) else "yaml"
     return LoadedSharePack(config=config, warnings=tuple(warnings), format=file_format)
+
+
+def _under(path: Path, prefixes: set[Path] | frozenset[Path]) -> bool:
+    return any(path[:end] in prefixes for end in range(len(path) + 1))
+
+
+_LINE_COLUMN = re.compile(r":(\d+):(\d+)$")
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    """File order for YAML locations; other locations keep the order they were found in."""
+    match = _LINE_COLUMN.search(problem.location)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+# Stands in for invalid metadata so that the rules can still check the other parts.
+_STAND_IN_METADATA = {"requestor": "-", "project_name": "-", "business_line": "-"}
+_PARTS = ("recipients", "shares")
+
+
+def _check_parts(
+    config: SharePackConfig | None,
+    canonical: dict[str, Any],
+    invalid: set[Path],
+    *,
+    references: bool,
+) -> list[Finding]:
+    """The rules' findings; for an invalid model, over the parts that are valid on their own.
+
+    Without every recipient (or the strategy), whether a share names an undeclared one
+    cannot be told: those findings are left out rather than guessed.
+    """
+    if config is not None:
+        return [f for f in check(config) if references or not _is_reference(f.path)]
+    metadata_ok = ("metadata",) not in invalid and isinstance(canonical.get("metadata"), dict)
+    kept = {
+        key: [i for i in range(len(canonical.get(key, []))) if (key, i) not in invalid]
+        for key in _PARTS
+    }
+    partial: dict[str, Any] = {key: [canonical[key][i] for i in kept[key]] for key in _PARTS}
+    partial["metadata"] = canonical["metadata"] if metadata_ok else _STAND_IN_METADATA
+    try:
+        config = SharePackConfig.model_validate(partial)
+    except ValidationError:
+        return []
+    every_recipient = len(kept["recipients"]) == len(canonical.get("recipients", []))
+    references = references and metadata_ok and every_recipient
+    findings = []
+    for finding in check(config):
+        path = finding.path
+        if len(path) > 1 and path[0] in kept and isinstance(path[1], int):
+            path = (path[0], kept[str(path[0])][path[1]], *path[2:])
+        if (path[0] == "metadata" and not metadata_ok) or (not references and _is_reference(path)):
+            continue
+        findings.append(Finding(path, finding.message, finding.warning))
+    return findings
+
+
+def _is_reference(path: Path) -> bool:
+    """A finding about a share's recipient: it depends on every recipient being known."""
+    return len(path) > 2 and path[0] == "shares" and path[2] == "recipients"
 
 
 def _convert_schedules(canonical: dict[str, Any], normaliser: Normaliser) -> None:
@@ -127,11 +208,15 @@ def _locate(document: LocatedDocument, failure: Failure) -> Problem:
     return Problem(where(failure.raw_path), failure.field, failure.message)
 
 
-def _locate_model(document: LocatedDocument, normaliser: Normaliser, error: Any) -> Problem:
+def _locate_model(
+    document: LocatedDocument, normaliser: Normaliser, error: Any
+) -> tuple[Problem, Path, Path]:
+    """The located problem, the file path it is about, and the part of the pack it fails."""
     path: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
     message = str(error["msg"])
     if error["type"] == "missing":
         message = f"'{path[-1]}' is required"
     elif error["type"] == "extra_forbidden":
         message = f"Unknown field '{path[-1]}'"
-    return _at(document, normaliser, path, message)
+    part = path[:1] if path[:1] == ("metadata",) else path[:2]
+    return _at(document, normaliser, path, message), _raw_path(normaliser, path), part

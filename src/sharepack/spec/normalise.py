@@ -140,10 +140,12 @@ class Normaliser:
         items: list[dict[str, Any]] = []
         for index, item in enumerate(value):
             path: Path = (model_key, index)
-            if not isinstance(item, dict):
-                self.fail((*raw_path, index), field_name(path), "Each entry must be a mapping")
-                continue
             self.origin[path] = (*raw_path, index)
+            if not isinstance(item, dict):
+                # An empty stand-in keeps the indices of later entries those of the file.
+                self.fail((*raw_path, index), field_name(path), "Each entry must be a mapping")
+                items.append({})
+                continue
             items.append(self._fields(item, (*raw_path, index), path, keys, key))
         return items
 
@@ -163,13 +165,14 @@ class Normaliser:
         if not isinstance(value, list):
             self.fail(raw_path, field_name((*path, "pipelines")), "'pipelines' must be a list")
             return []
-        result = []
+        result: list[dict[str, Any]] = []
         for index, item in enumerate(value):
             item_path: Path = (*path, "pipelines", index)
+            self.origin[item_path] = (*raw_path, index)
             if not isinstance(item, dict):
                 self.fail((*raw_path, index), field_name(item_path), "Each entry must be a mapping")
+                result.append({})
                 continue
-            self.origin[item_path] = (*raw_path, index)
             result.append(self._pipeline(item, (*raw_path, index), item_path))
         return result
 
@@ -187,12 +190,20 @@ class Normaliser:
         if not isinstance(value, list):
             self.fail(raw_path, "pipelines", "'pipelines' must be a list")
             return
-        # Share names are Unity Catalog names: matched without case (see `models.UcName`).
-        by_name = {fold_uc_name(s.get("name")): i for i, s in enumerate(shares)}
+        by_name: dict[object, int] = {}
+        for position, share in enumerate(shares):
+            # Share names are Unity Catalog names: matched without case (`models.UcName`).
+            # A name that is not a string is reported by the model, not matched here.
+            if isinstance(name := share.get("name"), str):
+                by_name.setdefault(fold_uc_name(name), position)
         for index, item in enumerate(value):
             item_raw = (*raw_path, index)
             if not isinstance(item, dict) or "share" not in item:
                 self.fail(item_raw, f"pipelines[{index}]", "A top-level pipeline needs 'share:'")
+                continue
+            if not isinstance(item["share"], str):
+                message = "'share' must be the name of a share in this file"
+                self.fail((*item_raw, "share"), f"pipelines[{index}].share", message)
                 continue
             share_index = by_name.get(fold_uc_name(item["share"]))
             if share_index is None:

@@ -11,7 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -29,10 +30,19 @@ from sharepack.spec.yaml_reader import Path
 # Recipient and share names as Unity Catalog accepts them for Delta Sharing: letters,
 # digits, underscores and hyphens, starting with a letter or digit, at most 255 characters.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+# Pipeline names become a DLT pipeline's name and its job's `<name>_schedule`, and are
+# matched exactly when sharepack finds them again: the same characters as recipient and
+# share names (no spaces, slashes or semicolons), and at most 91 characters so that the job
+# name stays within 100.
+PIPELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,90}$")
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 METASTORE_ID = re.compile(
     r"^[a-z]+:[a-z0-9-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
+# Entries of the system's zone database that are not IANA zones (or are the same zones
+# again under another tree): Databricks jobs take IANA names only.
+NOT_IANA_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+NOT_IANA_TREES = ("posix/", "right/")
 MAX_IPS = 100
 MAX_OBJECTS_PER_SHARE = 1000
 
@@ -70,6 +80,15 @@ def _duplicates(names: list[str]) -> set[str]:
     return {name for name, count in Counter(names).items() if count > 1}
 
 
+def _repeats(values: tuple[str, ...] | list[str]) -> Iterator[int]:
+    """Positions of values already seen earlier in the list."""
+    seen: set[str] = set()
+    for position, value in enumerate(values):
+        if value in seen:
+            yield position
+        seen.add(value)
+
+
 def name_rules(config: SharePackConfig) -> Iterator[Finding]:
     groups: list[tuple[str, list[str]]] = [
         ("recipients", [r.name for r in config.recipients]),
@@ -86,13 +105,28 @@ def name_rules(config: SharePackConfig) -> Iterator[Finding]:
                 )
             if name in repeated:
                 yield Finding((key, index, "name"), f"The name '{name}' is used more than once")
-    pipeline_names = [p.name for s in config.shares for p in s.pipelines]
-    repeated = _duplicates(pipeline_names)
+    yield from _pipeline_name_rules(config)
+
+
+def _pipeline_name_rules(config: SharePackConfig) -> Iterator[Finding]:
+    # Workspace pipeline names keep their case, but two that differ only by it confuse
+    # whoever reads the workspace: they count as the same name.
+    repeated = _duplicates([p.name.lower() for s in config.shares for p in s.pipelines])
     for share_index, share in enumerate(config.shares):
         for index, pipeline in enumerate(share.pipelines):
-            if pipeline.name in repeated:
-                path = ("shares", share_index, "pipelines", index, "name")
+            path = ("shares", share_index, "pipelines", index, "name")
+            if not PIPELINE_NAME.match(pipeline.name):
+                yield Finding(
+                    path,
+                    f"'{_shortened(pipeline.name)}' is not a valid pipeline name: use at most "
+                    "91 letters, digits, '_' or '-', starting with a letter or digit",
+                )
+            if pipeline.name.lower() in repeated:
                 yield Finding(path, f"The pipeline name '{pipeline.name}' is used more than once")
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def recipient_rules(config: SharePackConfig) -> Iterator[Finding]:
@@ -124,6 +158,11 @@ def _ip_rules(ips: tuple[str, ...], path: Path) -> Iterator[Finding]:
     if len(ips) > MAX_IPS:
         yield Finding(path, f"At most {MAX_IPS} IP addresses or blocks, found {len(ips)}")
     for index, ip in enumerate(ips):
+        _, slash, prefix = ip.partition("/")
+        if slash and not prefix.isdigit():
+            message = f"'{ip}' is not a CIDR block: write the prefix length, as in 10.0.0.0/8"
+            yield Finding((*path, index), message)
+            continue
         try:
             network = ipaddress.IPv4Network(ip, strict=True)
         except ValueError as exc:
@@ -138,6 +177,10 @@ def share_rules(config: SharePackConfig) -> Iterator[Finding]:
     under_update = config.metadata.strategy is Strategy.UPDATE
     for index, share in enumerate(config.shares):
         path: Path = ("shares", index)
+        for position in _repeats(share.recipients):
+            name = share.recipients[position]
+            message = f"Recipient '{name}' is listed more than once"
+            yield Finding((*path, "recipients", position), message)
         for position, name in enumerate(share.recipients):
             if name in declared:
                 continue
@@ -182,6 +225,12 @@ def _pipeline(pipeline: PipelineSpec, share: ShareSpec, path: Path) -> Iterator[
             yield Finding(
                 (*path, field), f"'{getattr(pipeline, field)}' is not catalog.schema.table"
             )
+    if pipeline.source_asset == pipeline.target_asset:
+        yield Finding(
+            (*path, "source_asset"),
+            f"The source '{pipeline.source_asset}' is the target too: a pipeline reads "
+            "one table and writes another",
+        )
     if pipeline.target_asset not in share.data_objects:
         yield Finding(
             (*path, "target_asset"),
@@ -193,17 +242,40 @@ def _pipeline(pipeline: PipelineSpec, share: ShareSpec, path: Path) -> Iterator[
         )
     if pipeline.scd_type == "2" and not pipeline.key_columns:
         yield Finding((*path, "key_columns"), "SCD type 2 needs key_columns")
+    for position, column in enumerate(pipeline.key_columns):
+        if not column.strip():
+            yield Finding((*path, "key_columns", position), "A key column name must not be empty")
+    for position in _repeats(pipeline.key_columns):
+        message = f"Key column '{pipeline.key_columns[position]}' is listed more than once"
+        yield Finding((*path, "key_columns", position), message)
     for position, email in enumerate(pipeline.notification):
         if problem := _email_problem(email):
             yield Finding((*path, "notification", position), problem)
     schedule = pipeline.schedule
-    if schedule is not None and not schedule.continuous:
-        try:
-            ZoneInfo(schedule.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            yield Finding(
-                (*path, "schedule", "timezone"), f"Unknown timezone '{schedule.timezone}'"
-            )
+    if schedule is None or schedule.continuous:
+        return
+    if problem := _timezone_problem(schedule.timezone):
+        yield Finding((*path, "schedule", "timezone"), problem)
+
+
+@cache
+def iana_timezones() -> frozenset[str]:
+    """The IANA zone names of the zone database (`UTC` and `Etc/UTC` always among them)."""
+    names = {
+        name
+        for name in available_timezones()
+        if name not in NOT_IANA_ZONES and not name.startswith(NOT_IANA_TREES)
+    }
+    return frozenset(names | {"UTC", "Etc/UTC"})
+
+
+def _timezone_problem(timezone: str) -> str | None:
+    zones = iana_timezones()
+    if timezone in zones:
+        return None
+    if close := sorted(z for z in zones if z.lower() == timezone.strip().lower()):
+        return f"Unknown timezone '{timezone}'; did you mean '{close[0]}'?"
+    return f"Unknown timezone '{timezone}': use an IANA name such as 'UTC' or 'Europe/Paris'"
 
 
 RULES: tuple[Rule, ...] = (metadata_rules, name_rules, recipient_rules, share_rules)

@@ -11,10 +11,23 @@ from sharepack.spec.writer import write_xlsx
 
 _STRING = {"type": "string"}
 _STRINGS = {"oneOf": [{"type": "array", "items": _STRING}, _STRING]}
+
+
+def _any_case(*words: str) -> dict[str, Any]:
+    """A string equal to one of `words` in any case, as the reader takes it."""
+    # JSON Schema patterns are ECMA-262, without an ignore-case flag: spell each letter.
+    spelled = ["".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w) for w in words]
+    return {
+        "type": "string",
+        "pattern": f"^\\s*({'|'.join(spelled)})\\s*$",
+        "examples": list(words),
+    }
+
+
 _FIELD_TYPES: dict[str, Any] = {
-    "strategy": {"enum": ["NEW", "UPDATE", "New", "Update", "new", "update"]},
+    "strategy": _any_case("NEW", "UPDATE"),
     "prune": {"type": "boolean"},
-    "type": {"enum": ["D2O", "D2D", "d2o", "d2d"]},
+    "type": _any_case("D2O", "D2D"),
     "allowed_ips": _STRINGS,
     "recipient_ips": _STRINGS,
     "recipients": _STRINGS,
@@ -26,10 +39,11 @@ _FIELD_TYPES: dict[str, Any] = {
     "scd_type": {"enum": ["1", "2", 1, 2]},
     "serverless": {"type": "boolean"},
     "tags": {"type": "object", "additionalProperties": _STRING},
+    # CONTINUOUS (any case) or a cron is a string; anyOf, since CONTINUOUS is both.
     "schedule": {
-        "oneOf": [
-            {"const": "CONTINUOUS"},
-            _STRING,
+        "anyOf": [
+            _any_case("CONTINUOUS"),
+            {"type": "string", "description": "a 5-field Unix cron, or a Quartz expression"},
             {
                 "type": "object",
                 "properties": {"cron": _STRING, "timezone": _STRING},
