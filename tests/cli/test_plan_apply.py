@@ -134,6 +134,140 @@ def test_missing_file_exits_2(cli_env: EmulatorServer) -> None:
     assert "No such file: nope.yaml" in result.stderr
 
 
+def _variant(tmp_path: Path, name: str, *, email: bool, second_share: bool = False) -> Path:
+    text = EXAMPLE.read_text().replace("strategy: NEW", "strategy: UPDATE")
+    if not email:
+        text = text.replace("    email: analyst@partner.example.com\n", "")
+    if second_share:
+        text += (
+            "  - name: sales_q2_share\n"
+            "    recipients: [sales-analyst]\n"
+            "    data_objects:\n"
+            "      - prod_catalog.sales.transactions\n"
+        )
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _contact(emulator: EmulatorServer) -> Any:
+    (recipient,) = httpx.get(f"{emulator.url}/_emulator/state").json()["recipients"]
+    return recipient.get("properties_kvpairs")
+
+
+def test_dropping_the_email_removes_it_once_then_reapplies_without_writes(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    without = _variant(tmp_path, "without.yaml", email=False)
+    _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    code, dropped = _run("apply", str(without), "--workspace", cli_env.url, "--json")
+    writes = len(write_calls(cli_env))
+    code_again, again = _run("apply", str(without), "--workspace", cli_env.url, "--json")
+
+    assert (code, dropped["status"], dropped["actions"]) == (0, "COMPLETED", 1)
+    assert (code_again, again["status"], again["actions"]) == (0, "COMPLETED", 0)
+    assert len(write_calls(cli_env)) == writes
+    assert not (_contact(cli_env) or {}).get("properties")
+
+
+@pytest.mark.parametrize("had_email", [False, True], ids=["email-added", "email-removed"])
+def test_rollback_restores_the_contact_email(
+    cli_env: EmulatorServer, tmp_path: Path, had_email: bool
+) -> None:
+    first = _variant(tmp_path, "first.yaml", email=had_email)
+    failing = _variant(tmp_path, "second.yaml", email=not had_email, second_share=True)
+    assert _run("apply", str(first), "--workspace", cli_env.url)[0] == 0
+    contact_before = _contact(cli_env)
+    httpx.post(
+        f"{cli_env.url}/_emulator/faults",
+        json={"method": "PATCH", "path_regex": "/permissions$", "status": 500},
+    ).raise_for_status()
+
+    code, body = _run("apply", str(failing), "--workspace", cli_env.url, "--json")
+
+    assert code == 1
+    assert (body["rollback_status"], body["rolled_back"]) == ("ROLLED_BACK", True), body
+    assert (_contact(cli_env) or {}).get("properties") == (contact_before or {}).get("properties")
+
+
+def test_a_view_is_shared_as_a_view_and_reapplies_without_writes(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    view = "prod_catalog.sales.recent_transactions"
+    httpx.post(
+        f"{cli_env.url}/_emulator/tables", json={"tables": [{"name": view, "table_type": "VIEW"}]}
+    ).raise_for_status()
+    pack = tmp_path / "view.yaml"
+    pack.write_text(EXAMPLE.read_text().replace("prod_catalog.sales.transactions", view))
+
+    code, first = _run("apply", str(pack), "--workspace", cli_env.url, "--json")
+    writes = len(write_calls(cli_env))
+    code_again, second = _run("apply", str(pack), "--workspace", cli_env.url, "--json")
+
+    assert (code, first["status"]) == (0, "COMPLETED"), first
+    assert (code_again, second["actions"]) == (0, 0)
+    assert len(write_calls(cli_env)) == writes
+    (share,) = httpx.get(f"{cli_env.url}/_emulator/state").json()["shares"]
+    assert [(o["name"], o["data_object_type"]) for o in share["objects"]] == [(view, "VIEW")]
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("url", ["notaurl", "ftp://host.example.com", "https://", "http:///x"])
+def test_a_workspace_that_is_not_a_url_exits_2_naming_it(
+    cli_env: EmulatorServer, command: str, url: str
+) -> None:
+    result = CliRunner().invoke(app, [command, str(EXAMPLE), "--workspace", url])
+
+    assert result.exit_code == 2
+    assert f"'{url}'" in result.stderr
+    assert "http" in result.stderr
+    assert len(write_calls(cli_env)) == 0
+
+
+def test_apply_json_prints_the_object_for_a_workspace_that_is_not_a_url(
+    cli_env: EmulatorServer,
+) -> None:
+    code, body = _run("apply", str(EXAMPLE), "--workspace", "notaurl", "--json")
+
+    assert code == 2
+    assert body["status"] == "VALIDATION_FAILED"
+    assert "'notaurl'" in body["error"]
+    assert body["share_pack_id"] is None
+
+
+def test_apply_json_prints_the_object_for_an_invalid_file(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(EXAMPLE.read_text().replace("type: D2O", "type: D3X"))
+
+    code, body = _run("apply", str(broken), "--workspace", cli_env.url, "--json")
+
+    assert code == 2
+    assert body["status"] == "VALIDATION_FAILED"
+    assert "recipient[0].type" in body["error"]
+    assert (body["actions"], body["rolled_back"]) == (0, False)
+
+
+def test_apply_json_prints_the_object_when_the_run_is_handed_over(
+    cli_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sharepack.service.direct
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sharepack.service.direct, "process_share_pack", interrupted)
+
+    code, body = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert code == 130
+    assert body["status"] == "IN_PROGRESS"
+    assert body["share_pack_id"]
+    assert "interrupted" in body["error"]
+
+
 def test_version_prints_the_installed_version() -> None:
     result = CliRunner().invoke(app, ["version"])
 

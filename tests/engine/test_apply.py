@@ -29,3 +29,21 @@ def test_progress_hears_of_each_action_when_it_starts_and_when_it_ends(
     for action in the_plan.actions:
         events = [status for action_id, status in heard if action_id == action.action_id]
         assert events == [ActionStatus.PENDING, ActionStatus.DONE], action.action_id
+
+
+def test_after_a_failure_no_dependent_action_is_started(emulator: EmulatorServer) -> None:
+    config = load_share_pack((REPO_ROOT / "examples" / "sharepack.yaml").read_bytes(), "p.yaml")
+    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    the_plan = plan(config.config, read_names(workspace, names_of(config.config)))
+    emulator.add_fault(method="POST", path_regex=r"/recipients$", status=400)
+    journal = InMemoryJournal()
+
+    result = apply(the_plan, workspace, journal, concurrency=8)
+
+    assert result.failed is not None
+    assert result.failed.action_id == "create-recipient:sales-analyst"
+    journaled = {e.action.action_id: e.status for e in journal.entries()}
+    assert journaled["create-recipient:sales-analyst"] is ActionStatus.FAILED
+    grants = [a for a in the_plan.actions if "create-recipient:sales-analyst" in a.depends_on]
+    assert grants
+    assert all(a.action_id not in journaled for a in grants)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from databricks.sdk import WorkspaceClient
 
@@ -148,3 +150,106 @@ def test_running_an_update_joins_one_already_running_instead_of_failing(
     updates = workspace_client.pipelines.list_updates(created.pipeline_id).updates or []
     assert [u.state.value for u in updates if u.state] == ["COMPLETED"]
     assert workspace_client.tables.exists(target).table_exists
+
+
+def test_removing_the_contact_email_clears_it_and_keeps_other_properties(
+    workspace: SdkWorkspace, workspace_client: WorkspaceClient
+) -> None:
+    from databricks.sdk.service.sharing import SecurablePropertiesKvPairs
+
+    workspace.create_recipient(_open_recipient())
+    properties = {"sharepack.contact_email": "analyst@partner.example.com", "owner_team": "x"}
+    workspace_client.recipients.update(
+        "analyst", properties_kvpairs=SecurablePropertiesKvPairs(properties=properties)
+    )
+    without_email = replace(_open_recipient(), contact_email=None)
+
+    workspace.update_recipient(without_email)
+
+    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == without_email
+    kept = workspace_client.recipients.get("analyst").properties_kvpairs
+    assert kept is not None
+    assert kept.properties == {"owner_team": "x"}
+
+
+def test_setting_the_contact_email_keeps_other_properties(
+    workspace: SdkWorkspace, workspace_client: WorkspaceClient
+) -> None:
+    from databricks.sdk.service.sharing import SecurablePropertiesKvPairs
+
+    workspace.create_recipient(replace(_open_recipient(), contact_email=None))
+    workspace_client.recipients.update(
+        "analyst", properties_kvpairs=SecurablePropertiesKvPairs(properties={"owner_team": "x"})
+    )
+
+    workspace.update_recipient(_open_recipient())
+
+    kept = workspace_client.recipients.get("analyst").properties_kvpairs
+    assert kept is not None
+    assert kept.properties == {
+        "owner_team": "x",
+        "sharepack.contact_email": "analyst@partner.example.com",
+    }
+
+
+def test_a_view_reads_as_a_view_and_is_shared_as_one(
+    workspace: SdkWorkspace, emulator: EmulatorServer
+) -> None:
+    import httpx
+
+    view = "prod_catalog.sales.recent_view"
+    httpx.post(
+        f"{emulator.url}/_emulator/tables", json={"tables": [{"name": view, "table_type": "VIEW"}]}
+    ).raise_for_status()
+    workspace.create_share("sales", "")
+
+    state = workspace.read_state(objects=[view, TABLE])
+    workspace.update_share_objects(
+        "sales", [ShareObjectState(name=view, data_object_type=DataObjectType.VIEW)], []
+    )
+
+    assert state.existing_objects == {view, TABLE}
+    assert state.views == {view}
+    (shared,) = workspace.read_state(shares=["sales"]).shares["sales"].objects
+    assert (shared.name, shared.data_object_type) == (view, DataObjectType.VIEW)
+
+
+def test_views_are_found_when_a_schema_is_listed(
+    workspace: SdkWorkspace, emulator: EmulatorServer
+) -> None:
+    import httpx
+
+    views = [f"prod_catalog.sales.v{i}" for i in range(5)]
+    httpx.post(
+        f"{emulator.url}/_emulator/tables",
+        json={"tables": [{"name": v, "table_type": "VIEW"} for v in views]},
+    ).raise_for_status()
+
+    state = workspace.read_state(objects=[*views, TABLE])
+
+    assert state.existing_objects == {*views, TABLE}
+    assert state.views == set(views)
+
+
+def test_a_pipeline_not_running_the_sharepack_notebook_reads_as_foreign(
+    workspace: SdkWorkspace, workspace_client: WorkspaceClient
+) -> None:
+    from databricks.sdk.service.pipelines import NotebookLibrary, PipelineLibrary
+
+    workspace_client.pipelines.create(
+        name="daily_feed",
+        catalog="prod_catalog",
+        schema="sales",
+        libraries=[PipelineLibrary(notebook=NotebookLibrary(path="/Users/someone/etl"))],
+    )
+    ours = workspace.create_pipeline(
+        PipelineState(
+            name="ours", source_asset=TABLE, target_asset="prod_catalog.sales.ours_target"
+        )
+    )
+
+    state = workspace.read_state(pipelines=["daily_feed", "ours"])
+
+    assert state.pipelines["daily_feed"].runs_sharepack_notebook is False
+    assert state.pipelines["ours"].runs_sharepack_notebook is True
+    assert state.pipelines["ours"] == ours

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sharepack.engine import ActionStatus, Plan
@@ -58,19 +59,39 @@ def _runtime(settings: Settings, counter: _CallCounter) -> Any:
     return build_runtime(settings, workspace_for=workspace_for)
 
 
+class _RefusedError(Exception):
+    """The command cannot start: an invalid file or usage (exit 2). Lines to print."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def _check_workspace(url: str) -> None:
+    from sharepack.workspace.sdk import check_workspace_url
+
+    try:
+        check_workspace_url(url)
+    except WorkspaceError as exc:
+        raise _RefusedError(exc.message) from None
+
+
 def _load(runtime: Any, path: Path) -> LoadedSharePack:
     from sharepack.service.direct import read_file
 
     if not path.is_file():
-        err.print(f"[red]No such file: {path}[/]")
-        raise typer.Exit(2)
+        raise _RefusedError(f"No such file: {path}")
     try:
         return read_file(runtime, path.read_bytes(), path.name)
     except SpecError as exc:
-        err.print(f"[red]{path} is invalid:[/]")
-        for problem in exc.problems:
-            err.print(f"  {problem}")
-        raise typer.Exit(2) from None
+        raise _RefusedError(f"{path} is invalid:", *(f"  {p}" for p in exc.problems)) from None
+
+
+def _print_refusal(refused: _RefusedError) -> None:
+    first, *rest = refused.lines
+    err.print(f"[red]{escape(first)}[/]", highlight=False)
+    for line in rest:
+        err.print(escape(line), highlight=False)
 
 
 def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) -> None:
@@ -78,19 +99,26 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
     from sharepack.service.direct import plan_file
 
     counter = _CallCounter()
-    runtime = _runtime(Settings(), counter)
     try:
-        loaded = _load(runtime, file)
+        _check_workspace(workspace)
+        runtime = _runtime(Settings(), counter)
         try:
-            the_plan = plan_file(runtime, loaded, workspace)
-        except (PlanError, WorkspaceError) as exc:
-            _fail_plan(exc.message, as_json)
+            loaded = _load(runtime, file)
+            try:
+                the_plan = plan_file(runtime, loaded, workspace)
+            except (PlanError, WorkspaceError) as exc:
+                _fail_plan(exc.message, as_json)
+        finally:
+            runtime.close()
+    except _RefusedError as refused:
+        _print_refusal(refused)
         if as_json:
-            typer.echo(json.dumps({**the_plan.to_dict(), "api_calls": counter.count}, indent=2))
-            return
-        _print_plan(the_plan)
-    finally:
-        runtime.close()
+            typer.echo(json.dumps({"error": str(refused)}))
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps({**the_plan.to_dict(), "api_calls": counter.count}, indent=2))
+        return
+    _print_plan(the_plan)
 
 
 def _fail_plan(message: str, as_json: bool) -> NoReturn:
@@ -134,24 +162,59 @@ def apply(
     if no_rollback:
         overrides["sharepack_auto_rollback"] = False
     counter = _CallCounter()
-    runtime = _runtime(settings.model_copy(update=overrides), counter)
+    actions = 0
     try:
-        loaded = _load(runtime, file)
-        with _ProgressDisplay(enabled=not as_json) as display:
-            observer = Observer(planned=display.planned, progress=display.progress)
-            record = apply_file(
-                runtime, loaded, filename=file.name, workspace_url=workspace, observer=observer
-            )
-        _report(record, display.actions, counter.count, as_json)
+        _check_workspace(workspace)
+        runtime = _runtime(settings.model_copy(update=overrides), counter)
+        try:
+            loaded = _load(runtime, file)
+            with _ProgressDisplay(enabled=not as_json) as display:
+                observer = Observer(planned=display.planned, progress=display.progress)
+                try:
+                    record = apply_file(
+                        runtime,
+                        loaded,
+                        filename=file.name,
+                        workspace_url=workspace,
+                        observer=observer,
+                    )
+                finally:
+                    actions = display.actions
+        finally:
+            runtime.close()
+    except _RefusedError as refused:
+        _print_refusal(refused)
+        if as_json:
+            _echo_outcome(PackStatus.VALIDATION_FAILED.value, None, 0, counter.count, str(refused))
+        raise typer.Exit(2) from None
     except RunHandedOverError as exc:
         err.print(f"[yellow]Handed over:[/] {exc.message}")
+        if as_json:
+            _echo_outcome(
+                PackStatus.IN_PROGRESS.value, exc.share_pack_id, actions, counter.count, exc.message
+            )
         raise typer.Exit(
             INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else 1
         ) from exc
-    finally:
-        runtime.close()
+    _report(record, actions, counter.count, as_json)
     if record.share_pack_status != PackStatus.COMPLETED.value:
         raise typer.Exit(1)
+
+
+def _echo_outcome(
+    status: str, share_pack_id: object, actions: int, api_calls: int, error: str
+) -> None:
+    """The `--json` object of a run that did not end in a recorded outcome."""
+    body = {
+        "status": status,
+        "share_pack_id": str(share_pack_id) if share_pack_id is not None else None,
+        "actions": actions,
+        "api_calls": api_calls,
+        "rolled_back": False,
+        "rollback_status": None,
+        "error": error,
+    }
+    typer.echo(json.dumps(body, indent=2))
 
 
 def _report(record: Any, actions: int, api_calls: int, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sharepack.engine.actions import ActionKind, PlanAction
-from sharepack.engine.plan_pipelines import job_name, pipeline_actions
+from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.errors import PlanError
 from sharepack.spec.models import (
     RecipientSpec,
@@ -45,6 +45,7 @@ class ResourceNames:
     objects: tuple[str, ...] = ()
     pipelines: tuple[str, ...] = ()
     jobs: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()  # tables the pack's pipelines produce (also in objects)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def names_of(config: SharePackConfig) -> ResourceNames:
     pipelines = [p for s in config.shares for p in s.pipelines]
     objects = {o for s in config.shares for o in s.data_objects}
     objects.update(p.source_asset for p in pipelines)
+    objects.update(p.target_asset for p in pipelines)
     return ResourceNames(
         recipients=tuple(r.name for r in config.recipients),
         shares=tuple(s.name for s in config.shares),
@@ -80,6 +82,7 @@ def names_of(config: SharePackConfig) -> ResourceNames:
         pipelines=tuple(p.name for p in pipelines),
         # Every pipeline's schedule job, wanted or not: one no longer on a cron loses it.
         jobs=tuple(job_name(p.name) for p in pipelines),
+        targets=tuple(sorted({p.target_asset for p in pipelines})),
     )
 
 
@@ -101,8 +104,14 @@ def desired_recipient(spec: RecipientSpec) -> RecipientState:
     )
 
 
-def desired_object(name: str) -> ShareObjectState:
-    kind = DataObjectType.TABLE if name.count(".") == 2 else DataObjectType.SCHEMA
+def desired_object(name: str, views: frozenset[str] = frozenset()) -> ShareObjectState:
+    """A share object as the pack names it; a view (as the catalog says) is shared as one."""
+    if name.count(".") != 2:
+        kind = DataObjectType.SCHEMA
+    elif name in views:
+        kind = DataObjectType.VIEW
+    else:
+        kind = DataObjectType.TABLE
     return ShareObjectState(name=name, data_object_type=kind)
 
 
@@ -120,10 +129,14 @@ def plan(
         if action is not None:
             actions.append(action)
             created_recipients[spec.name] = action.action_id
+    # Pipelines first: a table one share's pipeline produces may be listed by another share.
+    producers: dict[str, str] = {}
     for share in config.shares:
-        produced, producers = pipeline_actions(share, actual, options.pipeline_wait_seconds)
+        produced, produced_by = pipeline_actions(share, actual, options.pipeline_wait_seconds)
         actions.extend(produced)
-        prune = config.metadata.prune and strategy is Strategy.UPDATE
+        producers.update(produced_by)
+    prune = config.metadata.prune and strategy is Strategy.UPDATE
+    for share in config.shares:
         actions.extend(_share_actions(share, actual, created_recipients, producers, prune))
     return Plan(tuple(actions), strategy, names_of(config), tuple(warnings))
 
@@ -132,17 +145,40 @@ def _effective_strategy(
     config: SharePackConfig, actual: WorkspaceState, options: PlanOptions
 ) -> tuple[Strategy, list[str]]:
     strategy = config.metadata.strategy
-    recipients = sum(1 for r in config.recipients if r.name in actual.recipients)
-    shares = sum(1 for s in config.shares if s.name in actual.shares)
-    if strategy is not Strategy.NEW or recipients + shares == 0:
+    existing = _existing_resources(config, actual)
+    if strategy is not Strategy.NEW or not any(existing.values()):
         return strategy, []
-    found = f"{recipients} recipient(s) and {shares} share(s) already exist"
+    found = f"{_counted(existing)} already exist"
     if options.fail_on_existing_with_new:
-        raise PlanError(f"Strategy NEW, but {found}. Use strategy UPDATE to change them.")
+        each = " ".join(
+            f"{kind} '{name}' already exists." for kind, names in existing.items() for name in names
+        )
+        raise PlanError(f"Strategy NEW, but {found}. Use strategy UPDATE to change them. {each}")
     return Strategy.UPDATE, [
         f"Auto-switched from NEW to UPDATE: {found}. "
         "Existing resources will be updated, new ones will be created."
     ]
+
+
+def _existing_resources(config: SharePackConfig, actual: WorkspaceState) -> dict[str, list[str]]:
+    """The pack's resources that already exist, by kind, in the pack's order."""
+    names = names_of(config)
+    return {
+        "Recipient": [n for n in names.recipients if n in actual.recipients],
+        "Share": [n for n in names.shares if n in actual.shares],
+        "Pipeline": [n for n in names.pipelines if n in actual.pipelines],
+        "Job": [n for n in names.jobs if n in actual.jobs],
+    }
+
+
+def _counted(existing: dict[str, list[str]]) -> str:
+    """'1 recipient(s) and 1 share(s)' (seed 002's words), with pipelines and jobs when any."""
+    counts = [
+        f"{len(names)} {kind.lower()}(s)"
+        for kind, names in existing.items()
+        if kind in ("Recipient", "Share") or names
+    ]
+    return f"{', '.join(counts[:-1])} and {counts[-1]}"
 
 
 def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
@@ -177,6 +213,7 @@ def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
                     f"Pipeline '{pipeline.name}': source '{pipeline.source_asset}' does not "
                     "exist in the workspace."
                 )
+            problems.extend(pipeline_conflicts(pipeline, actual))
     if problems:
         raise PlanError("Pre-flight checks failed: " + " ".join(problems))
 
@@ -226,7 +263,7 @@ def _share_actions(
             )
         )
     present = existing.object_names if existing else frozenset()
-    to_add = [desired_object(o) for o in share.data_objects if o not in present]
+    to_add = [desired_object(o, actual.views) for o in share.data_objects if o not in present]
     declared = set(share.data_objects)
     to_remove = (
         [o for o in existing.objects if o.name not in declared] if existing and prune else []

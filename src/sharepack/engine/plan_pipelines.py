@@ -44,6 +44,28 @@ def desired_job(spec: PipelineSpec) -> ScheduleJobState | None:
     )
 
 
+def pipeline_conflicts(spec: PipelineSpec, actual: WorkspaceState) -> list[str]:
+    """A pipeline or schedule job of the pack's name that is not sharepack's: changing it
+    would replace someone else's code or schedule, so the pack cannot apply."""
+    problems: list[str] = []
+    pipeline = actual.pipelines.get(spec.name)
+    if pipeline is not None and not pipeline.runs_sharepack_notebook:
+        problems.append(
+            f"Pipeline '{spec.name}' already exists and does not run sharepack's notebook; "
+            "sharepack will not replace its code. Rename the pipeline in the pack, or delete "
+            "or rename the existing one."
+        )
+    job = actual.jobs.get(job_name(spec.name))
+    pipeline_id = pipeline.pipeline_id if pipeline is not None else None
+    if job is not None and (job.pipeline_id is None or job.pipeline_id != pipeline_id):
+        problems.append(
+            f"Job '{job.name}' already exists and has no pipeline task for pipeline "
+            f"'{spec.name}'; sharepack will not reset it. Rename the pipeline in the pack, "
+            "or delete or rename the existing job."
+        )
+    return problems
+
+
 def pipeline_actions(
     share: ShareSpec, actual: WorkspaceState, wait_seconds: float
 ) -> tuple[list[PlanAction], dict[str, str]]:

@@ -7,7 +7,7 @@ before the run, field by declared field; what differs is reported, never hidden.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sharepack.engine.actions import (
     DELETED_FROM,
@@ -21,7 +21,13 @@ from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
 from sharepack.workspace.errors import ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
-from sharepack.workspace.state import PipelineState, ScheduleJobState, WorkspaceState
+from sharepack.workspace.state import (
+    PipelineState,
+    RecipientState,
+    ScheduleJobState,
+    ShareState,
+    WorkspaceState,
+)
 
 
 @dataclass(frozen=True)
@@ -91,38 +97,67 @@ def read_names(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
 
 def verify(before: WorkspaceState, workspace: Workspace, names: ResourceNames) -> list[str]:
     """How the named resources now differ from `before`; empty when restored."""
-    after = read_names(workspace, names)
-    differences: list[str] = []
+    return differences(before, read_names(workspace, names), names)
+
+
+def differences(before: WorkspaceState, after: WorkspaceState, names: ResourceNames) -> list[str]:
+    """Each named resource that differs between the two states, with the fields that do."""
+    found: list[str] = []
     for name in names.recipients:
-        was, now = before.recipients.get(name), after.recipients.get(name)
-        if was != now:
-            differences.append(f"recipient '{name}': expected {_state(was)}, found {_state(now)}")
+        found += _compared(
+            "recipient", name, before.recipients.get(name), after.recipients.get(name)
+        )
     for name in names.shares:
-        was_share, now_share = before.shares.get(name), after.shares.get(name)
-        if (was_share is None) != (now_share is None):
-            differences.append(
-                f"share '{name}': expected {_state(was_share)}, found {_state(now_share)}"
-            )
-            continue
-        if was_share is None or now_share is None:
-            continue
-        if was_share.comment != now_share.comment:
-            differences.append(f"share '{name}': comment differs")
-        if was_share.object_names != now_share.object_names:
-            extra = sorted(now_share.object_names - was_share.object_names)
-            missing = sorted(was_share.object_names - now_share.object_names)
-            differences.append(f"share '{name}': objects +{extra} -{missing}")
-        if was_share.grantees != now_share.grantees:
-            differences.append(f"share '{name}': grants differ")
+        found += _share_differences(name, before.shares.get(name), after.shares.get(name))
     for name in names.pipelines:
         was_p, now_p = before.pipelines.get(name), after.pipelines.get(name)
-        if _pipeline_view(was_p) != _pipeline_view(now_p):
-            differences.append(f"pipeline '{name}': expected {_state(was_p)} as before")
+        found += _compared("pipeline", name, _pipeline_view(was_p), _pipeline_view(now_p))
     for name in names.jobs:
         was_j, now_j = before.jobs.get(name), after.jobs.get(name)
-        if _job_view(was_j) != _job_view(now_j):
-            differences.append(f"schedule job '{name}': expected {_state(was_j)} as before")
-    return differences
+        found += _compared("schedule job", name, _job_view(was_j), _job_view(now_j))
+    for name in names.targets:
+        was_there, is_there = name in before.existing_objects, name in after.existing_objects
+        if is_there and not was_there:
+            found.append(f"table '{name}' exists (it did not before): produced during the run")
+        elif was_there and not is_there:
+            found.append(f"table '{name}' is missing (it existed before)")
+    return found
+
+
+def _share_differences(name: str, was: ShareState | None, now: ShareState | None) -> list[str]:
+    if was is None or now is None:
+        return _compared("share", name, was, now)
+    found: list[str] = []
+    if was.comment != now.comment:
+        found.append(f"share '{name}': comment is {now.comment!r} (was {was.comment!r})")
+    if was.object_names != now.object_names:
+        extra = sorted(now.object_names - was.object_names)
+        missing = sorted(was.object_names - now.object_names)
+        found.append(f"share '{name}': objects +{extra} -{missing}")
+    if was.grantees != now.grantees:
+        granted = sorted(now.grantees - was.grantees)
+        revoked = sorted(was.grantees - now.grantees)
+        found.append(f"share '{name}': grants +{granted} -{revoked}")
+    return found
+
+
+_Resource = RecipientState | ShareState | PipelineState | ScheduleJobState
+
+
+def _compared(kind: str, name: str, was: _Resource | None, now: _Resource | None) -> list[str]:
+    """Nothing when equal; else that it appeared or went, or the fields that differ."""
+    if was == now:
+        return []
+    if was is None:
+        return [f"{kind} '{name}' exists (it did not before)"]
+    if now is None:
+        return [f"{kind} '{name}' is missing (it existed before)"]
+    changed = [
+        f"{f.name} is {getattr(now, f.name)!r} (was {getattr(was, f.name)!r})"
+        for f in fields(was)
+        if getattr(was, f.name) != getattr(now, f.name)
+    ]
+    return [f"{kind} '{name}': {', '.join(changed)}"]
 
 
 def _pipeline_view(pipeline: PipelineState | None) -> PipelineState | None:
@@ -131,7 +166,3 @@ def _pipeline_view(pipeline: PipelineState | None) -> PipelineState | None:
 
 def _job_view(job: ScheduleJobState | None) -> ScheduleJobState | None:
     return comparable_job(job) if job else None
-
-
-def _state(value: object) -> str:
-    return "absent" if value is None else "present"

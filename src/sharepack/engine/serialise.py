@@ -88,6 +88,7 @@ def pipeline_to_dict(pipeline: PipelineState) -> dict[str, Any]:
         "tags": dict(pipeline.tags),
         "notification": list(pipeline.notification),
         "pipeline_id": pipeline.pipeline_id,
+        "runs_sharepack_notebook": pipeline.runs_sharepack_notebook,
     }
 
 
@@ -103,6 +104,8 @@ def pipeline_from_dict(data: dict[str, Any]) -> PipelineState:
         tags=dict(data["tags"]),
         notification=tuple(data["notification"]),
         pipeline_id=data["pipeline_id"],
+        # Journals written before the field was kept hold only sharepack's own pipelines.
+        runs_sharepack_notebook=data.get("runs_sharepack_notebook", True),
     )
 
 

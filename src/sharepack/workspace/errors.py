@@ -27,3 +27,7 @@ class WorkspacePermissionError(WorkspaceError):
 
 class WorkspaceUnavailableError(WorkspaceError):
     """The workspace could not be reached or answered with a server error."""
+
+
+class InvalidWorkspaceUrlError(WorkspaceError):
+    """The workspace URL is not an http(s) URL with a host."""

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
@@ -17,6 +18,7 @@ from databricks.sdk.credentials_provider import (
 
 from sharepack.workspace import sdk_pipelines as pipelines_api
 from sharepack.workspace import sdk_sharing as sharing
+from sharepack.workspace.errors import InvalidWorkspaceUrlError
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
@@ -49,6 +51,29 @@ class CountingCredentials(CredentialsStrategy):
         return headers
 
 
+def check_workspace_url(url: str) -> str:
+    """`url` if it is http(s)://host[:port][/path]; else `InvalidWorkspaceUrlError`.
+
+    Checked before any client is made: the SDK, given a host it cannot resolve as a URL,
+    spends minutes retrying its host-metadata look-up before it fails.
+    """
+    if not _is_http_url(url):
+        raise InvalidWorkspaceUrlError(
+            f"Workspace '{url}' is not a URL: give http(s)://host, "
+            "e.g. https://adb-1234567890123456.7.azuredatabricks.net"
+        )
+    return url
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def make_client(
     url: str,
     *,
@@ -62,6 +87,7 @@ def make_client(
 
     `on_request`, when given, is called for every API request the client sends.
     """
+    check_workspace_url(url)
     extra: dict[str, object] = {}
     if retry_timeout_seconds is not None:
         extra["retry_timeout_seconds"] = retry_timeout_seconds
@@ -110,12 +136,14 @@ class SdkWorkspace:
             pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
             job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
             objects_read = pool.submit(sharing.existing_objects, client, sorted(set(objects)))
+            existing, views = objects_read.result()
             return WorkspaceState(
                 recipients=_found(recipient_reads),
                 shares=_found(share_reads),
                 pipelines=_found(pipeline_reads),
                 jobs=_found(job_reads),
-                existing_objects=objects_read.result(),
+                existing_objects=existing,
+                views=views,
             )
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState:

@@ -104,7 +104,14 @@ def read_pipeline(client: WorkspaceClient, name: str) -> PipelineState | None:
         tags=dict(spec.tags or {}),
         notification=tuple(emails),
         pipeline_id=pipeline_id,
+        runs_sharepack_notebook=runs_sharepack_notebook(spec),
     )
+
+
+def runs_sharepack_notebook(spec: pipelines.PipelineSpec) -> bool:
+    """Whether the pipeline is sharepack's: its one library is the generic notebook."""
+    paths = [lib.notebook.path if lib.notebook else None for lib in spec.libraries or ()]
+    return paths == [NOTEBOOK_PATH]
 
 
 def create_pipeline(client: WorkspaceClient, pipeline: PipelineState) -> PipelineState:

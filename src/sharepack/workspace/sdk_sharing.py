@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.service import sharing
+from databricks.sdk.service import catalog, sharing
 
 from sharepack.workspace.errors import ResourceNotFoundError
 from sharepack.workspace.sdk_errors import translated_errors
@@ -19,6 +19,7 @@ from sharepack.workspace.state import (
 
 CONTACT_EMAIL_PROPERTY = "sharepack.contact_email"
 _SELECT = sharing.Privilege.SELECT
+_VIEW = catalog.TableType.VIEW.value
 
 
 def read_recipient(client: WorkspaceClient, name: str) -> RecipientState | None:
@@ -52,6 +53,25 @@ def _properties(recipient: RecipientState) -> sharing.SecurablePropertiesKvPairs
     )
 
 
+def _replaced_properties(
+    current: sharing.RecipientInfo, recipient: RecipientState
+) -> sharing.SecurablePropertiesKvPairs | None:
+    """The whole properties map to send, or None when it is unchanged.
+
+    An update replaces the recipient's properties as a whole (the SDK documents a
+    read-modify-write to add or remove one), so the map sent keeps every property that is
+    not sharepack's and sets or drops the contact email.
+    """
+    found = current.properties_kvpairs.properties if current.properties_kvpairs else None
+    before = dict(found or {})
+    after = {k: v for k, v in before.items() if k != CONTACT_EMAIL_PROPERTY}
+    if recipient.contact_email is not None:
+        after[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
+    if after == before:
+        return None
+    return sharing.SecurablePropertiesKvPairs(properties=after)
+
+
 def _ip_list(recipient: RecipientState) -> sharing.IpAccessList | None:
     if recipient.authentication_type is not AuthenticationType.TOKEN:
         return None
@@ -74,11 +94,12 @@ def create_recipient(client: WorkspaceClient, recipient: RecipientState) -> Reci
 
 def update_recipient(client: WorkspaceClient, recipient: RecipientState) -> RecipientState:
     with translated_errors(f"Updating recipient '{recipient.name}'"):
+        current = client.recipients.get(recipient.name)
         client.recipients.update(
             recipient.name,
             comment=recipient.comment,
             ip_access_list=_ip_list(recipient),
-            properties_kvpairs=_properties(recipient),
+            properties_kvpairs=_replaced_properties(current, recipient),
         )
         info = client.recipients.get(recipient.name)
     return _recipient_state(info)
@@ -176,21 +197,29 @@ def update_share_grants(
 LIST_SCHEMA_FROM = 4
 
 
-def existing_objects(client: WorkspaceClient, names: Sequence[str]) -> frozenset[str]:
-    """The subset of `names` (catalog.schema.table or catalog.schema) that exist."""
+def existing_objects(
+    client: WorkspaceClient, names: Sequence[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The subset of `names` (catalog.schema.table or catalog.schema) that exist, and the
+    subset of those that are views (a view is shared as a VIEW, not as a TABLE)."""
     by_schema: dict[str, list[str]] = {}
-    found: set[str] = set()
+    found: dict[str, str] = {}  # name -> table type ("" for a schema)
     for full_name in names:
         if full_name.count(".") >= 2:
             by_schema.setdefault(full_name.rsplit(".", 1)[0], []).append(full_name)
         elif _schema_exists(client, full_name):
-            found.add(full_name)
+            found[full_name] = ""
     for schema, tables in by_schema.items():
         if len(tables) >= LIST_SCHEMA_FROM:
-            found.update(_tables_in_schema(client, schema).intersection(tables))
+            listed = _tables_in_schema(client, schema)
+            found.update((t, listed[t]) for t in tables if t in listed)
         else:
-            found.update(t for t in tables if _table_exists(client, t))
-    return frozenset(found)
+            for table in tables:
+                table_type = _table_type(client, table)
+                if table_type is not None:
+                    found[table] = table_type
+    views = frozenset(n for n, kind in found.items() if kind == _VIEW)
+    return frozenset(found), views
 
 
 def _schema_exists(client: WorkspaceClient, full_name: str) -> bool:
@@ -202,19 +231,24 @@ def _schema_exists(client: WorkspaceClient, full_name: str) -> bool:
     return True
 
 
-def _table_exists(client: WorkspaceClient, full_name: str) -> bool:
-    with translated_errors(f"Looking up table '{full_name}'"):
-        return bool(client.tables.exists(full_name).table_exists)
+def _table_type(client: WorkspaceClient, full_name: str) -> str | None:
+    """The table's type (MANAGED, VIEW, ...), or None when it does not exist."""
+    try:
+        with translated_errors(f"Looking up table '{full_name}'"):
+            info = client.tables.get(full_name)
+    except ResourceNotFoundError:
+        return None
+    return info.table_type.value if info.table_type else ""
 
 
-def _tables_in_schema(client: WorkspaceClient, schema: str) -> set[str]:
+def _tables_in_schema(client: WorkspaceClient, schema: str) -> dict[str, str]:
     catalog_name, schema_name = schema.split(".", 1)
     try:
         with translated_errors(f"Listing the tables of '{schema}'"):
             return {
-                t.full_name
+                t.full_name: t.table_type.value if t.table_type else ""
                 for t in client.tables.list(catalog_name, schema_name, max_results=0)
                 if t.full_name
             }
     except ResourceNotFoundError:
-        return set()
+        return {}

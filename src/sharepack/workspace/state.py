@@ -18,6 +18,7 @@ class AuthenticationType(StrEnum):
 
 class DataObjectType(StrEnum):
     TABLE = "TABLE"
+    VIEW = "VIEW"
     SCHEMA = "SCHEMA"
 
 
@@ -64,6 +65,8 @@ class PipelineState:
     tags: Mapping[str, str] = field(default_factory=dict)
     notification: tuple[str, ...] = ()
     pipeline_id: str | None = None  # None while desired and not yet created
+    # False for a pipeline of the same name that runs other code: not sharepack's to change.
+    runs_sharepack_notebook: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,3 +90,4 @@ class WorkspaceState:
     pipelines: Mapping[str, PipelineState] = field(default_factory=dict)
     jobs: Mapping[str, ScheduleJobState] = field(default_factory=dict)
     existing_objects: frozenset[str] = frozenset()  # tables and schemas found in the catalog
+    views: frozenset[str] = frozenset()  # the existing objects that are views

@@ -1,0 +1,188 @@
+"""Apply against the emulator with latency: independent actions overlap, dependent ones wait.
+
+Concurrency is observed from the server (`peak_in_flight`: the most calls it served at
+once) and order from the journal (each action's start and end, as they happened); no
+assertion depends on wall-clock time.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from databricks_emulator.testing import EmulatorServer
+from sharepack.engine import InMemoryJournal, Plan, apply, names_of, plan, read_names
+from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.journal import ActionStatus
+from sharepack.spec.models import (
+    Metadata,
+    PipelineSpec,
+    RecipientSpec,
+    RecipientType,
+    ScheduleSpec,
+    SharePackConfig,
+    ShareSpec,
+)
+from sharepack.workspace.sdk import SdkWorkspace, make_client
+from tests.conftest import EMULATOR_TOKEN
+
+LATENCY_MS = 50
+TABLE = "prod_catalog.sales.transactions"
+SOURCE = "raw_catalog.sales.transactions"
+TARGET = "prod_catalog.sales.concurrency_daily"
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+class RecordingJournal(InMemoryJournal):
+    """An in-memory journal that also keeps each action's start and end in the order they
+    happened (an action starts after `started` returns and ends before `finished`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._order = threading.Lock()
+        self.events: list[tuple[str, ActionStatus]] = []
+
+    def started(self, action: PlanAction) -> None:
+        with self._order:
+            super().started(action)
+            self.events.append((action.action_id, ActionStatus.PENDING))
+
+    def finished(self, action: PlanAction, status: ActionStatus, error: str | None = None) -> None:
+        with self._order:
+            super().finished(action, status, error)
+            self.events.append((action.action_id, status))
+
+
+def _pack(recipients: int = 10, pipeline: PipelineSpec | None = None) -> SharePackConfig:
+    names = tuple(f"concurrency-r{i:02d}" for i in range(recipients))
+    objects = (TABLE, pipeline.target_asset) if pipeline else (TABLE,)
+    return SharePackConfig(
+        metadata=Metadata(requestor="a@example.com", project_name="P", business_line="B"),
+        recipients=tuple(
+            RecipientSpec(
+                name=name,
+                type=RecipientType.D2O,
+                email=f"{name}@partner.example.com",
+                allowed_ips=(f"10.{i}.0.0/16",),
+            )
+            for i, name in enumerate(names)
+        ),
+        shares=(
+            ShareSpec(
+                name="concurrency_share",
+                recipients=names,
+                data_objects=objects,
+                pipelines=(pipeline,) if pipeline else (),
+            ),
+        ),
+    )
+
+
+FEED = PipelineSpec(
+    name="concurrency_feed",
+    source_asset=SOURCE,
+    target_asset=TARGET,
+    key_columns=("transaction_id",),
+    schedule=ScheduleSpec(cron="0 0 2 * * ?"),
+)
+
+
+def _planned(emulator: EmulatorServer, config: SharePackConfig) -> tuple[SdkWorkspace, Plan]:
+    """The plan read from the workspace; then the emulator's counters start afresh (reads
+    run side by side and must not count), at `LATENCY_MS` per call."""
+    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    the_plan = plan(config, read_names(workspace, names_of(config)))
+    emulator.reset()  # nothing was written: the workspace is as it was read
+    emulator.set_latency(LATENCY_MS)
+    return workspace, the_plan
+
+
+def _assert_dependencies_done_before_start(the_plan: Plan, journal: RecordingJournal) -> None:
+    position = {event: index for index, event in enumerate(journal.events)}
+    for action in the_plan.actions:
+        started = position[(action.action_id, ActionStatus.PENDING)]
+        for dependency in action.depends_on:
+            done = position.get((dependency, ActionStatus.DONE))
+            assert done is not None, f"{dependency} never finished"
+            assert done < started, f"{action.action_id} started before {dependency} was done"
+
+
+@pytest.mark.parametrize(("concurrency", "overlap"), [(8, True), (1, False)])
+def test_independent_actions_overlap_only_when_concurrency_allows(
+    emulator: EmulatorServer, concurrency: int, overlap: bool
+) -> None:
+    workspace, the_plan = _planned(emulator, _pack())
+    journal = RecordingJournal()
+
+    result = apply(the_plan, workspace, journal, concurrency=concurrency)
+
+    assert result.ok, result.error
+    peak = emulator.stats()["peak_in_flight"]
+    if overlap:
+        assert peak >= 2
+        assert peak <= concurrency
+    else:
+        assert peak == 1
+    assert [e.status for e in journal.entries()] == [ActionStatus.DONE] * len(the_plan.actions)
+
+
+def test_at_concurrency_1_actions_run_one_after_the_other_in_plan_order(
+    emulator: EmulatorServer,
+) -> None:
+    workspace, the_plan = _planned(emulator, _pack(recipients=4))
+    journal = RecordingJournal()
+
+    apply(the_plan, workspace, journal, concurrency=1)
+
+    expected = [
+        (a.action_id, status)
+        for a in the_plan.actions
+        for status in (ActionStatus.PENDING, ActionStatus.DONE)
+    ]
+    assert journal.events == expected
+
+
+def test_grants_start_only_after_the_share_its_objects_and_every_recipient_are_done(
+    emulator: EmulatorServer,
+) -> None:
+    workspace, the_plan = _planned(emulator, _pack())
+    journal = RecordingJournal()
+
+    result = apply(the_plan, workspace, journal, concurrency=8)
+
+    assert result.ok, result.error
+    grants = next(a for a in the_plan.actions if a.kind is ActionKind.UPDATE_SHARE_GRANTS)
+    recipients = {a.action_id for a in the_plan.actions if a.kind is ActionKind.CREATE_RECIPIENT}
+    assert recipients <= set(grants.depends_on)
+    _assert_dependencies_done_before_start(the_plan, journal)
+    # The server saw it the same way: the grant call came after every call it waits for.
+    writes = [c for c in emulator.calls() if c["method"] in WRITES]
+    grant_call = max(i for i, c in enumerate(writes) if c["path"].endswith("/permissions"))
+    assert all(c["path"].endswith("/permissions") for c in writes[grant_call:])
+    assert sum(1 for c in writes[:grant_call] if c["path"].endswith("/recipients")) == 10
+
+
+def test_a_produced_table_is_shared_only_after_its_pipeline_is_created_and_has_run(
+    emulator: EmulatorServer,
+) -> None:
+    workspace, the_plan = _planned(emulator, _pack(recipients=3, pipeline=FEED))
+    journal = RecordingJournal()
+
+    result = apply(the_plan, workspace, journal, concurrency=8)
+
+    assert result.ok, result.error
+    ids = [a.action_id for a in the_plan.actions]
+    assert {"create-pipeline:concurrency_feed", "run-pipeline:concurrency_feed"} <= set(ids)
+    _assert_dependencies_done_before_start(the_plan, journal)
+    order = [action_id for action_id, status in journal.events if status is ActionStatus.DONE]
+    assert order.index("create-pipeline:concurrency_feed") < order.index(
+        "run-pipeline:concurrency_feed"
+    )
+    assert order.index("run-pipeline:concurrency_feed") < order.index(
+        "share-objects:concurrency_share:1"
+    )
+    assert order.index("share-objects:concurrency_share:1") < order.index(
+        "share-grants:concurrency_share"
+    )
+    assert emulator.stats()["peak_in_flight"] >= 2
