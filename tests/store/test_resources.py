@@ -336,3 +336,59 @@ def test_as_of_gives_the_version_in_effect_at_each_moment(
     assert naive is not None
     assert naive.fields["share_assets"] == ["a.b.c", "a.b.d"]
     assert elsewhere is None
+
+
+def test_what_a_project_holds_is_what_its_packs_provisioned_and_nobody_took_over(
+    database: Database, make_pack: MakePack
+) -> None:
+    first = make_pack(business_line="Sales", project_name="Q1 Data")
+    second = make_pack(business_line="sales ", project_name="q1 data")
+    other = make_pack(business_line="Sales", project_name="Q2 Data")
+    elsewhere = make_pack(
+        business_line="Sales", project_name="Q1 Data", workspace_url="https://adb-2.net"
+    )
+    with database.unit_of_work() as uow:
+        for name, pack in (("acme", first), ("globex", second), ("initech", first)):
+            uow.recipients.upsert(
+                workspace_url=WORKSPACE,
+                name=name,
+                share_pack_id=pack.share_pack_id,
+                created_by="w",
+                change_reason="Provisioned",
+                recipient_type="D2O",
+            )
+        uow.shares.upsert(
+            workspace_url=WORKSPACE,
+            name="sales",
+            share_pack_id=first.share_pack_id,
+            created_by="w",
+            change_reason="Provisioned",
+        )
+        uow.shares.upsert(
+            workspace_url="https://adb-2.net",
+            name="remote",
+            share_pack_id=elsewhere.share_pack_id,
+            created_by="w",
+            change_reason="Provisioned",
+        )
+        # Another project's pack takes the share over; a recipient is deleted.
+        uow.shares.upsert(
+            workspace_url=WORKSPACE,
+            name="sales",
+            share_pack_id=other.share_pack_id,
+            created_by="w",
+            change_reason="Provisioned",
+        )
+        uow.recipients.soft_delete(
+            workspace_url=WORKSPACE, name="initech", created_by="w", change_reason="Removed"
+        )
+        uow.commit()
+
+    with database.unit_of_work() as uow:
+        held = uow.queries.held_by_project(WORKSPACE, "Sales", "Q1 Data")
+        held_by_other = uow.queries.held_by_project(WORKSPACE, "Sales", "Q2 Data")
+
+    assert [r.name for r in held.recipients] == ["acme", "globex"]
+    assert (held.shares, held.pipelines) == ([], [])
+    assert [s.name for s in held_by_other.shares] == ["sales"]
+    assert held_by_other.recipients == []

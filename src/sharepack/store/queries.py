@@ -39,6 +39,19 @@ class AuditQueries:
             pipelines=PipelineRepository(self._session).created_by_pack(share_pack_id),
         )
 
+    def held_by_project(
+        self, workspace_url: str, business_line: str, project_name: str
+    ) -> PackResources:
+        """What a project's packs provisioned and still hold in a workspace: the live
+        resources whose current version one of its packs wrote (a later pack of another
+        project that took one over holds it instead)."""
+        where = (workspace_url, business_line, project_name)
+        return PackResources(
+            recipients=RecipientRepository(self._session).held_by_project(*where),
+            shares=ShareRepository(self._session).held_by_project(*where),
+            pipelines=PipelineRepository(self._session).held_by_project(*where),
+        )
+
     def recipients_with_access(
         self, table: str, at: datetime, *, workspace_url: str | None = None
     ) -> list[str]:

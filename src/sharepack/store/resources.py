@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -132,6 +132,29 @@ class ResourceRepository:
             select(table)
             .where(table.c[self._key].in_(created), table.c.is_current.is_(True))
             .order_by(table.c[self._name], table.c.workspace_url)
+        )
+        return [self._record(row) for row in self._session.execute(query).mappings()]
+
+    def held_by_project(
+        self, workspace_url: str, business_line: str, project_name: str
+    ) -> list[ResourceRecord]:
+        """The live resources of a workspace whose current version a pack of this project
+        (business line and project name, compared without case) provisioned, by name."""
+        table, packs = self._table, tables.share_packs
+        project_packs = select(packs.c.share_pack_id).where(
+            packs.c.workspace_url == workspace_url,
+            func.lower(func.trim(packs.c.business_line)) == business_line.strip().lower(),
+            func.lower(func.trim(packs.c.project_name)) == project_name.strip().lower(),
+        )
+        query = (
+            select(table)
+            .where(
+                table.c.workspace_url == workspace_url,
+                table.c.share_pack_id.in_(project_packs),
+                table.c.is_current.is_(True),
+                table.c.is_deleted.is_(False),
+            )
+            .order_by(table.c[self._name])
         )
         return [self._record(row) for row in self._session.execute(query).mappings()]
 
