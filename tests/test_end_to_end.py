@@ -164,10 +164,20 @@ def test_failed_grant_rolls_back_the_recipient_and_share(
     assert final["RollbackStatus"] == "ROLLED_BACK"
     assert "sales_q1_share" in final["ErrorMessage"]
     assert httpx.get(f"{emulator.url}/_emulator/state").json() == state_before
+    pack_id = uuid.UUID(accepted["SharePackId"])
     with runtime.database.unit_of_work() as uow:
-        pack_id = uuid.UUID(accepted["SharePackId"])
-        assert uow.recipients.list_for_pack(pack_id) == []
-        assert uow.shares.list_for_pack(pack_id) == []
+        live = [*uow.recipients.list_for_pack(pack_id), *uow.shares.list_for_pack(pack_id)]
+        recipient = uow.recipients.history(emulator.url, "sales-analyst")
+        share = uow.shares.history(emulator.url, "sales_q1_share")
+    assert live == []
+    # The recipient and the share existed while the run lasted; the rollback ended them.
+    assert [(v.is_deleted, v.change_reason.split(":")[0]) for v in recipient] == [
+        (False, f"Provisioning {final['SharePackName']}"),
+        (True, "Rollback"),
+    ]
+    assert [v.is_deleted for v in share][-1] is True
+    assert share[-1].change_reason.startswith("Rollback: ")
+    assert all(v.share_pack_id == pack_id for v in [*recipient, *share])
 
 
 def test_excel_template_uploaded_over_http_is_provisioned(

@@ -61,10 +61,53 @@ def _state(emulator: EmulatorServer) -> Any:
     return state
 
 
+RECIPIENTS = ("partner-a", "partner-b", "internal")
+SHARES = ("big_share", "sales_share")
+
+
 def _live_records(runtime: Runtime, pack_id: uuid.UUID) -> list[str]:
     with runtime.database.unit_of_work() as uow:
-        live = [*uow.recipients.list_for_pack(pack_id), *uow.shares.list_for_pack(pack_id)]
+        live = [
+            *uow.recipients.list_for_pack(pack_id),
+            *uow.shares.list_for_pack(pack_id),
+            *uow.pipelines.list_for_pack(pack_id),
+        ]
     return [record.name for record in live]
+
+
+def _pack_versions(runtime: Runtime, record: SharePackRecord) -> dict[str, list[tuple[bool, str]]]:
+    """Per recipient and share, the versions this pack wrote: (deleted, change reason)."""
+    url, versions = record.workspace_url, {}
+    with runtime.database.unit_of_work() as uow:
+        histories = [
+            *((n, uow.recipients.history(url, n)) for n in RECIPIENTS),
+            *((n, uow.shares.history(url, n)) for n in SHARES),
+        ]
+    for name, history in histories:
+        ours = [
+            (v.is_deleted, v.change_reason)
+            for v in history
+            if v.share_pack_id == record.share_pack_id
+        ]
+        if ours:
+            versions[name] = ours
+    return versions
+
+
+def _assert_tracked_then_rolled_back(
+    versions: dict[str, list[tuple[bool, str]]], record: SharePackRecord
+) -> None:
+    """Each record the run wrote: live versions as its actions finished, then one deleted
+    version whose reason starts 'Rollback:'."""
+    for name, ours in versions.items():
+        *tracked, last = ours
+        assert tracked, name
+        assert all(not deleted for deleted, _ in tracked), name
+        assert all(
+            reason.startswith(f"Provisioning {record.share_pack_name}: ") for _, reason in tracked
+        )
+        assert last[0], f"{name} was not deleted"
+        assert last[1].startswith("Rollback: "), name
 
 
 def _count_writes_of_a_clean_run(runtime: Runtime, emulator: EmulatorServer) -> int:
@@ -108,6 +151,12 @@ def test_a_500_at_every_mutating_call_is_rolled_back_completely(
         assert record.rollback_status == "ROLLED_BACK", (index, record.error_message)
         assert _state(emulator) == before, f"fault at write {index} left changes"
         assert _live_records(runtime, record.share_pack_id) == []
+        versions = _pack_versions(runtime, record)
+        _assert_tracked_then_rolled_back(versions, record)
+        if index > 1:  # some action was DONE before the fault: the history shows it
+            assert versions, f"fault at write {index}: no version was written"
+        if index == writes:  # every recipient had been created
+            assert sorted(n for n in versions if n in RECIPIENTS) == sorted(RECIPIENTS)
         httpx.post(f"{emulator.url}/_emulator/reset").raise_for_status()
 
 

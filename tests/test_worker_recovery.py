@@ -50,12 +50,31 @@ def _pack() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def _wait_for(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    worker: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Poll `condition`; fail at the deadline, or at once if `worker` has exited, with the
+    worker's log (a dead worker must not look like a slow one)."""
     deadline = time.monotonic() + timeout
     while not condition():
+        if worker is not None and worker.poll() is not None:
+            pytest.fail(f"the worker exited ({worker.returncode}) before {what}:\n{_log(worker)}")
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            log = f":\n{_log(worker)}" if worker is not None else ""
+            pytest.fail(f"timed out after {timeout} s waiting for {what}{log}")
         time.sleep(0.05)
+
+
+#: Where each worker started by these tests writes its output, by process id.
+_WORKER_LOGS: dict[int, Path] = {}
+
+
+def _log(worker: subprocess.Popen[bytes]) -> str:
+    path = _WORKER_LOGS.get(worker.pid)
+    return path.read_text(errors="replace")[-4000:] if path and path.is_file() else "(no log)"
 
 
 def _start_worker(
@@ -70,8 +89,12 @@ def _start_worker(
         "SHAREPACK_WORKER_POLL_SECONDS": "0.1",
         "SHAREPACK_APPLY_CONCURRENCY": "2",
     }
+    log = cwd / f"worker-{time.monotonic_ns()}.log"
     command = [sys.executable, "-m", "sharepack.cli.main", "worker"]
-    return subprocess.Popen(command, env=env, cwd=cwd, stderr=subprocess.DEVNULL)
+    with log.open("wb") as output:
+        worker = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=output)
+    _WORKER_LOGS[worker.pid] = log
+    return worker
 
 
 def _status(runtime: Runtime, pack_id: uuid.UUID) -> str:
@@ -106,7 +129,7 @@ def _kill_a_worker_once(
     """Start a worker and kill it (SIGKILL) as soon as `condition` holds."""
     worker = _start_worker(settings, emulator, cwd)
     try:
-        _wait_for(condition, 60, what)
+        _wait_for(condition, 60, what, worker)
     finally:
         worker.kill()
         worker.wait(timeout=10)
@@ -118,7 +141,7 @@ def _settle_with_a_new_worker(
     """Start a worker and wait until the pack's run has ended, then stop the worker."""
     worker = _start_worker(settings, emulator, cwd)
     try:
-        _wait_for(lambda: _status(runtime, pack) != "IN_PROGRESS", 120, "the run to end")
+        _wait_for(lambda: _status(runtime, pack) != "IN_PROGRESS", 120, "the run to end", worker)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -179,9 +202,16 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
     _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, submitted.share_pack_id)
 
     # Settled one way or the other, never half: all of the pack, or none of it.
+    pack_id = submitted.share_pack_id
     with runtime.database.unit_of_work() as uow:
-        record = uow.share_packs.get_current(submitted.share_pack_id)
-        live = uow.recipients.list_for_pack(submitted.share_pack_id)
+        record = uow.share_packs.get_current(pack_id)
+        live = uow.recipients.list_for_pack(pack_id)
+        versions = [
+            v
+            for name in RECIPIENTS
+            for v in uow.recipients.history(emulator.url, name)
+            if v.share_pack_id == pack_id
+        ]
     state = emulator.state()
     if record.share_pack_status == "COMPLETED":
         _assert_the_whole_pack(state)
@@ -192,6 +222,10 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
         before.pop("workspace_files")
         assert state == before
         assert live == []
+        # Recipients were created before the 9th write failed: the history shows them,
+        # then their deletion by the rollback.
+        assert any(not v.is_deleted for v in versions)
+        assert any(v.is_deleted and v.change_reason.startswith("Rollback: ") for v in versions)
 
 
 @pytest.mark.slow
@@ -236,8 +270,19 @@ def _start_apply(
         "--workspace", emulator.url, "--json",
     ]  # fmt: skip
     return subprocess.Popen(
-        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # A runner started in the background (nohup, `cmd &` in a script) ignores SIGINT,
+        # and so would the CLI it starts: Ctrl-C must reach it as it does from a terminal.
+        preexec_fn=_interruptible,
     )
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.slow

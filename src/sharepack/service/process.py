@@ -12,74 +12,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sharepack.engine import (
-    ActionStatus,
-    Plan,
-    ResourceNames,
-    apply,
-    names_of,
-    plan,
-    read_names,
-    rollback,
-)
+from sharepack.engine import ActionStatus, Plan, ResourceNames, names_of, plan, read_names
 from sharepack.engine.actions import PlanAction
-from sharepack.engine.apply import Progress, is_applied
+from sharepack.engine.apply import Progress
 from sharepack.errors import NotFoundError, PlanError
-from sharepack.service.runs import (
-    EarlierAttempts,
-    StoreJournal,
-    earlier_attempts,
-    save_before_state,
-)
+from sharepack.service.rollback_history import still_in_effect
+from sharepack.service.runs import StoreJournal, earlier_attempts, save_before_state
 from sharepack.service.runtime import Runtime
+from sharepack.service.settle import ACTOR, PackVersions, Run, Undone, taken_over
 from sharepack.service.status import PackStatus, RollbackOutcome
-from sharepack.service.tracking import record_provisioned, soft_delete_pack_records
+from sharepack.service.tracking import ActionTracker
 from sharepack.service.worker import Worker
 from sharepack.spec.models import SharePackConfig
 from sharepack.store import SharePackRecord
 from sharepack.store.locks import HeldLock
 from sharepack.workspace.errors import WorkspaceError
-from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import WorkspaceState
 
 log = logging.getLogger(__name__)
 _LOCK_POLL_SECONDS = 0.5
-ACTOR = "sharepack-worker"
-
-
-class _Pack:
-    """The pack being processed: writes its status versions."""
-
-    def __init__(self, runtime: Runtime, record: SharePackRecord) -> None:
-        self.runtime = runtime
-        self.record = record
-
-    def step(self, number: int, line: str) -> None:
-        self._update(f"Step {number}/8: {line}", provisioning_status=f"Step {number}/8: {line}")
-
-    def _update(self, reason: str, **changes: object) -> None:
-        with self.runtime.database.unit_of_work() as uow:
-            self.record = uow.share_packs.update(
-                self.record.share_pack_id, created_by=ACTOR, change_reason=reason, **changes
-            )
-            uow.commit()
-
-    def fail(self, error: str, outcome: RollbackOutcome, line: str) -> None:
-        with self.runtime.database.unit_of_work() as uow:
-            if outcome is not RollbackOutcome.LEFT_IN_PLACE:
-                soft_delete_pack_records(
-                    uow, self.record, created_by=ACTOR, reason=f"Rollback: {error}"
-                )
-            uow.share_packs.update(
-                self.record.share_pack_id,
-                created_by=ACTOR,
-                change_reason=f"Provisioning failed: {error}"[:500],
-                share_pack_status=PackStatus.FAILED.value,
-                provisioning_status=line,
-                error_message=error,
-                rollback_status=outcome.value,
-            )
-            uow.commit()
 
 
 @dataclass(frozen=True)
@@ -106,7 +57,7 @@ def process_share_pack(
     if record.share_pack_status != PackStatus.IN_PROGRESS.value:
         log.info("Share pack %s is already %s", share_pack_id, record.share_pack_status)
         return
-    pack = _Pack(runtime, record)
+    pack = PackVersions(runtime, record)
     config = SharePackConfig.model_validate(record.config)
     names = names_of(config)
     if not _hold_resources(pack, names):
@@ -118,31 +69,53 @@ def process_share_pack(
 
 
 def _provision(
-    pack: _Pack, config: SharePackConfig, names: ResourceNames, observer: Observer
+    pack: PackVersions, config: SharePackConfig, names: ResourceNames, observer: Observer
 ) -> None:
     runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
     workspace = runtime.workspace_for(record.workspace_url)
     earlier = earlier_attempts(runtime.database, share_pack_id)
-    journal = StoreJournal(runtime.database, share_pack_id, earlier.attempt)
+    prior_done: list[PlanAction] | None = None
     try:
         pack.step(2, "Reading the workspace")
-        current = read_names(workspace, names)
-        if earlier.before is None:
-            save_before_state(runtime.database, share_pack_id, record.workspace_url, names, current)
-        before = earlier.before or current
-        prior_done = _taken_over(earlier, journal, workspace)
+        before = earlier.before
+        if before is None:
+            before = read_names(workspace, names)
+            save_before_state(runtime.database, share_pack_id, record.workspace_url, names, before)
+        journal = _journal(runtime, record, config, before, earlier.attempt)
+        prior_done = taken_over(earlier, journal, workspace)
+        # A run taken over plans from a read made after settling what killed workers left:
+        # a pipeline update they started may complete meanwhile, and must not run twice.
+        current = before if earlier.before is None else read_names(workspace, names)
         pack.step(3, "Planning changes")
         options = runtime.plan_options(resuming=bool(earlier.started))
         the_plan = plan(config, current, options)
     except (PlanError, WorkspaceError) as exc:
-        if earlier.started:
-            raise
-        pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
+        if not earlier.started:
+            pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
+            return
+        if isinstance(exc, WorkspaceError) or prior_done is None or before is None:
+            raise  # the workspace may answer on the next attempt; giving up rolls back
+        # Re-planning a run taken over cannot succeed later either (a table it shares
+        # was dropped since, say): undo what the earlier attempts did, now.
+        run = Run(pack, config, workspace, journal, before, prior_done)
+        run.undo(f"Re-planning the resumed run failed: {exc.message}", prior_done, names)
         return
     if observer.planned:
         observer.planned(the_plan)
-    run = _Run(pack, config, workspace, journal, before, prior_done)
+    run = Run(pack, config, workspace, journal, before, prior_done)
     run.apply_and_settle(the_plan, observer.progress)
+
+
+def _journal(
+    runtime: Runtime,
+    record: SharePackRecord,
+    config: SharePackConfig,
+    before: WorkspaceState,
+    attempt: int,
+) -> StoreJournal:
+    """The run's journal; each action it records DONE gets its version in the history."""
+    tracker = ActionTracker(runtime.database, record, config, before, created_by=ACTOR)
+    return StoreJournal(runtime.database, record.share_pack_id, attempt, on_done=tracker.done)
 
 
 def _resources(names: ResourceNames) -> list[str]:
@@ -154,7 +127,7 @@ def _resources(names: ResourceNames) -> list[str]:
     ]
 
 
-def _hold_resources(pack: _Pack, names: ResourceNames) -> bool:
+def _hold_resources(pack: PackVersions, names: ResourceNames) -> bool:
     """Take the locks of every resource the pack names, waiting while other packs' runs
     hold some (a lock whose pack has ended is stale and taken over). False, with the pack
     FAILED and nothing changed, if they are still held after the lock wait."""
@@ -214,103 +187,48 @@ def _release_resources(runtime: Runtime, share_pack_id: uuid.UUID) -> None:
         uow.commit()
 
 
-def _taken_over(
-    earlier: EarlierAttempts, journal: StoreJournal, workspace: Workspace
-) -> list[PlanAction]:
-    """Actions a killed worker finished, or left PENDING but visibly took effect."""
-    done: list[PlanAction] = []
-    for stored_id, action, status in earlier.started:
-        journal.adopt(stored_id, action)
-        if status is ActionStatus.DONE:
-            done.append(action)
-        elif status is ActionStatus.PENDING:
-            if is_applied(action, workspace):
-                journal.finished(action, ActionStatus.DONE)
-                done.append(action)
-            else:
-                journal.finished(action, ActionStatus.FAILED, "interrupted: the worker stopped")
-    return done
-
-
-@dataclass
-class _Run:
-    pack: _Pack
-    config: SharePackConfig
-    workspace: Workspace
-    journal: StoreJournal
-    before: WorkspaceState
-    prior_done: list[PlanAction]
-
-    def apply_and_settle(self, the_plan: Plan, progress: Progress | None) -> None:
-        """Apply; on success record and complete, on failure undo this run and earlier ones."""
-        pack, config, workspace, journal = self.pack, self.config, self.workspace, self.journal
-        runtime = pack.runtime
-        pack.step(4, f"Applying {len(the_plan.actions)} change(s)")
-        concurrency = runtime.settings.sharepack_apply_concurrency
-        result = apply(the_plan, workspace, journal, concurrency=concurrency, on_progress=progress)
-        if result.ok:
-            names = the_plan.names
-            live = workspace.read_state(
-                shares=names.shares, pipelines=names.pipelines, jobs=names.jobs
-            )
-            with runtime.database.unit_of_work() as uow:
-                record_provisioned(uow, pack.record, config, live, created_by=ACTOR)
-                uow.share_packs.update(
-                    pack.record.share_pack_id,
-                    created_by=ACTOR,
-                    change_reason="Provisioning completed",
-                    share_pack_status=PackStatus.COMPLETED.value,
-                    provisioning_status=_completed_line(the_plan),
-                    rollback_status=RollbackOutcome.NOT_NEEDED.value,
-                )
-                uow.commit()
-            return
-        error = result.error or "unknown error"
-        if not runtime.settings.sharepack_auto_rollback:
-            pack.fail(error, RollbackOutcome.LEFT_IN_PLACE, "Failed; changes left in place")
-            return
-        done = [*self.prior_done, *result.done]
-        pack.step(6, f"Rolling back {len(done)} change(s)")
-        undone = rollback(
-            done,
-            workspace,
-            journal,
-            before=self.before,
-            names=the_plan.names,
-            failed=result.failures,
-        )
-        if undone.restored:
-            pack.fail(error, RollbackOutcome.ROLLED_BACK, "Failed; every change was rolled back")
-            return
-        remains = "; ".join([*undone.failures, *undone.differences])
-        pack.fail(
-            f"{error}. Rollback incomplete: {remains}",
-            RollbackOutcome.ROLLBACK_FAILED,
-            "Failed; rollback could not restore everything",
-        )
-
-
-def _completed_line(the_plan: Plan) -> str:
-    if the_plan.is_empty:
-        return "Step 8/8: Completed; the workspace already matched the pack"
-    return f"Step 8/8: Completed; {len(the_plan.actions)} change(s) applied"
-
-
 def mark_failed(runtime: Runtime, share_pack_id: uuid.UUID, error: str) -> None:
-    """Record that processing gave up (e.g. after repeated infrastructure errors)."""
+    """Give a run up (after repeated infrastructure errors): FAILED, with what its attempts
+    did undone once more if the workspace allows, else ROLLBACK_FAILED naming it."""
     with runtime.database.unit_of_work() as uow:
         record = uow.share_packs.get_current(share_pack_id)
-        if record.share_pack_status != PackStatus.IN_PROGRESS.value:
-            return
-        uow.share_packs.update(
-            share_pack_id,
-            created_by=ACTOR,
-            change_reason=f"Processing gave up: {error}"[:500],
-            share_pack_status=PackStatus.FAILED.value,
-            error_message=error,
+    if record.share_pack_status != PackStatus.IN_PROGRESS.value:
+        return
+    _give_up(PackVersions(runtime, record), error)
+    _release_resources(runtime, share_pack_id)
+
+
+def _give_up(pack: PackVersions, error: str) -> None:
+    runtime, record = pack.runtime, pack.record
+    earlier = earlier_attempts(runtime.database, record.share_pack_id)
+    if not earlier.started:
+        pack.fail(error, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
+        return
+    if not runtime.settings.sharepack_auto_rollback:
+        pack.fail(error, RollbackOutcome.LEFT_IN_PLACE, "Failed; changes left in place")
+        return
+    config = SharePackConfig.model_validate(record.config)
+    names = names_of(config)
+    before = earlier.before or WorkspaceState()
+    journal = _journal(runtime, record, config, before, earlier.attempt)
+    try:
+        workspace = runtime.workspace_for(record.workspace_url)
+        done = taken_over(earlier, journal, workspace)
+        Run(pack, config, workspace, journal, before, done).undo(error, done, names)
+    except Exception as exc:  # whatever stops the rollback, the run must end saying so
+        log.exception("Share pack %s: the rollback on giving up failed", record.share_pack_id)
+        entries = journal.entries()
+        left = [e.action.describe() for e in entries if e.status in _MAY_REMAIN]
+        pack.fail(
+            f"{error}. Rollback could not run ({exc}); still in place: "
+            f"{', '.join(left) or 'nothing the journal names'}",
+            RollbackOutcome.ROLLBACK_FAILED,
+            "Failed; rollback could not restore everything",
+            Undone(names, before, still_in_effect(entries)),
         )
-        uow.locks.release(share_pack_id)
-        uow.commit()
+
+
+_MAY_REMAIN = frozenset({ActionStatus.DONE, ActionStatus.PENDING, ActionStatus.COMPENSATION_FAILED})
 
 
 def make_worker(runtime: Runtime) -> Worker:

@@ -59,8 +59,9 @@ class Worker:
             )
             self.runtime.queue.complete(claimed)
             return
+        runtime = _as_asked(self.runtime, claimed.body)
         try:
-            self.processor(_as_asked(self.runtime, claimed.body), pack_id)
+            self.processor(runtime, pack_id)
         except Exception as exc:
             log.exception("Processing share pack %s failed (attempt %d)", pack_id, claimed.attempts)
             if claimed.attempts < MAX_ATTEMPTS:
@@ -69,7 +70,7 @@ class Worker:
             log.error("Share pack %s: giving up after %d attempts", pack_id, claimed.attempts)
             if self.give_up is not None:
                 message = f"Gave up after {claimed.attempts} attempts: {exc}"
-                self.give_up(self.runtime, pack_id, message)
+                self.give_up(runtime, pack_id, message)
         self.runtime.queue.complete(claimed)
 
     def run_forever(self, stop: threading.Event) -> None:

@@ -50,12 +50,13 @@ class ResourceRepository:
         *,
         workspace_url: str,
         name: str,
-        share_pack_id: uuid.UUID,
+        share_pack_id: uuid.UUID | None,
         created_by: str,
         change_reason: str,
         **fields: Any,
     ) -> ResourceRecord:
         """Record the resource as provisioned: version 1, or a new version if anything changed.
+        `share_pack_id` is None only for a version no pack wrote (seeded, or restored).
 
         A resource whose current version is a soft delete comes back as a live version.
         """

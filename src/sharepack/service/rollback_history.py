@@ -1,0 +1,105 @@
+"""The history of a rolled-back run, told as it happened.
+
+The versions a run wrote as its actions finished stay in the history (the grants did
+exist for a while); after the rollback each record the run wrote gets one more version,
+with `change_reason` 'Rollback: ...': a deleted version if the run created the record, or
+the version before the run back if an earlier pack had recorded it. A record whose
+changes the rollback could not undo keeps the run's version: that is what exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sharepack.engine.actions import ActionKind
+from sharepack.engine.journal import ActionStatus, JournalEntry
+from sharepack.engine.plan import ResourceNames
+from sharepack.engine.plan_pipelines import JOB_SUFFIX
+from sharepack.store import SharePackRecord, UnitOfWork
+from sharepack.store.resources import ResourceRepository
+from sharepack.workspace.state import WorkspaceState
+
+#: Journal statuses of actions whose effect is (or may be) in the workspace after a rollback.
+_STILL_IN_EFFECT = frozenset(
+    {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING}
+)
+_RECIPIENT_KINDS = frozenset({ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT})
+_SHARE_KINDS = frozenset(
+    {
+        ActionKind.CREATE_SHARE,
+        ActionKind.UPDATE_SHARE_COMMENT,
+        ActionKind.UPDATE_SHARE_OBJECTS,
+        ActionKind.UPDATE_SHARE_GRANTS,
+    }
+)
+
+
+def still_in_effect(entries: Iterable[JournalEntry]) -> frozenset[str]:
+    """`recipient:NAME`, `share:NAME` and `pipeline:NAME` of the records with an action
+    the rollback did not undo."""
+    kept: set[str] = set()
+    for entry in entries:
+        if entry.status not in _STILL_IN_EFFECT:
+            continue
+        kind, name = entry.action.kind, entry.action.resource
+        if kind in _RECIPIENT_KINDS:
+            kept.add(f"recipient:{name}")
+        elif kind in _SHARE_KINDS:
+            kept.add(f"share:{name}")
+        else:
+            kept.add(f"pipeline:{name.removesuffix(JOB_SUFFIX)}")
+    return frozenset(kept)
+
+
+def record_rollback(
+    uow: UnitOfWork,
+    pack: SharePackRecord,
+    names: ResourceNames,
+    before: WorkspaceState,
+    *,
+    kept: frozenset[str],
+    created_by: str,
+    reason: str,
+) -> None:
+    """After the rollback: a `reason` version of every record this pack wrote, but those
+    in `kept` (see `still_in_effect`). `before` is the workspace before the run: what was
+    absent from it the run created."""
+    for repository, kind, resource_names, existed in (
+        (uow.recipients, "recipient", names.recipients, before.recipients),
+        (uow.shares, "share", names.shares, before.shares),
+        (uow.pipelines, "pipeline", names.pipelines, before.pipelines),
+    ):
+        for name in resource_names:
+            if f"{kind}:{name}" not in kept:
+                _undo_version(repository, pack, name, name in existed, created_by, reason[:500])
+
+
+def _undo_version(
+    repository: ResourceRepository,
+    pack: SharePackRecord,
+    name: str,
+    existed: bool,
+    created_by: str,
+    reason: str,
+) -> None:
+    history = repository.history(pack.workspace_url, name)
+    ours = [i for i, version in enumerate(history) if version.share_pack_id == pack.share_pack_id]
+    if not ours or history[-1].share_pack_id != pack.share_pack_id or history[-1].is_deleted:
+        return  # never written by this run, or already settled
+    previous = history[ours[0] - 1] if ours[0] > 0 else None
+    if not existed or previous is None or previous.is_deleted:
+        # Created by the run (a live earlier version the workspace no longer held was
+        # drift), or never recorded before it: sharepack's record of it ends here.
+        repository.soft_delete(
+            workspace_url=pack.workspace_url, name=name, created_by=created_by, change_reason=reason
+        )
+        return
+    repository.upsert(
+        workspace_url=pack.workspace_url,
+        name=name,
+        # The pack that wrote the version restored (None for one no pack wrote: seed data).
+        share_pack_id=previous.share_pack_id,
+        created_by=created_by,
+        change_reason=reason,
+        **previous.fields,
+    )
