@@ -2,7 +2,15 @@
 
 from sharepack.engine.apply import ApplyResult, apply
 from sharepack.engine.journal import ActionStatus, InMemoryJournal, Journal
-from sharepack.engine.plan import Plan, PlanOptions, ResourceNames, names_of, plan
+from sharepack.engine.plan import (
+    Plan,
+    PlanOptions,
+    ResourceNames,
+    names_of,
+    names_to_read,
+    no_longer_named,
+    plan,
+)
 from sharepack.engine.rollback import RollbackResult, read_names, rollback, verify
 
 __all__ = [
@@ -16,6 +24,8 @@ __all__ = [
     "RollbackResult",
     "apply",
     "names_of",
+    "names_to_read",
+    "no_longer_named",
     "plan",
     "read_names",
     "rollback",

@@ -11,7 +11,11 @@ from sharepack.workspace.state import (
     RecipientState,
     ScheduleJobState,
     ShareObjectState,
+    ShareState,
 )
+
+#: At most this many object updates in one PATCH of a share.
+MAX_OBJECT_UPDATES = 100
 
 
 class ActionKind(StrEnum):
@@ -44,7 +48,8 @@ DELETED_FROM: dict[ActionKind, str] = {
 
 @dataclass(frozen=True)
 class PlanAction:
-    """One workspace call. `recipient` carries the desired (or, to undo, the former) state."""
+    """One workspace call. `recipient` carries the desired (or, to undo, the former) state;
+    `before` is the recipient as it was before an update or a delete."""
 
     action_id: str
     kind: ActionKind
@@ -59,6 +64,7 @@ class PlanAction:
     remove_grantees: tuple[str, ...] = ()
     before: RecipientState | None = None
     before_comment: str = ""
+    before_share: ShareState | None = None  # a deleted share as it was (empty by then)
     pipeline: PipelineState | None = None  # pipelines are addressed by name; ids are looked up
     before_pipeline: PipelineState | None = None
     job: ScheduleJobState | None = None
@@ -98,8 +104,17 @@ def inverse(action: PlanAction) -> PlanAction | None:
         return PlanAction(
             undo_id, ActionKind.UPDATE_RECIPIENT, action.resource, recipient=action.before
         )
+    if kind is ActionKind.DELETE_RECIPIENT and action.before is not None:
+        # A TOKEN recipient comes back with a new activation link: the old one is gone.
+        return PlanAction(
+            undo_id, ActionKind.CREATE_RECIPIENT, action.resource, recipient=action.before
+        )
     if kind is ActionKind.CREATE_SHARE:
         return PlanAction(undo_id, ActionKind.DELETE_SHARE, action.resource)
+    if kind is ActionKind.DELETE_SHARE and action.before_share is not None:
+        return PlanAction(
+            undo_id, ActionKind.CREATE_SHARE, action.resource, comment=action.before_share.comment
+        )
     if kind is ActionKind.UPDATE_SHARE_COMMENT:
         return PlanAction(
             undo_id, ActionKind.UPDATE_SHARE_COMMENT, action.resource, comment=action.before_comment

@@ -169,6 +169,10 @@ def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> No
         except ResourceAlreadyExistsError:
             if not is_applied(action, workspace):
                 raise
+        except ResourceNotFoundError:
+            # A delete whose answer was lost after it took effect (the SDK retried it).
+            if action.kind not in DELETED_FROM or not is_applied(action, workspace):
+                raise
     except Exception as exc:
         journal.finished(action, ActionStatus.FAILED, str(exc))
         raise

@@ -1,7 +1,10 @@
 """`plan(config, actual) -> Plan`: what must change, as a value, with no I/O.
 
 Under UPDATE (and NEW switched to UPDATE) resources, objects and grants the pack does not
-name are left alone; only what the pack declares is created or brought in line.
+name are left alone; only what the pack declares is created or brought in line. With
+`metadata.prune`, the objects and grants of its shares it no longer lists are removed, and
+the recipients and shares the project provisioned before (`PlanOptions.retired`) that it no
+longer names are deleted (see `plan_retired`).
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sharepack.engine.actions import MAX_OBJECT_UPDATES as MAX_OBJECT_UPDATES
 from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
+from sharepack.engine.plan_retired import retire
 from sharepack.errors import PlanError
 from sharepack.spec.models import (
     RecipientSpec,
@@ -27,14 +32,6 @@ from sharepack.workspace.state import (
     WorkspaceState,
 )
 
-MAX_OBJECT_UPDATES = 100
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    fail_on_existing_with_new: bool = False
-    pipeline_wait_seconds: float = 1800.0
-
 
 @dataclass(frozen=True)
 class ResourceNames:
@@ -46,6 +43,34 @@ class ResourceNames:
     pipelines: tuple[str, ...] = ()
     jobs: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()  # tables the pack's pipelines produce (also in objects)
+    #: Recipients whose grants on every share (the pack's or not) are read and verified.
+    recipient_grants: tuple[str, ...] = ()
+
+    def merged(self, other: ResourceNames) -> ResourceNames:
+        """Both sets of names, each once, in the order first seen."""
+
+        def both(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys((*mine, *theirs)))
+
+        return ResourceNames(
+            recipients=both(self.recipients, other.recipients),
+            shares=both(self.shares, other.shares),
+            objects=both(self.objects, other.objects),
+            pipelines=both(self.pipelines, other.pipelines),
+            jobs=both(self.jobs, other.jobs),
+            targets=both(self.targets, other.targets),
+            recipient_grants=both(self.recipient_grants, other.recipient_grants),
+        )
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    fail_on_existing_with_new: bool = False
+    pipeline_wait_seconds: float = 1800.0
+    #: The recipients, shares and pipelines this project provisioned before. With prune
+    #: under UPDATE, the recipients and shares of them the pack no longer names are
+    #: deleted; pipelines only get a warning.
+    retired: ResourceNames = ResourceNames()
 
 
 @dataclass(frozen=True)
@@ -84,6 +109,35 @@ def names_of(config: SharePackConfig) -> ResourceNames:
         jobs=tuple(job_name(p.name) for p in pipelines),
         targets=tuple(sorted({p.target_asset for p in pipelines})),
     )
+
+
+def no_longer_named(config: SharePackConfig, retired: ResourceNames) -> ResourceNames:
+    """The `retired` recipients, shares and pipelines `config` does not name, in any case."""
+    named = names_of(config)
+
+    def left(names: tuple[str, ...], kept: tuple[str, ...], *, fold: bool) -> tuple[str, ...]:
+        keep = {n.lower() for n in kept}
+        found = (n.lower() if fold else n for n in names if n.lower() not in keep)
+        return tuple(dict.fromkeys(found))
+
+    recipients = left(retired.recipients, named.recipients, fold=True)
+    return ResourceNames(
+        recipients=recipients,
+        shares=left(retired.shares, named.shares, fold=True),
+        # Pipeline names keep their case: Databricks does not fold them.
+        pipelines=left(retired.pipelines, named.pipelines, fold=False),
+        recipient_grants=recipients,
+    )
+
+
+def names_to_read(config: SharePackConfig, retired: ResourceNames) -> ResourceNames:
+    """What to read (and hold) before planning `config` with `PlanOptions(retired=...)`:
+    the pack's names and, when it prunes, the retired ones it no longer names, with the
+    grants of those recipients on every share."""
+    names = names_of(config)
+    if not config.metadata.prune:
+        return names
+    return names.merged(no_longer_named(config, retired))
 
 
 def desired_recipient(spec: RecipientSpec) -> RecipientState:
@@ -138,7 +192,25 @@ def plan(
     prune = config.metadata.prune and strategy is Strategy.UPDATE
     for share in config.shares:
         actions.extend(_share_actions(share, actual, created_recipients, producers, prune))
-    return Plan(tuple(actions), strategy, names_of(config), tuple(warnings))
+    names = names_of(config)
+    if prune:
+        gone = no_longer_named(config, options.retired)
+        retirement = retire(
+            actual,
+            recipients=gone.recipients,
+            shares=gone.shares,
+            pipelines=gone.pipelines,
+            planned=actions,
+        )
+        actions.extend(retirement.actions)
+        warnings.extend(retirement.warnings)
+        touched = ResourceNames(
+            recipients=retirement.recipients,
+            shares=retirement.shares,
+            recipient_grants=retirement.recipients,
+        )
+        names = names.merged(touched)
+    return Plan(tuple(actions), strategy, names, tuple(warnings))
 
 
 def _effective_strategy(

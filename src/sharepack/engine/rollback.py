@@ -1,7 +1,9 @@
 """Undo a failed run: the inverses of its DONE actions in reverse order, then verify.
 
 Verification reads every resource the plan named and compares it with the state read
-before the run, field by declared field; what differs is reported, never hidden.
+before the run, field by declared field; what differs is reported, never hidden. A
+recipient is compared as `RecipientState` declares it, without its tokens: one a rollback
+re-created (after a prune deleted it) has a new activation link, and that is not reported.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def read_names(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
         objects=names.objects,
         pipelines=names.pipelines,
         jobs=names.jobs,
+        recipient_grants=names.recipient_grants,
     )
 
 
@@ -115,6 +118,14 @@ def differences(before: WorkspaceState, after: WorkspaceState, names: ResourceNa
     for name in names.jobs:
         was_j, now_j = before.jobs.get(name), after.jobs.get(name)
         found += _compared("schedule job", name, _job_view(was_j), _job_view(now_j))
+    for name in names.recipient_grants:
+        was_g = before.recipient_grants.get(name, frozenset())
+        now_g = after.recipient_grants.get(name, frozenset())
+        if was_g != now_g:
+            found.append(
+                f"recipient '{name}': granted on shares +{sorted(now_g - was_g)} "
+                f"-{sorted(was_g - now_g)}"
+            )
     for name in names.targets:
         was_there, is_there = name in before.existing_objects, name in after.existing_objects
         if is_there and not was_there:

@@ -132,6 +132,7 @@ def state_to_dict(state: WorkspaceState) -> dict[str, Any]:
         "pipelines": [pipeline_to_dict(p) for _, p in sorted(state.pipelines.items())],
         "jobs": [job_to_dict(j) for _, j in sorted(state.jobs.items())],
         "existing_objects": sorted(state.existing_objects),
+        "recipient_grants": {r: sorted(s) for r, s in sorted(state.recipient_grants.items())},
     }
 
 
@@ -146,6 +147,7 @@ def state_from_dict(data: dict[str, Any]) -> WorkspaceState:
         pipelines={p.name: p for p in pipelines},
         jobs={j.name: j for j in jobs},
         existing_objects=frozenset(data["existing_objects"]),
+        recipient_grants={r: frozenset(s) for r, s in data.get("recipient_grants", {}).items()},
     )
 
 
@@ -164,6 +166,7 @@ def action_to_dict(action: PlanAction) -> dict[str, Any]:
         "remove_grantees": list(action.remove_grantees),
         "before": recipient_to_dict(action.before) if action.before else None,
         "before_comment": action.before_comment,
+        "before_share": _maybe(share_to_dict, action.before_share),
         "pipeline": _maybe(pipeline_to_dict, action.pipeline),
         "before_pipeline": _maybe(pipeline_to_dict, action.before_pipeline),
         "job": _maybe(job_to_dict, action.job),
@@ -187,6 +190,7 @@ def action_from_dict(data: dict[str, Any]) -> PlanAction:
         remove_grantees=tuple(data["remove_grantees"]),
         before=recipient_from_dict(data["before"]) if data["before"] else None,
         before_comment=data["before_comment"],
+        before_share=_maybe(share_from_dict, data.get("before_share")),
         pipeline=_maybe(pipeline_from_dict, data.get("pipeline")),
         before_pipeline=_maybe(pipeline_from_dict, data.get("before_pipeline")),
         job=_maybe(job_from_dict, data.get("job")),

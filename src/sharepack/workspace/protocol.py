@@ -31,8 +31,12 @@ class Workspace(Protocol):
         pipelines: Iterable[str] = (),
         jobs: Iterable[str] = (),
         objects: Iterable[str] = (),
+        recipient_grants: Iterable[str] = (),
     ) -> WorkspaceState:
-        """Read the named resources; absent ones are simply missing from the result."""
+        """Read the named resources; absent ones are simply missing from the result.
+
+        `recipient_grants`: recipients whose grants to read, as the shares granting each
+        one SELECT (any share of the metastore)."""
         ...
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState: ...

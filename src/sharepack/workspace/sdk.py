@@ -127,6 +127,7 @@ class SdkWorkspace:
         pipelines: Iterable[str] = (),
         jobs: Iterable[str] = (),
         objects: Iterable[str] = (),
+        recipient_grants: Iterable[str] = (),
     ) -> WorkspaceState:
         client = self._client
         # Reads are independent: run them side by side, as apply runs independent writes.
@@ -135,6 +136,7 @@ class SdkWorkspace:
             share_reads = _read_each(pool, sharing.read_share, client, shares)
             pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
             job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
+            grant_reads = _read_each(pool, sharing.read_recipient_grants, client, recipient_grants)
             objects_read = pool.submit(sharing.existing_objects, client, sorted(set(objects)))
             existing, views = objects_read.result()
             return WorkspaceState(
@@ -144,6 +146,7 @@ class SdkWorkspace:
                 jobs=_found(job_reads),
                 existing_objects=existing,
                 views=views,
+                recipient_grants=_found(grant_reads),
             )
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState:
@@ -221,4 +224,5 @@ def _read_each(
 
 
 def _found(reads: dict[str, Future[T | None]]) -> dict[str, T]:
-    return {name: value for name, future in reads.items() if (value := future.result())}
+    """What was found: a read answers None for a resource that does not exist."""
+    return {name: value for name, future in reads.items() if (value := future.result()) is not None}

@@ -143,6 +143,30 @@ def _read_grantees(client: WorkspaceClient, name: str) -> frozenset[str]:
             return frozenset(grantees)
 
 
+def read_recipient_grants(client: WorkspaceClient, name: str) -> frozenset[str] | None:
+    """The shares granting recipient `name` SELECT, or None when it does not exist."""
+    shares: set[str] = set()
+    page_token: str | None = None
+    try:
+        with translated_errors(f"Reading the share permissions of recipient '{name}'"):
+            while True:
+                response = client.recipients.share_permissions(
+                    name, max_results=0, page_token=page_token
+                )
+                for permission in response.permissions_out or ():
+                    assignments = permission.privilege_assignments or ()
+                    if permission.share_name and any(
+                        _SELECT in (a.privileges or ()) for a in assignments
+                    ):
+                        shares.add(permission.share_name)
+                page_token = response.next_page_token
+                if not page_token:
+                    break
+    except ResourceNotFoundError:
+        return None
+    return frozenset(shares)
+
+
 def create_share(client: WorkspaceClient, name: str, comment: str) -> ShareState:
     with translated_errors(f"Creating share '{name}'"):
         info = client.shares.create(name, comment=comment or None)

@@ -91,3 +91,5 @@ class WorkspaceState:
     jobs: Mapping[str, ScheduleJobState] = field(default_factory=dict)
     existing_objects: frozenset[str] = frozenset()  # tables and schemas found in the catalog
     views: frozenset[str] = frozenset()  # the existing objects that are views
+    #: For each recipient asked about: the shares granting it SELECT, whoever's they are.
+    recipient_grants: Mapping[str, frozenset[str]] = field(default_factory=dict)
