@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from sharepack.errors import StoreError
-from sharepack.store import Database
-from sharepack.store.resources import REDACTED
+from sharepack.store import Database, SharePackRecord
+from sharepack.store.resources import REDACTED, ResourceRepository
 from tests.store.conftest import WORKSPACE, MakePack
 
 OTHER_WORKSPACE = "https://adb-2222.22.azuredatabricks.net"
@@ -338,6 +339,19 @@ def test_as_of_gives_the_version_in_effect_at_each_moment(
     assert elsewhere is None
 
 
+def _provisioned(
+    repository: ResourceRepository, name: str, pack: SharePackRecord, **fields: Any
+) -> None:
+    repository.upsert(
+        workspace_url=fields.pop("workspace_url", WORKSPACE),
+        name=name,
+        share_pack_id=pack.share_pack_id,
+        created_by="w",
+        change_reason="Provisioned",
+        **fields,
+    )
+
+
 def test_what_a_project_holds_is_what_its_packs_provisioned_and_nobody_took_over(
     database: Database, make_pack: MakePack
 ) -> None:
@@ -349,36 +363,11 @@ def test_what_a_project_holds_is_what_its_packs_provisioned_and_nobody_took_over
     )
     with database.unit_of_work() as uow:
         for name, pack in (("acme", first), ("globex", second), ("initech", first)):
-            uow.recipients.upsert(
-                workspace_url=WORKSPACE,
-                name=name,
-                share_pack_id=pack.share_pack_id,
-                created_by="w",
-                change_reason="Provisioned",
-                recipient_type="D2O",
-            )
-        uow.shares.upsert(
-            workspace_url=WORKSPACE,
-            name="sales",
-            share_pack_id=first.share_pack_id,
-            created_by="w",
-            change_reason="Provisioned",
-        )
-        uow.shares.upsert(
-            workspace_url="https://adb-2.net",
-            name="remote",
-            share_pack_id=elsewhere.share_pack_id,
-            created_by="w",
-            change_reason="Provisioned",
-        )
+            _provisioned(uow.recipients, name, pack, recipient_type="D2O")
+        _provisioned(uow.shares, "sales", first)
+        _provisioned(uow.shares, "remote", elsewhere, workspace_url="https://adb-2.net")
         # Another project's pack takes the share over; a recipient is deleted.
-        uow.shares.upsert(
-            workspace_url=WORKSPACE,
-            name="sales",
-            share_pack_id=other.share_pack_id,
-            created_by="w",
-            change_reason="Provisioned",
-        )
+        _provisioned(uow.shares, "sales", other)
         uow.recipients.soft_delete(
             workspace_url=WORKSPACE, name="initech", created_by="w", change_reason="Removed"
         )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 
-from sharepack.engine import Plan, names_of, plan, read_names
+from sharepack.engine import Plan, names_to_read, plan, read_names
 from sharepack.errors import QueueError, RunHandedOverError
 from sharepack.service.process import Observer, process_share_pack
+from sharepack.service.retired import retired_names
 from sharepack.service.runtime import Runtime
 from sharepack.service.submit import store_share_pack
 from sharepack.service.worker import LeaseKeeper, process_identity
@@ -27,9 +28,10 @@ def read_file(runtime: Runtime, content: bytes, filename: str) -> LoadedSharePac
 def plan_file(runtime: Runtime, loaded: LoadedSharePack, workspace_url: str) -> Plan:
     """The plan against the workspace as it is now; raises `PlanError` if it cannot apply."""
     workspace = runtime.workspace_for(workspace_url)
-    before = read_names(workspace, names_of(loaded.config))
-    options = runtime.plan_options()
-    return plan(loaded.config, before, options)
+    url = normalise_workspace_url(workspace_url)
+    retired = retired_names(runtime.database, url, loaded.config)
+    before = read_names(workspace, names_to_read(loaded.config, retired))
+    return plan(loaded.config, before, runtime.plan_options(retired=retired))
 
 
 def apply_file(

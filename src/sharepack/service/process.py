@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sharepack.engine import ActionStatus, Plan, ResourceNames, names_of, plan, read_names
+from sharepack.engine import ActionStatus, Plan, ResourceNames, names_to_read, plan, read_names
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress
 from sharepack.errors import NotFoundError, PlanError
+from sharepack.service.retired import retired_names
 from sharepack.service.rollback_history import still_in_effect
 from sharepack.service.runs import StoreJournal, earlier_attempts, save_before_state
 from sharepack.service.runtime import Runtime
@@ -59,20 +60,27 @@ def process_share_pack(
         return
     pack = PackVersions(runtime, record)
     config = SharePackConfig.model_validate(record.config)
-    names = names_of(config)
+    earlier = earlier_attempts(runtime.database, share_pack_id)
+    retired = retired_names(runtime.database, record.workspace_url, config, earlier.before)
+    names = names_to_read(config, retired)
     if not _hold_resources(pack, names):
         return
-    _provision(pack, config, names, observer)
+    _provision(pack, config, names, retired, observer)
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
     # raised keeps them: the retry or the worker taking it over is the same pack.
     _release_resources(runtime, share_pack_id)
 
 
 def _provision(
-    pack: PackVersions, config: SharePackConfig, names: ResourceNames, observer: Observer
+    pack: PackVersions,
+    config: SharePackConfig,
+    names: ResourceNames,
+    retired: ResourceNames,
+    observer: Observer,
 ) -> None:
     runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
     workspace = runtime.workspace_for(record.workspace_url)
+    # Read again after the locks: a worker killed meanwhile may have left more.
     earlier = earlier_attempts(runtime.database, share_pack_id)
     prior_done: list[PlanAction] | None = None
     try:
@@ -87,7 +95,7 @@ def _provision(
         # a pipeline update they started may complete meanwhile, and must not run twice.
         current = before if earlier.before is None else read_names(workspace, names)
         pack.step(3, "Planning changes")
-        options = runtime.plan_options(resuming=bool(earlier.started))
+        options = runtime.plan_options(resuming=bool(earlier.started), retired=retired)
         the_plan = plan(config, current, options)
     except (PlanError, WorkspaceError) as exc:
         if not earlier.started:
@@ -208,7 +216,8 @@ def _give_up(pack: PackVersions, error: str) -> None:
         pack.fail(error, RollbackOutcome.LEFT_IN_PLACE, "Failed; changes left in place")
         return
     config = SharePackConfig.model_validate(record.config)
-    names = names_of(config)
+    retired = retired_names(runtime.database, record.workspace_url, config, earlier.before)
+    names = names_to_read(config, retired)
     before = earlier.before or WorkspaceState()
     journal = _journal(runtime, record, config, before, earlier.attempt)
     try:

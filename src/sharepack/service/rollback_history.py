@@ -23,10 +23,13 @@ from sharepack.workspace.state import WorkspaceState
 _STILL_IN_EFFECT = frozenset(
     {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING}
 )
-_RECIPIENT_KINDS = frozenset({ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT})
+_RECIPIENT_KINDS = frozenset(
+    {ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT, ActionKind.DELETE_RECIPIENT}
+)
 _SHARE_KINDS = frozenset(
     {
         ActionKind.CREATE_SHARE,
+        ActionKind.DELETE_SHARE,
         ActionKind.UPDATE_SHARE_COMMENT,
         ActionKind.UPDATE_SHARE_OBJECTS,
         ActionKind.UPDATE_SHARE_GRANTS,
@@ -84,8 +87,11 @@ def _undo_version(
 ) -> None:
     history = repository.history(pack.workspace_url, name)
     ours = [i for i, version in enumerate(history) if version.share_pack_id == pack.share_pack_id]
-    if not ours or history[-1].share_pack_id != pack.share_pack_id or history[-1].is_deleted:
+    last = history[-1] if history else None
+    if not ours or last is None or last.share_pack_id != pack.share_pack_id:
         return  # never written by this run, or already settled
+    if last.is_deleted and not existed:
+        return  # created by the run and already deleted again
     previous = history[ours[0] - 1] if ours[0] > 0 else None
     if not existed or previous is None or previous.is_deleted:
         # Created by the run (a live earlier version the workspace no longer held was

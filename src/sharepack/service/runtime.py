@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sharepack.engine import PlanOptions
+from sharepack.engine import PlanOptions, ResourceNames
 from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import Queue
 from sharepack.queue.table import TableQueue
@@ -31,13 +31,16 @@ class Runtime:
         self.database.dispose()
         self.queue.close()
 
-    def plan_options(self, *, resuming: bool = False) -> PlanOptions:
+    def plan_options(
+        self, *, resuming: bool = False, retired: ResourceNames | None = None
+    ) -> PlanOptions:
         """Plan options from settings; a resumed run meets its own earlier creations, which
-        are no reason to refuse strategy NEW."""
+        are no reason to refuse strategy NEW. `retired`: see `service.retired`."""
         return PlanOptions(
             fail_on_existing_with_new=self.settings.sharepack_fail_on_existing_with_new
             and not resuming,
             pipeline_wait_seconds=self.settings.sharepack_pipeline_wait_seconds,
+            retired=retired or ResourceNames(),
         )
 
 

@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sharepack.engine import names_of, plan, read_names
+from sharepack.engine import names_to_read, plan, read_names
 from sharepack.errors import WorkspaceNotAllowedError
 from sharepack.queue.protocol import ClaimedMessage
+from sharepack.service.retired import retired_names
 from sharepack.service.runtime import Runtime
 from sharepack.service.status import PackStatus
 from sharepack.settings import normalise_workspace_url
@@ -73,15 +74,15 @@ def preview_strategy(
     since the worker plans again when it runs.
     """
     workspace = runtime.workspace_for(workspace_url)
+    retired = retired_names(runtime.database, workspace_url, config)
     try:
-        before = read_names(workspace, names_of(config))
+        before = read_names(workspace, names_to_read(config, retired))
     except WorkspaceError as exc:
         return config.metadata.strategy, (
             f"The workspace could not be checked now ({exc.message}); "
             "the worker will plan against it when it runs.",
         )
-    options = runtime.plan_options()
-    preview = plan(config, before, options)
+    preview = plan(config, before, runtime.plan_options(retired=retired))
     return preview.strategy, preview.warnings
 
 

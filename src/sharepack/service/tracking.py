@@ -32,6 +32,7 @@ _SHARE_KINDS = frozenset(
         ActionKind.UPDATE_SHARE_GRANTS,
     }
 )
+_DELETED_BY_PRUNE = frozenset({ActionKind.DELETE_RECIPIENT, ActionKind.DELETE_SHARE})
 _PIPELINE_KINDS = frozenset({ActionKind.CREATE_PIPELINE, ActionKind.UPDATE_PIPELINE})
 _JOB_KINDS = frozenset(
     {
@@ -140,11 +141,15 @@ def track_action(
         "change_reason": reason,
     }
     kind = action.kind
-    if kind in _RECIPIENT_KINDS:
+    if kind in _DELETED_BY_PRUNE:
+        # A resource of the project the pack no longer names (`prune`): its record ends.
+        repository = uow.recipients if kind is ActionKind.DELETE_RECIPIENT else uow.shares
+        repository.soft_delete(name=action.resource, **common)
+    elif kind in _RECIPIENT_KINDS:
         spec = next((r for r in config.recipients if r.name == action.resource), None)
         if spec is not None:
             uow.recipients.upsert(name=spec.name, **common, **_recipient_fields(spec))
-    elif kind in _SHARE_KINDS:
+    elif kind in _SHARE_KINDS and _is_the_packs_share(config, before, action.resource):
         fields = _share_after(uow, pack, before, action)
         uow.shares.upsert(name=action.resource, **common, **fields)
     elif kind in _PIPELINE_KINDS or kind in _JOB_KINDS:
@@ -162,6 +167,13 @@ def track_action(
             job,
         )
         uow.pipelines.upsert(name=name, **common, **fields)
+
+
+def _is_the_packs_share(config: SharePackConfig, before: WorkspaceState, name: str) -> bool:
+    """A share the pack names, or one of its project's that it prunes (both were read before
+    the run). A share of someone else's that only loses a pruned recipient's grant keeps
+    its own record: the recipient's deleted version already says it can no longer read."""
+    return any(s.name == name for s in config.shares) or name in before.shares
 
 
 def _share_after(

@@ -96,7 +96,7 @@ metadata:
   requestor: john.doe@example.com      # who asks (an email)
   project_name: Sales Data Q1 2024
   business_line: Sales Operations
-  strategy: NEW                        # NEW, or UPDATE to change what exists
+  strategy: NEW                        # NEW | UPDATE (prune: true removes what is unlisted)
   description: Quarterly sales for partners
 
 recipient:

@@ -89,9 +89,16 @@ class ResourceRepository:
         return self._record(row)
 
     def soft_delete(
-        self, *, workspace_url: str, name: str, created_by: str, change_reason: str
+        self,
+        *,
+        workspace_url: str,
+        name: str,
+        created_by: str,
+        change_reason: str,
+        share_pack_id: uuid.UUID | None = None,
     ) -> ResourceRecord | None:
-        """A new version marked deleted; None when there is no live version to delete."""
+        """A new version marked deleted; None when there is no live version to delete.
+        `share_pack_id` names the pack whose run deleted it (else the current one's stays)."""
         self._lock(workspace_url, name)
         current = current_row(self._session, self._table, *self._named(workspace_url, name))
         if current is None or current["is_deleted"]:
@@ -101,7 +108,7 @@ class ResourceRepository:
             self._table,
             self._key,
             current,
-            {},
+            {} if share_pack_id is None else {"share_pack_id": share_pack_id},
             created_by=created_by,
             change_reason=change_reason,
             deleted=True,
