@@ -101,6 +101,26 @@ def test_apply_that_fails_rolls_back_and_exits_1(cli_env: EmulatorServer) -> Non
     assert httpx.get(f"{cli_env.url}/_emulator/state").json() == state_before
 
 
+def test_a_rollback_that_cannot_undo_a_change_says_what_remains(
+    cli_env: EmulatorServer,
+) -> None:
+    cli_env.add_fault(method="PATCH", path_regex="/permissions$", status=500)
+    cli_env.add_fault(method="DELETE", path_regex="/recipients/sales-analyst$", status=500)
+
+    code, body = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert code == 1
+    assert (body["status"], body["rollback_status"]) == ("FAILED", "ROLLBACK_FAILED")
+    assert body["rolled_back"] is False
+    assert "Rollback incomplete" in body["error"]
+    assert "recipient 'sales-analyst'" in body["error"]
+    state = cli_env.state()
+    assert [r["name"] for r in state["recipients"]] == ["sales-analyst"]
+    assert state["shares"] == []
+    _, status = _run("status", body["share_pack_id"], "--json")
+    assert status["rollback_status"] == "ROLLBACK_FAILED"
+
+
 def test_apply_with_no_rollback_leaves_the_changes(cli_env: EmulatorServer) -> None:
     httpx.post(
         f"{cli_env.url}/_emulator/faults",
