@@ -63,7 +63,7 @@ S2 = ShareSpec(
     recipients=("prune-r1", "prune-r2"),
     data_objects=S2_TABLES,
 )
-ELSEWHERE = "prune_elsewhere"  # another project's share, which also grants r2
+ELSEWHERE = "prune_elsewhere"  # another project's share, granting r1 (which the pack keeps)
 
 
 def _pack(shares: tuple[ShareSpec, ...], recipients: tuple[RecipientSpec, ...]) -> SharePackConfig:
@@ -91,14 +91,14 @@ RETIRED = ResourceNames(
 
 @pytest.fixture
 def workspace(emulator: EmulatorServer) -> SdkWorkspace:
-    """Pack A applied, and another project's share granting r2."""
+    """Pack A applied, and another project's share granting r1."""
     workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
     result = apply(
         plan(PACK_A, read_names(workspace, names_of(PACK_A))), workspace, InMemoryJournal()
     )
     assert result.ok, result.error
     workspace.create_share(ELSEWHERE, "Not this project's")
-    workspace.update_share_grants(ELSEWHERE, ["prune-r2"], [])
+    workspace.update_share_grants(ELSEWHERE, ["prune-r1"], [])
     return workspace
 
 
@@ -136,7 +136,7 @@ def test_pruning_deletes_what_the_pack_no_longer_names_and_keeps_the_rest(
     assert "prune-r2" not in after["recipients"]
     assert after["shares"]["prune_s1"] == (None, list(S1_TABLES))
     assert after["grants"]["prune_s1"] == {"prune-r1": ["SELECT"]}
-    assert after["grants"][ELSEWHERE] == {}
+    assert after["grants"][ELSEWHERE] == {"prune-r1": ["SELECT"]}
     assert "prune-r1" in after["recipients"]
     _, again = _plan_b(workspace)
     assert again.actions == ()
@@ -176,8 +176,24 @@ def test_a_failed_recipient_delete_is_rolled_back_to_the_state_before(
     assert undone.restored, (undone.failures, undone.differences)
     assert _sharing(emulator) == sharing_before
     restored = read_names(workspace, the_plan.names)
-    assert restored.recipient_grants["prune-r2"] == {"prune_s2", ELSEWHERE}
+    assert restored.recipient_grants["prune-r2"] == {"prune_s2"}
     assert restored.shares["prune_s2"].grantees == {"prune-r1", "prune-r2"}
+
+
+def test_a_recipient_another_projects_share_grants_is_kept_with_a_warning(
+    emulator: EmulatorServer, workspace: SdkWorkspace
+) -> None:
+    workspace.update_share_grants(ELSEWHERE, ["prune-r2"], [])
+
+    _, the_plan = _plan_b(workspace)
+    result = apply(the_plan, workspace, InMemoryJournal())
+
+    assert result.ok, result.error
+    after = _sharing(emulator)
+    assert "prune-r2" in after["recipients"]
+    assert "prune_s2" not in after["shares"]
+    assert after["grants"][ELSEWHERE] == {"prune-r1": ["SELECT"], "prune-r2": ["SELECT"]}
+    assert any("Recipient 'prune-r2'" in w and ELSEWHERE in w for w in the_plan.warnings)
 
 
 def test_a_share_delete_answered_not_found_after_it_took_effect_counts_as_done(

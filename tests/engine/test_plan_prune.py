@@ -86,7 +86,7 @@ OLD_JOB = ScheduleJobState(
     name=job_name("old_feed"), pipeline_name="old_feed", quartz_cron="0 0 2 * * ?", job_id=7
 )
 #: The workspace: the pack's own share and recipient, what the project made before and no
-#: longer names, and `elsewhere`, another project's share that also grants old_partner.
+#: longer names, and `elsewhere`, another project's share (granting the pack's analyst).
 ACTUAL = WorkspaceState(
     recipients={"analyst": ANALYST_STATE, "old_partner": OLD_PARTNER, "old_token": OLD_TOKEN},
     shares={
@@ -96,13 +96,13 @@ ACTUAL = WorkspaceState(
             grantees=frozenset({"analyst", "old_partner"}),
         ),
         "old_share": OLD_SHARE,
-        "elsewhere": ShareState(name="elsewhere", grantees=frozenset({"old_partner", "analyst"})),
+        "elsewhere": ShareState(name="elsewhere", grantees=frozenset({"analyst"})),
     },
     pipelines={"old_feed": OLD_FEED},
     jobs={OLD_JOB.name: OLD_JOB},
     existing_objects=frozenset({TABLE, *OLD_TABLES, "prod_catalog.sales"}),
     recipient_grants={
-        "old_partner": frozenset({"sales", "old_share", "elsewhere"}),
+        "old_partner": frozenset({"sales", "old_share"}),
         "old_token": frozenset(),
     },
 )
@@ -199,13 +199,9 @@ def test_a_retired_recipient_is_revoked_on_every_share_granting_it_then_deleted_
     the_plan = planned()
     actions = by_id(the_plan)
 
-    # sales: the pack's own prune revokes it; old_share: its deletion revokes everyone;
-    # elsewhere (another project's share): a revocation of its own.
+    # sales: the pack's own prune revokes it; old_share: its deletion revokes everyone.
     assert "old_partner" in actions["share-grants:sales"].remove_grantees
     assert "old_partner" in actions["retire-share-grants:old_share"].remove_grantees
-    elsewhere = actions["retire-grants:elsewhere"]
-    assert (elsewhere.kind, elsewhere.remove_grantees) == (K.UPDATE_SHARE_GRANTS, ("old_partner",))
-    assert not elsewhere.add_grantees
     deletes = [a for a in the_plan.actions if a.kind is K.DELETE_RECIPIENT]
     assert [a.resource for a in deletes] == ["old_partner", "old_token"]
     assert list(the_plan.actions[-2:]) == deletes
@@ -214,6 +210,40 @@ def test_a_retired_recipient_is_revoked_on_every_share_granting_it_then_deleted_
         assert set(delete.depends_on) == others, "a recipient goes only once all else is done"
     assert actions["delete-recipient:old_partner"].before == OLD_PARTNER
     assert actions["delete-recipient:old_token"].before == OLD_TOKEN
+
+
+def test_a_retired_recipient_another_projects_share_grants_is_kept_with_a_warning() -> None:
+    elsewhere = ShareState(name="elsewhere", grantees=frozenset({"analyst", "old_partner"}))
+    actual = replace(
+        ACTUAL,
+        shares={**ACTUAL.shares, "elsewhere": elsewhere},
+        recipient_grants={
+            **ACTUAL.recipient_grants,
+            "old_partner": frozenset({"sales", "old_share", "elsewhere"}),
+        },
+    )
+
+    the_plan = planned(actual=actual)
+
+    assert "delete-recipient:old_partner" not in by_id(the_plan)
+    assert "delete-recipient:old_token" in by_id(the_plan)
+    assert not [a for a in the_plan.actions if a.resource == "elsewhere"]
+    assert any(
+        w.startswith("Recipient 'old_partner' is no longer in the pack, but share(s) 'elsewhere'")
+        for w in the_plan.warnings
+    ), the_plan.warnings
+
+
+def test_a_retired_recipient_a_share_of_the_pack_still_lists_is_kept() -> None:
+    listed = SALES.model_copy(update={"recipients": ("analyst", "old_partner")})
+    listing = pack().model_copy(update={"shares": (listed,)})
+
+    the_plan = planned(config=listing)
+
+    assert "delete-recipient:old_partner" not in by_id(the_plan)
+    # Its grant goes only with the retired share that is deleted whole.
+    revoking = [a.action_id for a in the_plan.actions if "old_partner" in a.remove_grantees]
+    assert revoking == ["retire-share-grants:old_share"]
 
 
 def test_a_recipient_granted_only_on_a_retired_share_needs_no_revocation_of_its_own() -> None:

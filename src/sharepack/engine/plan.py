@@ -201,6 +201,7 @@ def plan(
             shares=gone.shares,
             pipelines=gone.pipelines,
             planned=actions,
+            pack_shares={s.name: frozenset(s.recipients) for s in config.shares},
         )
         actions.extend(retirement.actions)
         warnings.extend(retirement.warnings)

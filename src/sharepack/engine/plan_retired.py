@@ -2,17 +2,20 @@
 
 Each step is invertible from the before-state it records. A share is emptied first (its
 grants revoked, its objects removed in batches) and then deleted with its comment
-recorded; undone, it is created again and refilled. A recipient's grants on every share
-granting it, the pack's or not, are revoked, then it is deleted with its state recorded;
-undone, it is created again from that state and re-granted. A re-created TOKEN recipient
-gets a new activation link (the old credential cannot come back), so recipients are
-deleted last, once every other action is done, where a failure is least likely to
-follow. Pipelines are never deleted: that would drop the tables they produce.
+recorded; undone, it is created again and refilled. A recipient is deleted with its state
+recorded (undone, it is created again from that state and re-granted) once the pack's
+prune has revoked it on the pack's shares and the retired shares are gone; one that a
+share of the pack still lists is still in use, and one that a share outside the project
+grants is another team's partner too: both are kept, the second with a warning. A
+re-created TOKEN recipient gets a new activation link (the old credential cannot come
+back), so recipients are deleted last, once every other action is done, where a failure
+is least likely to follow. Pipelines are never deleted: that would drop the tables they
+produce.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sharepack.engine.actions import MAX_OBJECT_UPDATES, ActionKind, PlanAction
@@ -34,15 +37,31 @@ def retire(
     shares: Iterable[str],
     pipelines: Iterable[str],
     planned: Sequence[PlanAction],
+    pack_shares: Mapping[str, frozenset[str]],
 ) -> Retirement:
     """Delete the retired `shares` and `recipients` that exist, after the `planned` actions
-    of the pack; warn about the retired `pipelines` that exist."""
+    of the pack (`pack_shares`: each of its shares and the recipients it lists); warn about
+    the retired `pipelines` that exist and the recipients kept for another share."""
     gone_shares = tuple(s for s in shares if s in actual.shares)
-    gone_recipients = tuple(r for r in recipients if r in actual.recipients)
+    in_use = frozenset().union(*pack_shares.values())
+    ours = {*pack_shares, *gone_shares}
+    warnings: list[str] = []
+    gone_recipients: list[str] = []
+    for name in recipients:
+        if name not in actual.recipients or name in in_use:
+            continue
+        elsewhere = sorted(actual.recipient_grants.get(name, frozenset()) - ours)
+        if elsewhere:
+            warnings.append(
+                f"Recipient '{name}' is no longer in the pack, but share(s) "
+                f"{', '.join(repr(s) for s in elsewhere)} outside this project still grant it: "
+                "it is kept. Remove those grants, or the recipient, by hand if it must go."
+            )
+        else:
+            gone_recipients.append(name)
     actions: list[PlanAction] = []
     for name in gone_shares:
         actions += _share_deletion(name, actual.shares[name])
-    actions += _revocations(gone_recipients, actual, [*planned, *actions], set(gone_shares))
     everything_else = tuple(a.action_id for a in (*planned, *actions))
     actions += [
         PlanAction(
@@ -54,13 +73,13 @@ def retire(
         )
         for name in gone_recipients
     ]
-    warnings = tuple(
+    warnings += [
         f"Pipeline '{name}' is no longer in the pack; sharepack does not delete pipelines "
         "(that would drop the tables they produce): delete it by hand if it is no longer needed."
         for name in pipelines
         if name in actual.pipelines
-    )
-    return Retirement(tuple(actions), gone_recipients, gone_shares, warnings)
+    ]
+    return Retirement(tuple(actions), tuple(gone_recipients), gone_shares, tuple(warnings))
 
 
 def _share_deletion(name: str, share: ShareState) -> list[PlanAction]:
@@ -98,39 +117,3 @@ def _share_deletion(name: str, share: ShareState) -> list[PlanAction]:
         )
     )
     return actions
-
-
-def _revocations(
-    recipients: Sequence[str],
-    actual: WorkspaceState,
-    earlier: Sequence[PlanAction],
-    deleted_shares: set[str],
-) -> list[PlanAction]:
-    """One revocation per share still granting a retired recipient after `earlier` (the
-    pack's prune revokes them on its own shares; a deleted share revokes everyone)."""
-    revoked = {
-        (a.resource, grantee)
-        for a in earlier
-        if a.kind is ActionKind.UPDATE_SHARE_GRANTS
-        for grantee in a.remove_grantees
-    }
-    by_share: dict[str, list[str]] = {}
-    for recipient in recipients:
-        for share in sorted(actual.recipient_grants.get(recipient, ())):
-            if share not in deleted_shares and (share, recipient) not in revoked:
-                by_share.setdefault(share, []).append(recipient)
-    return [
-        PlanAction(
-            f"retire-grants:{share}",
-            ActionKind.UPDATE_SHARE_GRANTS,
-            share,
-            # After any change the pack itself makes to the share's grants.
-            depends_on=tuple(
-                a.action_id
-                for a in earlier
-                if a.resource == share and a.kind is ActionKind.UPDATE_SHARE_GRANTS
-            ),
-            remove_grantees=tuple(names),
-        )
-        for share, names in sorted(by_share.items())
-    ]
