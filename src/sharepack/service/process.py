@@ -18,7 +18,12 @@ from sharepack.engine.apply import Progress
 from sharepack.errors import NotFoundError, PlanError
 from sharepack.service.retired import retired_names
 from sharepack.service.rollback_history import still_in_effect
-from sharepack.service.runs import StoreJournal, earlier_attempts, save_before_state
+from sharepack.service.runs import (
+    EarlierAttempts,
+    StoreJournal,
+    earlier_attempts,
+    save_before_state,
+)
 from sharepack.service.runtime import Runtime
 from sharepack.service.settle import ACTOR, PackVersions, Run, Undone, taken_over
 from sharepack.service.status import PackStatus, RollbackOutcome
@@ -65,7 +70,7 @@ def process_share_pack(
     names = names_to_read(config, retired)
     if not _hold_resources(pack, names):
         return
-    _provision(pack, config, names, retired, observer)
+    _provision(pack, config, names, retired, earlier, observer)
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
     # raised keeps them: the retry or the worker taking it over is the same pack.
     _release_resources(runtime, share_pack_id)
@@ -76,12 +81,13 @@ def _provision(
     config: SharePackConfig,
     names: ResourceNames,
     retired: ResourceNames,
+    earlier: EarlierAttempts,
     observer: Observer,
 ) -> None:
+    """`earlier` was read before the locks were taken; it still holds, since the message's
+    lease, kept alive while this worker waits, keeps any other worker off the pack."""
     runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
     workspace = runtime.workspace_for(record.workspace_url)
-    # Read again after the locks: a worker killed meanwhile may have left more.
-    earlier = earlier_attempts(runtime.database, share_pack_id)
     prior_done: list[PlanAction] | None = None
     try:
         pack.step(2, "Reading the workspace")

@@ -15,6 +15,7 @@ from sharepack.engine.actions import ActionKind
 from sharepack.engine.journal import ActionStatus, JournalEntry
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.plan_pipelines import JOB_SUFFIX
+from sharepack.service.tracking import RECIPIENT_KINDS, SHARE_KINDS
 from sharepack.store import SharePackRecord, UnitOfWork
 from sharepack.store.resources import ResourceRepository
 from sharepack.workspace.state import WorkspaceState
@@ -23,18 +24,9 @@ from sharepack.workspace.state import WorkspaceState
 _STILL_IN_EFFECT = frozenset(
     {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING}
 )
-_RECIPIENT_KINDS = frozenset(
-    {ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT, ActionKind.DELETE_RECIPIENT}
-)
-_SHARE_KINDS = frozenset(
-    {
-        ActionKind.CREATE_SHARE,
-        ActionKind.DELETE_SHARE,
-        ActionKind.UPDATE_SHARE_COMMENT,
-        ActionKind.UPDATE_SHARE_OBJECTS,
-        ActionKind.UPDATE_SHARE_GRANTS,
-    }
-)
+# The kinds whose versions `service.tracking` writes, with the deletes prune makes.
+_RECIPIENT_KINDS = RECIPIENT_KINDS | {ActionKind.DELETE_RECIPIENT}
+_SHARE_KINDS = SHARE_KINDS | {ActionKind.DELETE_SHARE}
 
 
 def still_in_effect(entries: Iterable[JournalEntry]) -> frozenset[str]:

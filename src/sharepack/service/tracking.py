@@ -23,8 +23,9 @@ from sharepack.workspace.state import (
     WorkspaceState,
 )
 
-_RECIPIENT_KINDS = frozenset({ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT})
-_SHARE_KINDS = frozenset(
+#: Kinds of action that write a live version of the recipient or share they change.
+RECIPIENT_KINDS = frozenset({ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT})
+SHARE_KINDS = frozenset(
     {
         ActionKind.CREATE_SHARE,
         ActionKind.UPDATE_SHARE_COMMENT,
@@ -32,7 +33,7 @@ _SHARE_KINDS = frozenset(
         ActionKind.UPDATE_SHARE_GRANTS,
     }
 )
-_DELETED_BY_PRUNE = frozenset({ActionKind.DELETE_RECIPIENT, ActionKind.DELETE_SHARE})
+DELETED_BY_PRUNE = frozenset({ActionKind.DELETE_RECIPIENT, ActionKind.DELETE_SHARE})
 _PIPELINE_KINDS = frozenset({ActionKind.CREATE_PIPELINE, ActionKind.UPDATE_PIPELINE})
 _JOB_KINDS = frozenset(
     {
@@ -141,15 +142,15 @@ def track_action(
         "change_reason": reason,
     }
     kind = action.kind
-    if kind in _DELETED_BY_PRUNE:
+    if kind in DELETED_BY_PRUNE:
         # A resource of the project the pack no longer names (`prune`): its record ends.
         repository = uow.recipients if kind is ActionKind.DELETE_RECIPIENT else uow.shares
         repository.soft_delete(name=action.resource, **common)
-    elif kind in _RECIPIENT_KINDS:
+    elif kind in RECIPIENT_KINDS:
         spec = next((r for r in config.recipients if r.name == action.resource), None)
         if spec is not None:
             uow.recipients.upsert(name=spec.name, **common, **_recipient_fields(spec))
-    elif kind in _SHARE_KINDS and _is_the_packs_share(config, before, action.resource):
+    elif kind in SHARE_KINDS and _is_the_packs_share(config, before, action.resource):
         fields = _share_after(uow, pack, before, action)
         uow.shares.upsert(name=action.resource, **common, **fields)
     elif kind in _PIPELINE_KINDS or kind in _JOB_KINDS:

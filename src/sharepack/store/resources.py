@@ -117,17 +117,7 @@ class ResourceRepository:
 
     def list_for_pack(self, share_pack_id: uuid.UUID) -> list[ResourceRecord]:
         """The live resources whose current version this pack provisioned, by name."""
-        table = self._table
-        query = (
-            select(table)
-            .where(
-                table.c.share_pack_id == share_pack_id,
-                table.c.is_current.is_(True),
-                table.c.is_deleted.is_(False),
-            )
-            .order_by(table.c[self._name])
-        )
-        return [self._record(row) for row in self._session.execute(query).mappings()]
+        return self._live(self._table.c.share_pack_id == share_pack_id)
 
     def created_by_pack(self, share_pack_id: uuid.UUID) -> list[ResourceRecord]:
         """The current version (live or a soft delete) of every resource whose version 1
@@ -154,28 +144,20 @@ class ResourceRepository:
             func.lower(func.trim(packs.c.business_line)) == business_line.strip().lower(),
             func.lower(func.trim(packs.c.project_name)) == project_name.strip().lower(),
         )
-        query = (
-            select(table)
-            .where(
-                table.c.workspace_url == workspace_url,
-                table.c.share_pack_id.in_(project_packs),
-                table.c.is_current.is_(True),
-                table.c.is_deleted.is_(False),
-            )
-            .order_by(table.c[self._name])
+        return self._live(
+            table.c.workspace_url == workspace_url, table.c.share_pack_id.in_(project_packs)
         )
-        return [self._record(row) for row in self._session.execute(query).mappings()]
 
     def list_current(self, workspace_url: str) -> list[ResourceRecord]:
         """Every live resource recorded in a workspace, by name."""
+        return self._live(self._table.c.workspace_url == workspace_url)
+
+    def _live(self, *where: ColumnElement[bool]) -> list[ResourceRecord]:
+        """The current, not deleted versions that meet `where`, by name."""
         table = self._table
         query = (
             select(table)
-            .where(
-                table.c.workspace_url == workspace_url,
-                table.c.is_current.is_(True),
-                table.c.is_deleted.is_(False),
-            )
+            .where(*where, table.c.is_current.is_(True), table.c.is_deleted.is_(False))
             .order_by(table.c[self._name])
         )
         return [self._record(row) for row in self._session.execute(query).mappings()]
