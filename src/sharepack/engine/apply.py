@@ -19,6 +19,7 @@ from sharepack.engine.actions import (
 )
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
+from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
 
@@ -173,6 +174,8 @@ def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> No
             # A delete whose answer was lost after it took effect (the SDK retried it).
             if action.kind not in DELETED_FROM or not is_applied(action, workspace):
                 raise
+    except LeaseLostError:
+        raise  # nothing may be written: the run is another holder's now
     except Exception as exc:
         journal.finished(action, ActionStatus.FAILED, str(exc))
         raise
@@ -187,16 +190,20 @@ def apply(
     concurrency: int = 8,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Run every action whose dependencies are done, up to `concurrency` at a time."""
+    """Run every action whose dependencies are done, up to `concurrency` at a time.
+
+    `LeaseLostError` (another holder took the run over) stops it: the actions running
+    finish, and it is raised with nothing more recorded."""
     waiting = list(plan.actions)
     done: list[PlanAction] = []
     done_ids: set[str] = set()
     running: dict[Future[None], PlanAction] = {}
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
+    lost: LeaseLostError | None = None
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="apply") as pool:
         while waiting or running:
-            if failure is None:
+            if failure is None and lost is None:
                 ready = [a for a in waiting if set(a.depends_on) <= done_ids]
                 for action in ready[: concurrency - len(running)]:
                     waiting.remove(action)
@@ -209,6 +216,9 @@ def apply(
             for future in finished:
                 action = running.pop(future)
                 error = future.exception()
+                if isinstance(error, LeaseLostError):
+                    lost = error  # not this run's failure: its new holder carries on
+                    continue
                 if error is None:
                     done.append(action)
                     done_ids.add(action.action_id)
@@ -219,6 +229,8 @@ def apply(
                 if on_progress:
                     status = ActionStatus.DONE if error is None else ActionStatus.FAILED
                     on_progress(action, status)
+    if lost is not None:
+        raise lost
     if failure is None and waiting:
         stuck = ", ".join(a.action_id for a in waiting)
         return ApplyResult(tuple(done), waiting[0], f"Unsatisfiable dependencies: {stuck}")
