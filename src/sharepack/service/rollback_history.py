@@ -22,7 +22,7 @@ from sharepack.workspace.state import WorkspaceState
 
 #: Journal statuses of actions whose effect is (or may be) in the workspace after a rollback.
 _STILL_IN_EFFECT = frozenset(
-    {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING}
+    {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING, ActionStatus.KEPT}
 )
 # The kinds whose versions `service.tracking` writes, with the deletes prune makes.
 _RECIPIENT_KINDS = RECIPIENT_KINDS | {ActionKind.DELETE_RECIPIENT}
@@ -55,18 +55,33 @@ def record_rollback(
     kept: frozenset[str],
     created_by: str,
     reason: str,
+    after: WorkspaceState | None = None,
 ) -> None:
     """After the rollback: a `reason` version of every record this pack wrote, but those
-    in `kept` (see `still_in_effect`). `before` is the workspace before the run: what was
-    absent from it the run created."""
-    for repository, kind, resource_names, existed in (
-        (uow.recipients, "recipient", names.recipients, before.recipients),
-        (uow.shares, "share", names.shares, before.shares),
-        (uow.pipelines, "pipeline", names.pipelines, before.pipelines),
+    in `kept` (see `still_in_effect`) that still exist. `before` is the workspace before
+    the run: what was absent from it the run created; `after` the workspace read after
+    the rollback: a record whose resource it no longer holds is deleted in the history."""
+    for repository, kind, resource_names, existed, now in (
+        (
+            uow.recipients,
+            "recipient",
+            names.recipients,
+            before.recipients,
+            _of(after, "recipients"),
+        ),
+        (uow.shares, "share", names.shares, before.shares, _of(after, "shares")),
+        (uow.pipelines, "pipeline", names.pipelines, before.pipelines, _of(after, "pipelines")),
     ):
         for name in resource_names:
-            if f"{kind}:{name}" not in kept:
-                _undo_version(repository, pack, name, name in existed, created_by, reason[:500])
+            gone = now is not None and name not in now
+            if gone or f"{kind}:{name}" not in kept:
+                _undo_version(
+                    repository, pack, name, name in existed and not gone, created_by, reason[:500]
+                )
+
+
+def _of(state: WorkspaceState | None, collection: str) -> frozenset[str] | None:
+    return None if state is None else frozenset(getattr(state, collection))
 
 
 def _undo_version(
