@@ -98,7 +98,11 @@ def rollback(
         status = ActionStatus.KEPT if step.conflict else ActionStatus.COMPENSATED
         journal.finished(action, status, "; ".join(step.kept) or None)
         undone += 0 if step.conflict else 1
-    after = _read_back(workspace, names)
+    try:
+        after = _read_back(workspace, names)
+    except WorkspaceError as exc:
+        unread = f"the workspace could not be read back to verify the rollback: {exc}"
+        return RollbackResult(undone, (*failures, unread), (), tuple(kept), conflicts)
     found, others = _verified(before, after, names, expected)
     return RollbackResult(
         undone,

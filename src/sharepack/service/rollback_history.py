@@ -9,16 +9,22 @@ changes the rollback could not undo keeps the run's version: that is what exists
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sharepack.engine.actions import ActionKind
 from sharepack.engine.journal import ActionStatus, JournalEntry
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.plan_pipelines import JOB_SUFFIX
-from sharepack.service.tracking import RECIPIENT_KINDS, SHARE_KINDS
+from sharepack.service.tracking import (
+    RECIPIENT_KINDS,
+    SHARE_KINDS,
+    recipient_state_fields,
+    share_state_fields,
+)
 from sharepack.store import SharePackRecord, UnitOfWork
 from sharepack.store.resources import ResourceRepository
-from sharepack.workspace.state import WorkspaceState
+from sharepack.workspace.state import RecipientState, ShareState, WorkspaceState
 
 #: Journal statuses of actions whose effect is (or may be) in the workspace after a rollback.
 _STILL_IN_EFFECT = frozenset(
@@ -75,13 +81,29 @@ def record_rollback(
         for name in resource_names:
             gone = now is not None and name not in now
             if gone or f"{kind}:{name}" not in kept:
+                held = None if now is None or gone else _fields_of(now[name])
                 _undo_version(
-                    repository, pack, name, name in existed and not gone, created_by, reason[:500]
+                    repository,
+                    pack,
+                    name,
+                    name in existed and not gone,
+                    held,
+                    created_by,
+                    reason[:500],
                 )
 
 
-def _of(state: WorkspaceState | None, collection: str) -> frozenset[str] | None:
-    return None if state is None else frozenset(getattr(state, collection))
+def _of(state: WorkspaceState | None, collection: str) -> Mapping[str, Any] | None:
+    return None if state is None else getattr(state, collection)
+
+
+def _fields_of(resource: Any) -> dict[str, Any] | None:
+    """A record's fields as the workspace holds the resource (recipients and shares)."""
+    if isinstance(resource, RecipientState):
+        return recipient_state_fields(resource)
+    if isinstance(resource, ShareState):
+        return share_state_fields(resource)
+    return None
 
 
 def _undo_version(
@@ -89,9 +111,12 @@ def _undo_version(
     pack: SharePackRecord,
     name: str,
     existed: bool,
+    held: dict[str, Any] | None,
     created_by: str,
     reason: str,
 ) -> None:
+    """`held`: the record's fields as the workspace holds it after the rollback, used for
+    a resource that existed before the run but that no pack had recorded."""
     history = repository.history(pack.workspace_url, name)
     ours = [i for i, version in enumerate(history) if version.share_pack_id == pack.share_pack_id]
     last = history[-1] if history else None
@@ -100,6 +125,17 @@ def _undo_version(
     if last.is_deleted and not existed:
         return  # created by the run and already deleted again
     previous = history[ours[0] - 1] if ours[0] > 0 else None
+    if existed and previous is None and held is not None:
+        # There before the run, never recorded by a pack: recorded as it is again.
+        repository.upsert(
+            workspace_url=pack.workspace_url,
+            name=name,
+            share_pack_id=None,
+            created_by=created_by,
+            change_reason=reason,
+            **held,
+        )
+        return
     if not existed or previous is None or previous.is_deleted:
         # Created by the run (a live earlier version the workspace no longer held was
         # drift), or never recorded before it: sharepack's record of it ends here.
