@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sharepack.engine.actions import (
     DELETED_FROM,
@@ -21,6 +21,7 @@ from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.state import RecipientState
 
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
@@ -120,8 +121,9 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     if kind in _PIPELINE_KINDS:
         return _pipeline_action_applied(action, workspace)
     if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
+        assert action.recipient is not None
         found = workspace.read_state(recipients=[action.resource]).recipients
-        return found.get(action.resource) == action.recipient
+        return _holds(found.get(action.resource), action.recipient)
     share = workspace.read_state(shares=[action.resource]).shares.get(action.resource)
     if share is None:
         return False
@@ -133,6 +135,13 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
         return added and not names.intersection(action.remove_objects)
     granted = share.grantees.issuperset(action.add_grantees)
     return granted and not share.grantees.intersection(action.remove_grantees)
+
+
+def _holds(found: RecipientState | None, wanted: RecipientState) -> bool:
+    """Is `found` the recipient `wanted`? An owner left None is whoever created it."""
+    if found is None:
+        return False
+    return found == (wanted if wanted.owner is not None else replace(wanted, owner=found.owner))
 
 
 _PIPELINE_KINDS = frozenset(
