@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sharepack.engine.actions import (
     DELETED_FROM,
@@ -22,6 +22,7 @@ from sharepack.engine.plan import Plan
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.state import RecipientState
 
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
@@ -121,8 +122,9 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     if kind in _PIPELINE_KINDS:
         return _pipeline_action_applied(action, workspace)
     if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
+        assert action.recipient is not None
         found = workspace.read_state(recipients=[action.resource]).recipients
-        return found.get(action.resource) == action.recipient
+        return recipient_holds(found.get(action.resource), action.recipient)
     share = workspace.read_state(shares=[action.resource]).shares.get(action.resource)
     if share is None:
         return False
@@ -134,6 +136,13 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
         return added and not names.intersection(action.remove_objects)
     granted = share.grantees.issuperset(action.add_grantees)
     return granted and not share.grantees.intersection(action.remove_grantees)
+
+
+def recipient_holds(found: RecipientState | None, wanted: RecipientState) -> bool:
+    """Is `found` the recipient `wanted`? An owner left None is whoever created it."""
+    if found is None:
+        return False
+    return found == (wanted if wanted.owner is not None else replace(wanted, owner=found.owner))
 
 
 _PIPELINE_KINDS = frozenset(

@@ -2,9 +2,10 @@
 
 Verification reads every resource the plan named and compares it with what the undo
 left (the resources the run touched) or with the state read before the run (the rest),
-field by declared field; what differs is reported, never hidden. A
-recipient is compared as `RecipientState` declares it, without its tokens: one a rollback
-re-created (after a prune deleted it) has a new activation link, and that is not reported.
+field by field of its state, which holds everything a client can set (a share's objects
+each whole, whatever their order); what differs is reported, never hidden. What the
+server fills is not compared: a recipient a rollback re-created (after a prune deleted
+it) has a new id and a new activation link, and that is not reported.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 from sharepack.engine.actions import (
@@ -31,6 +33,7 @@ from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
     ScheduleJobState,
+    ShareObjectState,
     ShareState,
     WorkspaceState,
 )
@@ -94,7 +97,14 @@ def rollback(
         conflicts = conflicts or step.conflict
         collection = COLLECTION.get(action.kind)
         if collection is not None:
-            expected[(collection, action.resource)] = step.expected
+            key = (collection, action.resource)
+            # What the undo leaves builds on what the earlier undo of the same resource
+            # was to leave, not on a read of it: a lossy restore must still be found.
+            if key in expected:
+                basis = _holding(collection, action.resource, expected[key])
+                expected[key] = undo_step(action, basis).expected
+            else:
+                expected[key] = step.expected
         status = ActionStatus.KEPT if step.conflict else ActionStatus.COMPENSATED
         journal.finished(action, status, "; ".join(step.kept) or None)
         undone += 0 if step.conflict else 1
@@ -112,6 +122,18 @@ def rollback(
         conflicts,
         after,
     )
+
+
+def _holding(collection: str, name: str, value: Any) -> WorkspaceState:
+    """A workspace holding just `value` (None: nothing) as `name` in `collection`."""
+    held: dict[str, Any] = {} if value is None else {name: value}
+    if collection == "recipients":
+        return WorkspaceState(recipients=held)
+    if collection == "shares":
+        return WorkspaceState(shares=held)
+    if collection == "pipelines":
+        return WorkspaceState(pipelines=held)
+    return WorkspaceState(jobs=held)
 
 
 def _read_for(action: PlanAction, workspace: Workspace) -> WorkspaceState:
@@ -272,6 +294,11 @@ def _share_differences(name: str, was: ShareState | None, now: ShareState | None
         extra = sorted(now.object_names - was.object_names)
         missing = sorted(was.object_names - now.object_names)
         found.append(f"share '{name}': objects +{extra} -{missing}")
+    objects_now = {o.name: o for o in now.objects}
+    for obj in was.objects:
+        again = objects_now.get(obj.name)
+        if again is not None and again != obj:
+            found.append(f"share '{name}': object '{obj.name}' {_changed_fields(obj, again)}")
     if was.grantees != now.grantees:
         granted = sorted(now.grantees - was.grantees)
         revoked = sorted(was.grantees - now.grantees)
@@ -290,12 +317,20 @@ def _compared(kind: str, name: str, was: _Resource | None, now: _Resource | None
         return [f"{kind} '{name}' exists (it did not before)"]
     if now is None:
         return [f"{kind} '{name}' is missing (it existed before)"]
-    changed = [
-        f"{f.name} is {getattr(now, f.name)!r} (was {getattr(was, f.name)!r})"
+    return [f"{kind} '{name}': {_changed_fields(was, now)}"]
+
+
+def _changed_fields(was: _Resource | ShareObjectState, now: _Resource | ShareObjectState) -> str:
+    """`field is new (was old)` for each field of the two dataclass values that differs."""
+    return ", ".join(
+        f"{f.name} is {_shown(getattr(now, f.name))} (was {_shown(getattr(was, f.name))})"
         for f in fields(was)
         if getattr(was, f.name) != getattr(now, f.name)
-    ]
-    return [f"{kind} '{name}': {', '.join(changed)}"]
+    )
+
+
+def _shown(value: object) -> str:
+    return repr(value.value) if isinstance(value, Enum) else repr(value)
 
 
 def _pipeline_view(pipeline: PipelineState | None) -> PipelineState | None:

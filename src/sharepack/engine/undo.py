@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
+from sharepack.engine.apply import recipient_holds
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
@@ -99,7 +100,7 @@ def _recipient(action: PlanAction, now: RecipientState | None) -> UndoStep:
         assert action.recipient is not None
         if now is None:
             return UndoStep((), None)
-        if now != action.recipient:
+        if not recipient_holds(now, action.recipient):
             return _kept_whole(label, now, "changed by another since the run created it")
         return UndoStep((_call(action, ActionKind.DELETE_RECIPIENT),), None)
     assert action.before is not None
