@@ -7,7 +7,9 @@ error id, the details going to the log under the same id. On SQLite and PostgreS
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from sharepack.api.app import create_app
+from sharepack.api.body_limit import MULTIPART_ALLOWANCE
 from sharepack.service.runtime import Runtime
 from sharepack.store.share_packs import SharePackRepository
 from sharepack.store.tables import share_packs
@@ -119,6 +123,181 @@ def test_a_file_just_over_the_size_limit_is_refused_by_name(
         f"big.yaml: The file is larger than the limit of {limit:,} bytes"
     ]
     assert _nothing_stored(runtime)
+
+
+# -- the body is read only up to the limit ---------------------------------------------------
+
+BOUNDARY = b"sharepack-test-boundary"
+CHUNK = 64 * 1024
+
+
+def _multipart_head() -> bytes:
+    return (
+        b"--" + BOUNDARY + b"\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="big.yaml"\r\n'
+        b"Content-Type: application/x-yaml\r\n\r\n"
+    )
+
+
+def _huge_body(total: int) -> Iterator[bytes]:
+    """A multipart body of `total` bytes, made as it is read."""
+    head, tail = _multipart_head(), b"\r\n--" + BOUNDARY + b"--\r\n"
+    yield head
+    left = total - len(head) - len(tail)
+    while left > 0:
+        size = min(CHUNK, left)
+        yield b"#" * size
+        left -= size
+    yield tail
+
+
+class _Client:
+    """Drives the ASGI app directly, counting the body bytes the app asks for."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.read = 0
+        self.messages: list[dict[str, Any]] = []
+
+    async def receive(self) -> dict[str, Any]:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        self.read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    def answer(self) -> tuple[int, bytes]:
+        (start,) = [m for m in self.messages if m["type"] == "http.response.start"]
+        assert (b"connection", b"close") in start["headers"]  # the rest is not taken in
+        body = b"".join(m.get("body", b"") for m in self.messages if m["type"] != start["type"])
+        return start["status"], body
+
+
+def _post(runtime: Runtime, chunks: Iterator[bytes], headers: list[tuple[bytes, bytes]]) -> _Client:
+    client = _Client(chunks)
+    url = runtime.settings.sharepack_workspace_urls[0].encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": UPLOAD,
+        "raw_path": UPLOAD.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"multipart/form-data; boundary=" + BOUNDARY),
+            (b"x-workspace-url", url),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(create_app(runtime)(scope, client.receive, client.send))
+    return client
+
+
+def _refusal_of_size(runtime: Runtime, status: int, body: bytes) -> None:
+    limit = runtime.settings.sharepack_max_upload_bytes
+    assert status == 400, body
+    answer = httpx.Response(status, content=body).json()
+    assert answer["Status"] == "VALIDATION_FAILED"
+    assert answer["ValidationErrors"] == [f"The file is larger than the limit of {limit:,} bytes"]
+    assert _nothing_stored(runtime)
+
+
+def test_a_content_length_over_the_limit_is_refused_before_the_body_is_read(
+    runtime: Runtime,
+) -> None:
+    total = 50 * 1024 * 1024
+    length = [(b"content-length", str(total).encode())]
+
+    client = _post(runtime, _huge_body(total), length)
+
+    assert client.read == 0
+    _refusal_of_size(runtime, *client.answer())
+
+
+def test_a_body_without_a_length_is_refused_as_soon_as_it_passes_the_limit(
+    runtime: Runtime,
+) -> None:
+    total = 50 * 1024 * 1024
+
+    client = _post(runtime, _huge_body(total), [(b"transfer-encoding", b"chunked")])
+
+    assert client.read <= runtime.settings.sharepack_max_upload_bytes + MULTIPART_ALLOWANCE + CHUNK
+    _refusal_of_size(runtime, *client.answer())
+
+
+def test_a_body_that_outgrows_its_content_length_is_refused_at_the_limit(
+    runtime: Runtime,
+) -> None:
+    total = 50 * 1024 * 1024
+
+    client = _post(runtime, _huge_body(total), [(b"content-length", b"1000")])
+
+    assert client.read <= runtime.settings.sharepack_max_upload_bytes + MULTIPART_ALLOWANCE + CHUNK
+    status, _ = client.answer()
+    assert status == 400
+    assert _nothing_stored(runtime)
+
+
+def _answer_over_a_socket(base_url: str, request: bytes) -> bytes:
+    """Send `request` (headers and part of a body) and read the answer, sending no more."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _request_head(runtime: Runtime, *headers: bytes) -> bytes:
+    url = runtime.settings.sharepack_workspace_urls[0].encode()
+    lines = [
+        b"POST " + UPLOAD.encode() + b" HTTP/1.1",
+        b"Host: 127.0.0.1",
+        b"X-Workspace-URL: " + url,
+        b"Content-Type: multipart/form-data; boundary=" + BOUNDARY,
+        *headers,
+    ]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def test_over_http_a_length_over_the_limit_is_answered_before_the_body_is_sent(
+    runtime: Runtime,
+) -> None:
+    with running_api(runtime, with_worker=False) as base_url:
+        # The body is never sent: an answer that waited for it would not come.
+        answer = _answer_over_a_socket(
+            base_url, _request_head(runtime, b"Content-Length: 209715200")
+        )
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"connection: close" in answer.lower()
+    assert b"The file is larger than the limit" in answer
+
+
+def test_over_http_a_chunked_body_is_answered_once_it_passes_the_limit(
+    runtime: Runtime,
+) -> None:
+    # One byte past what the limit allows, in one chunk left unfinished: the answer can
+    # only come from a server that refuses at the limit, not at the end of the body.
+    head = _multipart_head()
+    size = runtime.settings.sharepack_max_upload_bytes + MULTIPART_ALLOWANCE + 1
+    chunk = b"%x\r\n" % size + head + b"#" * (size - len(head))
+    request = _request_head(runtime, b"Transfer-Encoding: chunked") + chunk
+
+    with running_api(runtime, with_worker=False) as base_url:
+        answer = _answer_over_a_socket(base_url, request)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"The file is larger than the limit" in answer
 
 
 # -- a 500 shows an error id, never SQL, parameters or URLs ------------------------------------

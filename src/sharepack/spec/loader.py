@@ -60,12 +60,17 @@ def _decode(content: bytes, filename: str) -> str:
         ) from None
 
 
+def too_large(filename: str, limits: ReadLimits) -> SpecError:
+    """The error for a file over `limits.max_bytes`."""
+    return _file_problem(
+        filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
+    )
+
+
 def check_size(size: int, filename: str, limits: ReadLimits) -> None:
     """Refuse a file over `limits.max_bytes` before it is read (or decoded)."""
     if size > limits.max_bytes:
-        raise _file_problem(
-            filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
-        )
+        raise too_large(filename, limits)
 
 
 def check_file_name(filename: str) -> None:
