@@ -361,3 +361,22 @@ def test_an_unexpected_exception_answers_an_error_id(
     assert error_id in caplog.text
     assert "hunter2" in caplog.text
     assert _nothing_stored(runtime)
+
+
+# -- a refused workspace is named; the allow-list is not shown ---------------------------------
+
+
+def test_a_refused_workspace_is_named_without_listing_the_allowed_ones(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    response = _upload(client, runtime, workspace_url="https://adb-attacker.example.net")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["ErrorCode"] == "WORKSPACE_NOT_ALLOWED"
+    assert "'https://adb-attacker.example.net' is not allowed" in body["Message"]
+    assert "SHAREPACK_WORKSPACE_URLS" in body["Message"]
+    for allowed in runtime.settings.sharepack_workspace_urls:
+        assert allowed not in body["Message"]
+        assert allowed.split("://")[1] not in body["Message"]
+    assert _nothing_stored(runtime)
