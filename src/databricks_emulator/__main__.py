@@ -1,4 +1,5 @@
-"""`python -m databricks_emulator --host H --port P [--latency-ms N] [--seed FILE] [--token T]`.
+"""`python -m databricks_emulator --host H --port P [--latency-ms N] [--seed FILE] [--token T]
+[--workspace-id ID]`.
 
 Prints one line, `Databricks emulator on http://H:P`, once it accepts connections
 (`--port 0` picks a free port, and the line tells which).
@@ -13,6 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from databricks_emulator.app import create_app
+from databricks_emulator.emulator import checked_workspace_id
 from databricks_emulator.errors import ApiError
 from databricks_emulator.testing import listening_socket
 
@@ -37,15 +39,24 @@ def main(argv: list[str] | None = None) -> None:
         default=200,
         help="how long each pipeline update state lasts (default 200)",
     )
+    parser.add_argument(
+        "--workspace-id",
+        help="the workspace id its answers carry (x-databricks-org-id); default: a random one",
+    )
     args = parser.parse_args(argv)
     if args.seed is not None and not args.seed.is_file():
         parser.error(f"--seed: no such file: {args.seed}")
+    try:
+        checked_workspace_id(args.workspace_id)
+    except ValueError as exc:
+        parser.error(f"--workspace-id: {exc}")
     try:
         app = create_app(
             seed=args.seed,
             token=args.token,
             latency_ms=args.latency_ms,
             pipeline_step_ms=args.pipeline_step_ms,
+            workspace_id=args.workspace_id,
         )
     except (ApiError, json.JSONDecodeError, KeyError) as exc:
         parser.error(f"--seed: {exc}")

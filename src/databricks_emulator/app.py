@@ -3,6 +3,9 @@
 Every API call (any path outside `/_emulator/`) passes, in order: the bearer token check
 (when the emulator has a token), the fault and latency controls (awaited, so latency of
 concurrent calls overlaps), then its handler; it is logged with the status it got.
+Every answer, the controls' too, carries the emulator's workspace id in the
+`x-databricks-org-id` header, as Databricks answers do (the SDK's `get_workspace_id()`
+reads it from there).
 Handlers are async and hold the emulator's lock only while they touch its state.
 """
 
@@ -18,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from databricks_emulator.emulator import WORKSPACE_ID, Emulator
+from databricks_emulator.emulator import Emulator
 from databricks_emulator.errors import ApiError, invalid_token
 from databricks_emulator.routes_catalog import catalog_router
 from databricks_emulator.routes_control import control_router
@@ -27,6 +30,7 @@ from databricks_emulator.routes_pipelines import pipelines_router
 from databricks_emulator.routes_sharing import sharing_router
 
 CONTROL_PREFIX = "/_emulator/"
+ORG_ID_HEADER = "x-databricks-org-id"
 CLIENT_CLOSED_REQUEST = 499
 _UNAUTHENTICATED_PATHS = ("/.well-known/",)
 Handler = Callable[[Request], Awaitable[Response]]
@@ -42,11 +46,17 @@ def create_app(
     token: str | None = None,
     latency_ms: int = 0,
     pipeline_step_ms: int = 200,
+    workspace_id: str | int | None = None,
 ) -> FastAPI:
-    """An emulator app; a pipeline update advances one state every `pipeline_step_ms`."""
+    """An emulator app; a pipeline update advances one state every `pipeline_step_ms`.
+    `workspace_id`: the instance's id (a random 16-digit one when None)."""
     app = FastAPI(title="Databricks emulator", docs_url=None, redoc_url=None, openapi_url=None)
     emulator = Emulator(
-        seed=seed, token=token, latency_ms=latency_ms, pipeline_step_ms=pipeline_step_ms
+        seed=seed,
+        token=token,
+        latency_ms=latency_ms,
+        pipeline_step_ms=pipeline_step_ms,
+        workspace_id=workspace_id,
     )
     app.state.emulator = emulator
 
@@ -72,7 +82,9 @@ def create_app(
     async def _api_call(request: Request, call_next: Handler) -> Response:
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
-            return await call_next(request)
+            response = await call_next(request)
+            response.headers[ORG_ID_HEADER] = emulator.workspace_id
+            return response
         emulator.controls.started()
         try:
             response = await _serve_api_call(emulator, request, call_next)
@@ -82,7 +94,7 @@ def create_app(
             response = Response(status_code=CLIENT_CLOSED_REQUEST)
         finally:
             emulator.controls.finished()
-        response.headers["x-databricks-org-id"] = WORKSPACE_ID
+        response.headers[ORG_ID_HEADER] = emulator.workspace_id
         emulator.controls.record(request.method, path, response.status_code)
         return response
 

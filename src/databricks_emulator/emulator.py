@@ -3,6 +3,7 @@
 `GET /_emulator/state` answers one JSON object, every list sorted, secrets masked:
 
     {
+      "workspace_id": "<this emulator's workspace id>",
       "recipients": [RecipientInfo as GET answers it, "activation_url": "***"],
       "shares": [ShareInfo with "objects": [...] always present, in the order added],
       "grants": {"<share>": {"<principal>": ["SELECT"]}},
@@ -17,6 +18,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,16 +37,42 @@ METASTORE_ID = "11111111-2222-3333-4444-555555555555"
 CLOUD = "azure"
 REGION = "eastus"
 GLOBAL_METASTORE_ID = f"{CLOUD}:{REGION}:{METASTORE_ID}"
-WORKSPACE_ID = "1234567890123456"
 MASK = "***"
+_WORKSPACE_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def new_workspace_id() -> str:
+    """A random 16-digit workspace id, the length of Azure Databricks ones."""
+    return str(10**15 + secrets.randbelow(9 * 10**15))
+
+
+def checked_workspace_id(workspace_id: str | int | None) -> str:
+    """`workspace_id` as text (a new random one for None); `ValueError` unless it is a
+    positive whole number of at most 18 digits (the SDK reads it as an int)."""
+    if workspace_id is None:
+        return new_workspace_id()
+    text = str(workspace_id).strip()
+    if not _WORKSPACE_ID.fullmatch(text):
+        raise ValueError(f"A workspace id is a positive whole number, not '{workspace_id}'")
+    return text
 
 
 class Emulator:
-    """Request handlers reach it through `request.app.state.emulator` and hold `lock`."""
+    """Request handlers reach it through `request.app.state.emulator` and hold `lock`.
+
+    `workspace_id` is the instance's identity (random unless given): every answer carries
+    it in `x-databricks-org-id`, and a reset keeps it, as a workspace keeps its id."""
 
     def __init__(
-        self, *, seed: Path | None, token: str | None, latency_ms: int, pipeline_step_ms: int
+        self,
+        *,
+        seed: Path | None,
+        token: str | None,
+        latency_ms: int,
+        pipeline_step_ms: int,
+        workspace_id: str | int | None = None,
     ) -> None:
+        self.workspace_id = checked_workspace_id(workspace_id)
         self.seed = load_seed(seed)
         self.token = token
         self.initial_latency_ms = latency_ms
@@ -53,7 +82,8 @@ class Emulator:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the seed fixture: no faults, no calls, the starting latency and timing."""
+        """Back to the seed fixture: no faults, no calls, the starting latency and timing;
+        the workspace id stays."""
         with self.lock:
             self.controls.reset(self.initial_latency_ms)
             self.catalog = Catalog(CURRENT_USER, METASTORE_ID)
@@ -73,6 +103,7 @@ class Emulator:
                     if "activation_url" in token:
                         token["activation_url"] = MASK
             return {
+                "workspace_id": self.workspace_id,
                 "recipients": recipients,
                 "shares": [copy.deepcopy(s) for _, s in sorted(self.sharing.shares.items())],
                 "grants": {

@@ -12,7 +12,6 @@ from databricks_emulator.emulator import (
     GLOBAL_METASTORE_ID,
     METASTORE_ID,
     REGION,
-    WORKSPACE_ID,
 )
 from databricks_emulator.paging import listing
 from databricks_emulator.routes_common import base_url, emulator
@@ -109,10 +108,10 @@ async def metastore_summary() -> dict[str, Any]:
 
 
 @catalog_router.get(f"{_UC}/current-metastore-assignment")
-async def current_metastore_assignment() -> dict[str, Any]:
+async def current_metastore_assignment(request: Request) -> dict[str, Any]:
     return {
         "metastore_id": METASTORE_ID,
-        "workspace_id": int(WORKSPACE_ID),
+        "workspace_id": int(emulator(request).workspace_id),
         "default_catalog_name": "main",
     }
 
@@ -132,4 +131,7 @@ async def me() -> dict[str, Any]:
 @catalog_router.get("/.well-known/databricks-config")
 async def host_metadata(request: Request) -> dict[str, Any]:
     """What `Config()` asks every host for at construction (`_resolve_host_metadata`)."""
-    return {"oidc_endpoint": f"{base_url(request)}/oidc", "workspace_id": WORKSPACE_ID}
+    return {
+        "oidc_endpoint": f"{base_url(request)}/oidc",
+        "workspace_id": emulator(request).workspace_id,
+    }

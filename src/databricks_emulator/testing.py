@@ -55,10 +55,15 @@ class EmulatorServer:
         token: str | None = None,
         latency_ms: int = 0,
         pipeline_step_ms: int = 200,
+        workspace_id: str | int | None = None,
     ) -> None:
         self.host = host
         self.app = create_app(
-            seed=seed, token=token, latency_ms=latency_ms, pipeline_step_ms=pipeline_step_ms
+            seed=seed,
+            token=token,
+            latency_ms=latency_ms,
+            pipeline_step_ms=pipeline_step_ms,
+            workspace_id=workspace_id,
         )
         self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
@@ -70,6 +75,12 @@ class EmulatorServer:
             name="emulator",
             daemon=True,
         )
+
+    @property
+    def workspace_id(self) -> str:
+        """This instance's workspace id (random unless given), kept across resets."""
+        workspace_id: str = self.app.state.emulator.workspace_id
+        return workspace_id
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -15,9 +16,31 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_DATA_DIR = Path(".sharepack")
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def normalise_workspace_url(url: str) -> str:
-    """Compare workspace URLs by scheme, host and port: no trailing slash, lower case."""
-    return url.strip().rstrip("/").lower()
+    """The canonical form of a workspace URL, the one compared and stored.
+
+    `scheme://host[:port][/path]`: scheme and host in lower case, the scheme's default
+    port, a trailing slash, user info, query and fragment dropped; the path keeps its
+    case. Two spellings of one host (`localhost`, `127.0.0.1`) stay two URLs: which
+    workspace a URL reaches is told by the id the workspace answers with, not by this.
+    Text that is not an http(s) URL with a host comes back only stripped of spaces.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host:
+        return text
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 class Settings(BaseSettings):
@@ -75,4 +98,5 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.sharepack_data_dir / 'sharepack.db').as_posix()}"
 
     def is_workspace_allowed(self, url: str) -> bool:
+        """Whether `url` is listed, both compared in canonical form (`normalise_workspace_url`)."""
         return normalise_workspace_url(url) in self.sharepack_workspace_urls
