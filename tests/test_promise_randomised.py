@@ -206,7 +206,11 @@ def _run(runtime: Runtime, emulator: EmulatorServer, client: WorkspaceClient, tr
             )
             trial.owner_changed.append(target)
 
-        worker_runtime = hooked(runtime, Hook(method, trial.nth, before=owner_adds_an_ip))
+        # Before the first grant: the run has written its recipients by then (a grant
+        # needs them), so the owner's change comes after the run's own and must survive.
+        # A change made between the run's read and its own write to the same field is
+        # overwritten by that write, as any declarative apply does.
+        worker_runtime = hooked(runtime, Hook("update_share_grants", before=owner_adds_an_ip))
     elif trial.disturbance == "kill":
 
         def die() -> None:

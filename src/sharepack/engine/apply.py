@@ -209,7 +209,7 @@ def apply(
     running: dict[Future[None], PlanAction] = {}
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
-    lost: LeaseLostError | None = None
+    lost: BaseException | None = None
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="apply") as pool:
         while waiting or running:
             if failure is None and lost is None:
@@ -225,8 +225,12 @@ def apply(
             for future in finished:
                 action = running.pop(future)
                 error = future.exception()
-                if isinstance(error, LeaseLostError):
-                    lost = error  # not this run's failure: its new holder carries on
+                if isinstance(error, LeaseLostError) or (
+                    error is not None and not isinstance(error, Exception)
+                ):
+                    # Not this run's failure: its new holder carries on (or the process
+                    # is being stopped); nothing more is recorded here.
+                    lost = error
                     continue
                 if error is None:
                     done.append(action)
