@@ -26,6 +26,8 @@ from sharepack.spec.limits import (
     NOT_BOUNDED_BY_A_COLUMN,
     TEXT_LIMITS,
     UC_NAME_CHARS,
+    WORKSPACE_URL_CHARS,
+    WORKSPACE_URL_COLUMNS,
     text_values,
 )
 from sharepack.spec.templates import template_yaml, write_template_xlsx
@@ -253,6 +255,10 @@ def test_each_limit_is_the_shortest_of_the_columns_it_is_stored_in(
 
 def test_the_file_name_limit_is_its_column() -> None:
     assert _column_length("share_packs.file_name") == FILE_NAME_CHARS
+
+
+def test_the_workspace_url_limit_is_that_of_every_column_it_is_stored_in() -> None:
+    assert {_column_length(column) for column in WORKSPACE_URL_COLUMNS} == {WORKSPACE_URL_CHARS}
 
 
 def test_every_text_of_the_model_has_a_limit_or_a_reason_it_needs_none() -> None:
