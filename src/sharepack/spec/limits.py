@@ -53,6 +53,15 @@ _UC_NOTE = "Unity Catalog's limit for a name"
 
 #: The uploaded file's name, stored in share_packs.file_name.
 FILE_NAME_CHARS = 500
+#: A workspace URL, as `sharepack apply --workspace` gives it (the API's are allow-listed),
+#: stored in the workspace_url of share_packs, recipients, shares and pipelines.
+WORKSPACE_URL_CHARS = 500
+WORKSPACE_URL_COLUMNS = (
+    "share_packs.workspace_url",
+    "recipients.workspace_url",
+    "shares.workspace_url",
+    "pipelines.workspace_url",
+)
 
 TEXT_LIMITS: dict[Field, TextLimit] = {
     ("metadata", "requestor"): TextLimit(
