@@ -17,6 +17,7 @@ from sharepack.engine.actions import (
     comparable_job,
     comparable_pipeline,
     inverse,
+    marked,
 )
 from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
@@ -65,7 +66,7 @@ def rollback(
             failures.append(f"{action.describe()}: no inverse is known")
             continue
         try:
-            execute(undo, workspace)
+            execute(marked(undo, journal.run_id), workspace)
         except ResourceNotFoundError:
             if undo.kind not in DELETED_FROM:
                 failures.append(f"undo {action.describe()}: the resource is gone")
