@@ -352,3 +352,34 @@ def test_worker_killed_while_its_pipeline_runs_is_finished_with_that_one_update(
     assert len(state["jobs"]) == 1
     (share,) = state["shares"]
     assert [o["name"] for o in share["objects"]] == ["prod_catalog.sales.daily_summary"]
+
+
+@pytest.mark.slow
+def test_worker_killed_after_its_job_create_was_sent_twice_leaves_one_schedule_job(
+    runtime: Runtime, settings: Settings, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # The first create takes effect and answers 503: the SDK sends it again. That one
+    # takes effect too, and its answer never comes back before the worker is killed.
+    create = "^/api/2.2/jobs/create$"
+    emulator.add_fault(method="POST", path_regex=create, status=503, applied=True)
+    emulator.add_fault(
+        method="POST", path_regex=create, nth=2, status=503, applied=True, delay_ms=5_000
+    )
+    submitted = submit_share_pack(
+        runtime, content=PIPELINE_PACK, filename="daily.yaml", workspace_url=emulator.url
+    )
+
+    _kill_a_worker_once(
+        settings,
+        emulator,
+        tmp_path,
+        lambda: len(emulator.state()["jobs"]) == 2,
+        "the job create to take effect twice",
+    )
+    assert _status(runtime, submitted.share_pack_id) == "IN_PROGRESS"
+
+    _settle_with_a_new_worker(runtime, settings, emulator, tmp_path, submitted.share_pack_id)
+
+    assert _status(runtime, submitted.share_pack_id) == "COMPLETED"
+    (job,) = emulator.state()["jobs"]
+    assert job["name"] == "daily_summary_feed_schedule"

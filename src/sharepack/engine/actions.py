@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sharepack.workspace.state import (
+    CreationMark,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -165,4 +166,16 @@ def comparable_pipeline(pipeline: PipelineState) -> PipelineState:
 
 
 def comparable_job(job: ScheduleJobState) -> ScheduleJobState:
-    return replace(job, job_id=None, pipeline_id=None)
+    """A job as the pack declares it: without its ids or the mark of the run that made it."""
+    return replace(job, job_id=None, pipeline_id=None, created_by=None)
+
+
+def marked(action: PlanAction, run: str) -> PlanAction:
+    """`action`, with the job it creates marked as made by `run` and this action.
+
+    Jobs may share a name, so a create the SDK sent twice makes two: the mark tells which
+    jobs of the name this action made, to keep one of them and delete the rest."""
+    if action.kind is ActionKind.CREATE_SCHEDULE_JOB and action.job is not None:
+        mark = CreationMark(run=run, action=action.action_id)
+        return replace(action, job=replace(action.job, created_by=mark))
+    return action

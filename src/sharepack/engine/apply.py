@@ -16,6 +16,7 @@ from sharepack.engine.actions import (
     PlanAction,
     comparable_job,
     comparable_pipeline,
+    marked,
 )
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
@@ -167,7 +168,12 @@ def _pipeline_action_applied(action: PlanAction, workspace: Workspace) -> bool:
         wanted = comparable_pipeline(action.pipeline)
         return found is not None and comparable_pipeline(found) == wanted
     assert action.job is not None
-    job = workspace.read_state(jobs=[name]).jobs.get(name)
+    if action.kind is ActionKind.CREATE_SCHEDULE_JOB and action.job.created_by is not None:
+        # Only a job this action made counts, found by its mark; if the create was sent
+        # twice, the extra one goes.
+        job = workspace.reconcile_schedule_job(action.job)
+    else:
+        job = workspace.read_state(jobs=[name]).jobs.get(name)
     return job is not None and comparable_job(job) == comparable_job(action.job)
 
 
@@ -199,11 +205,12 @@ def apply(
     concurrency: int = 8,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Run every action whose dependencies are done, up to `concurrency` at a time.
+    """Run every action whose dependencies are done, up to `concurrency` at a time; what
+    they create is marked with the journal's run.
 
     `LeaseLostError` (another holder took the run over) stops it: the actions running
     finish, and it is raised with nothing more recorded."""
-    waiting = list(plan.actions)
+    waiting = [marked(action, journal.run_id) for action in plan.actions]
     done: list[PlanAction] = []
     done_ids: set[str] = set()
     running: dict[Future[None], PlanAction] = {}

@@ -7,6 +7,7 @@ before-state, so the inverse is known before anything changes.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -33,6 +34,11 @@ class JournalEntry:
 
 
 class Journal(Protocol):
+    @property
+    def run_id(self) -> str:
+        """The run the journal records: what the resources it creates are marked with."""
+        ...
+
     def started(self, action: PlanAction) -> None: ...
 
     def finished(
@@ -45,9 +51,14 @@ class Journal(Protocol):
 class InMemoryJournal:
     """A journal kept in memory: for plans applied without a database, and for tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, run_id: str | None = None) -> None:
+        self._run_id = run_id or str(uuid.uuid4())
         self._lock = threading.Lock()
         self._entries: dict[str, JournalEntry] = {}
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
 
     def started(self, action: PlanAction) -> None:
         with self._lock:

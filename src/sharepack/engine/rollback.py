@@ -21,6 +21,7 @@ from sharepack.engine.actions import (
     PlanAction,
     comparable_job,
     comparable_pipeline,
+    marked,
 )
 from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
@@ -83,7 +84,7 @@ def rollback(
         try:
             step = undo_step(action, _read_for(action, workspace))
             for call in step.calls:
-                _undo_call(call, workspace)
+                _undo_call(marked(call, journal.run_id), workspace)
         except LeaseLostError:
             raise
         except NoInverseError as exc:

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.workspace.state import (
     AuthenticationType,
+    CreationMark,
     DataObjectType,
     HistoryDataSharingStatus,
     Partition,
@@ -167,11 +169,15 @@ def job_to_dict(job: ScheduleJobState) -> dict[str, Any]:
         "timezone": job.timezone,
         "job_id": job.job_id,
         "pipeline_id": job.pipeline_id,
+        "created_by": asdict(job.created_by) if job.created_by else None,
     }
 
 
 def job_from_dict(data: dict[str, Any]) -> ScheduleJobState:
-    return ScheduleJobState(**data)
+    # Journals and snapshots written before jobs were marked have no `created_by`.
+    mark = data.get("created_by")
+    fields = {k: v for k, v in data.items() if k != "created_by"}
+    return ScheduleJobState(**fields, created_by=CreationMark(**mark) if mark else None)
 
 
 def state_to_dict(state: WorkspaceState) -> dict[str, Any]:

@@ -53,6 +53,10 @@ class StoreJournal:
         self._lock = threading.Lock()
         self._stored_ids: dict[str, str] = {}
 
+    @property
+    def run_id(self) -> str:
+        return str(self._run_id)
+
     def adopt(self, stored_id: str, action: PlanAction) -> None:
         """Let this journal record the outcome of an action an earlier attempt started."""
         self._stored_ids[action.action_id] = stored_id

@@ -77,7 +77,15 @@ class Workspace(Protocol):
         table it `produces` in the catalog); raise if it fails or times out."""
         ...
 
-    def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState: ...
+    def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
+        """Create the job. One marked `created_by` is made once, whatever the SDK resends:
+        the jobs of its name carrying its mark are reconciled to the one created."""
+        ...
+
+    def reconcile_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState | None:
+        """The job named `job.name` that `job.created_by` made, any duplicates of it
+        deleted; None when there is none."""
+        ...
 
     def update_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState: ...
 

@@ -201,6 +201,9 @@ class SdkWorkspace:
     def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
         return pipelines_api.create_schedule_job(self._client, job)
 
+    def reconcile_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState | None:
+        return pipelines_api.reconcile_schedule_job(self._client, job)
+
     def update_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
         return pipelines_api.update_schedule_job(self._client, job)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
+from contextlib import suppress
 from dataclasses import replace
 from importlib.resources import files
 
@@ -11,9 +13,13 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk import errors as sdk_errors
 from databricks.sdk.service import jobs, pipelines, workspace
 
-from sharepack.workspace.errors import ResourceNotFoundError, WorkspaceError
+from sharepack.workspace.errors import (
+    ResourceAlreadyExistsError,
+    ResourceNotFoundError,
+    WorkspaceError,
+)
 from sharepack.workspace.sdk_errors import translated_errors
-from sharepack.workspace.state import PipelineState, ScheduleJobState
+from sharepack.workspace.state import CreationMark, PipelineState, ScheduleJobState
 
 NOTEBOOK_PATH = "/Shared/sharepack/sharepack_cdc"
 SOURCE_KEY = "sharepack.source_asset"
@@ -21,6 +27,11 @@ TARGET_KEY = "sharepack.target_asset"
 SCD_KEY = "sharepack.scd_type"
 KEYS_KEY = "sharepack.key_columns"
 _FINAL_UPDATE_STATES = {"COMPLETED", "FAILED", "CANCELED"}
+PIPELINE_TAG = "sharepack.pipeline"
+#: The tags marking a job with the run, and the action of it, that created it.
+RUN_TAG = "sharepack_run"
+ACTION_TAG = "sharepack_action"
+MAX_TAG_VALUE = 256
 
 
 def notebook_source() -> str:
@@ -115,8 +126,20 @@ def runs_sharepack_notebook(spec: pipelines.PipelineSpec) -> bool:
 
 
 def create_pipeline(client: WorkspaceClient, pipeline: PipelineState) -> PipelineState:
+    """Create the pipeline. A workspace refuses a second pipeline of a name (sharepack never
+    sets `allow_duplicate_names`), so a create the SDK resent after it took effect meets
+    its own pipeline. No public source gives that refusal's code: any refusal (4xx) with a
+    pipeline of the name there is `ResourceAlreadyExistsError`, which the engine adopts
+    when the pipeline is as wanted."""
     with translated_errors(f"Creating pipeline '{pipeline.name}'"):
-        response = client.pipelines.create(**_pipeline_fields(pipeline))  # type: ignore[arg-type]
+        try:
+            response = client.pipelines.create(**_pipeline_fields(pipeline))  # type: ignore[arg-type]
+        except (sdk_errors.BadRequest, sdk_errors.ResourceConflict) as refused:
+            if find_pipeline_id(client, pipeline.name) is None:
+                raise
+            raise ResourceAlreadyExistsError(
+                f"Creating pipeline '{pipeline.name}': {refused}; a pipeline of that name exists"
+            ) from refused
     if not response.pipeline_id:
         raise WorkspaceError(f"Creating pipeline '{pipeline.name}': no pipeline id returned")
     return replace(pipeline, pipeline_id=response.pipeline_id)
@@ -206,40 +229,102 @@ def _job_settings(job: ScheduleJobState, pipeline_id: str) -> dict[str, object]:
             timezone_id=job.timezone,
             pause_status=jobs.PauseStatus.UNPAUSED,
         ),
-        "tags": {"sharepack.pipeline": job.pipeline_name},
+        "tags": {PIPELINE_TAG: job.pipeline_name, **_mark_tags(job.created_by)},
     }
 
 
-def read_schedule_job(client: WorkspaceClient, name: str) -> ScheduleJobState | None:
+def _mark_tags(mark: CreationMark | None) -> dict[str, str]:
+    if mark is None:
+        return {}
+    return {RUN_TAG: _tag_value(mark.run), ACTION_TAG: _tag_value(mark.action)}
+
+
+def _tag_value(value: str) -> str:
+    """`value` within a cloud tag's 256 characters (job tags become cluster tags): a long
+    one keeps its start and a digest of the whole, so it still names one action."""
+    if len(value) <= MAX_TAG_VALUE:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+    return f"{value[: MAX_TAG_VALUE - len(digest) - 1]}~{digest}"
+
+
+def _job_state(base: jobs.BaseJob) -> ScheduleJobState | None:
+    settings = base.settings
+    if settings is None or settings.name is None or base.job_id is None:
+        return None
+    task = next((t for t in settings.tasks or () if t.pipeline_task), None)
+    schedule = settings.schedule
+    tags = settings.tags or {}
+    run, action = tags.get(RUN_TAG), tags.get(ACTION_TAG)
+    return ScheduleJobState(
+        name=settings.name,
+        pipeline_name=tags.get(PIPELINE_TAG, ""),
+        quartz_cron=schedule.quartz_cron_expression if schedule else "",
+        timezone=schedule.timezone_id if schedule else "UTC",
+        job_id=base.job_id,
+        pipeline_id=task.pipeline_task.pipeline_id if task and task.pipeline_task else None,
+        created_by=CreationMark(run, action) if run and action else None,
+    )
+
+
+def _jobs_named(client: WorkspaceClient, name: str) -> list[ScheduleJobState]:
+    """Every job called exactly `name` (the list's filter ignores case), newest first."""
     with translated_errors(f"Listing jobs to find '{name}'"):
-        for base in client.jobs.list(name=name, expand_tasks=True):
-            settings = base.settings
-            if settings is None or settings.name != name or base.job_id is None:
-                continue
-            task = next((t for t in settings.tasks or () if t.pipeline_task), None)
-            schedule = settings.schedule
-            return ScheduleJobState(
-                name=name,
-                pipeline_name=(settings.tags or {}).get("sharepack.pipeline", ""),
-                quartz_cron=schedule.quartz_cron_expression if schedule else "",
-                timezone=schedule.timezone_id if schedule else "UTC",
-                job_id=base.job_id,
-                pipeline_id=task.pipeline_task.pipeline_id if task and task.pipeline_task else None,
-            )
-    return None
+        found = [_job_state(base) for base in client.jobs.list(name=name, expand_tasks=True)]
+    return [job for job in found if job is not None and job.name == name]
+
+
+def read_schedule_job(client: WorkspaceClient, name: str) -> ScheduleJobState | None:
+    return next(iter(_jobs_named(client, name)), None)
 
 
 def create_schedule_job(client: WorkspaceClient, job: ScheduleJobState) -> ScheduleJobState:
+    """Create the job; one marked `created_by` ends up there once.
+
+    The SDK resends a create after a 503 or a reset, and jobs may share a name: a create
+    that took effect before its answer was lost leaves a second job. So the jobs of the
+    name carrying the mark are listed afterwards and all but one deleted. A create that
+    fails is still reconciled (it may have taken effect), then fails: the engine undoes
+    it, as any failed call that took effect.
+    """
     pipeline_id = _job_pipeline_id(client, job)
-    with translated_errors(f"Creating schedule job '{job.name}'"):
-        response = client.jobs.create(**_job_settings(job, pipeline_id))  # type: ignore[arg-type]
+    try:
+        with translated_errors(f"Creating schedule job '{job.name}'"):
+            response = client.jobs.create(**_job_settings(job, pipeline_id))  # type: ignore[arg-type]
+    except WorkspaceError:
+        with suppress(WorkspaceError):  # the create's own error says more
+            reconcile_schedule_job(client, job)
+        raise
+    reconcile_schedule_job(client, job, keep=response.job_id)
     return replace(job, job_id=response.job_id, pipeline_id=pipeline_id)
 
 
+def reconcile_schedule_job(
+    client: WorkspaceClient, job: ScheduleJobState, *, keep: int | None = None
+) -> ScheduleJobState | None:
+    """The job called `job.name` carrying `job.created_by`'s mark, the others with that mark
+    deleted: the one with id `keep` if listed, else the oldest. None if there is none."""
+    if job.created_by is None:
+        return None
+    wanted = _mark_tags(job.created_by)
+    ours = [j for j in _jobs_named(client, job.name) if _mark_tags(j.created_by) == wanted]
+    if not ours:
+        return None
+    kept = next((j for j in ours if j.job_id == keep), min(ours, key=lambda j: j.job_id or 0))
+    for duplicate in ours:
+        if duplicate is not kept and duplicate.job_id is not None:
+            # Gone already is as good: a delete the SDK resent, or another reconciler.
+            with suppress(ResourceNotFoundError):
+                delete_schedule_job(client, duplicate.job_id)
+    return kept
+
+
 def update_schedule_job(client: WorkspaceClient, job: ScheduleJobState) -> ScheduleJobState:
+    """Reset the job's settings; the mark of the run that created it is kept."""
     existing = job if job.job_id is not None else read_schedule_job(client, job.name)
     if existing is None or existing.job_id is None:
         raise ResourceNotFoundError(f"Updating schedule job '{job.name}': it does not exist")
+    job = replace(job, created_by=job.created_by or existing.created_by)
     pipeline_id = _job_pipeline_id(client, job)
     settings = jobs.JobSettings(**_job_settings(job, pipeline_id))  # type: ignore[arg-type]
     with translated_errors(f"Updating schedule job '{job.name}'"):

@@ -130,6 +130,15 @@ class PipelineState:
 
 
 @dataclass(frozen=True)
+class CreationMark:
+    """The run, and the action of it, that created a resource; kept on the resource (job
+    tags) so that a create whose outcome was lost can be found again by name."""
+
+    run: str
+    action: str
+
+
+@dataclass(frozen=True)
 class ScheduleJobState:
     """A job with one pipeline task, triggered by a Quartz cron."""
 
@@ -139,6 +148,9 @@ class ScheduleJobState:
     timezone: str = "UTC"
     job_id: int | None = None
     pipeline_id: str | None = None
+    #: Who created the job: set on a create sharepack makes, read back from the job's tags.
+    #: Not part of the job's definition: comparisons leave it out.
+    created_by: CreationMark | None = None
 
 
 @dataclass(frozen=True)
