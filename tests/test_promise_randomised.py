@@ -28,7 +28,7 @@ from sharepack.service.submit import submit_share_pack
 from tests.workspace_hooks import Hook, Killed, expire_leases, hooked
 
 SEED = int(os.environ.get("SHAREPACK_PROMISE_SEED", "20261202"))
-TRIALS = int(os.environ.get("SHAREPACK_PROMISE_TRIALS", "24"))
+TRIALS = int(os.environ.get("SHAREPACK_PROMISE_TRIALS", "40"))
 TIME_BUDGET_SECONDS = 240.0
 ADMIN_IP = "203.0.113.99"
 TABLES = [
@@ -45,6 +45,8 @@ WRITES = [
     ("create_share", "POST", r"/unity-catalog/shares$"),
     ("update_share_objects", "PATCH", r"/unity-catalog/shares/[^/]+$"),
     ("update_share_grants", "PATCH", r"/unity-catalog/shares/[^/]+/permissions$"),
+    ("create_pipeline", "POST", r"^/api/2.0/pipelines$"),
+    ("create_schedule_job", "POST", r"^/api/2.2/jobs/create$"),
 ]
 DISTURBANCES = ["fault", "fault", "applied-fault", "owner", "kill", "pause", "none"]
 
@@ -58,6 +60,9 @@ class Trial:
     disturbance: str
     write: tuple[str, str, str]
     nth: int
+    #: A pipeline feeding the first share's first table, on a cron: its schedule job is
+    #: the one create the service does not deduplicate by name.
+    pipeline: str | None = None
     owner_changed: list[str] = field(default_factory=list)
 
     def yaml(self) -> bytes:
@@ -72,12 +77,21 @@ class Trial:
         for name, ips in self.recipients.items():
             lines += [f"  - name: {name}", "    type: D2O", f"    allowed_ips: [{', '.join(ips)}]"]
         lines.append("share:")
-        for name, (objects, grantees) in self.shares.items():
+        for index, (name, (objects, grantees)) in enumerate(self.shares.items()):
             lines += [
                 f"  - name: {name}",
                 f"    recipients: [{', '.join(grantees)}]",
                 f"    data_objects: [{', '.join(objects)}]",
             ]
+            if index == 0 and self.pipeline is not None:
+                lines += [
+                    "    pipelines:",
+                    f"      - name: {self.pipeline}",
+                    "        source_asset: raw_catalog.sales.transactions",
+                    f"        target_asset: {objects[0]}",
+                    "        key_columns: [transaction_id]",
+                    '        schedule: {cron: "0 2 * * *", timezone: UTC}',
+                ]
         return ("\n".join(lines) + "\n").encode()
 
 
@@ -98,14 +112,17 @@ def _trial(rng: random.Random, number: int) -> Trial:
     existing = {
         name: [f"172.16.{number}.{i}"] for i, name in enumerate(names) if rng.random() < 0.4
     }
+    with_pipeline = rng.random() < 0.4
+    writes = WRITES if with_pipeline else WRITES[:5]
     return Trial(
         number,
         recipients,
         shares,
         existing,
         rng.choice(DISTURBANCES),
-        rng.choice(WRITES),
+        rng.choice(writes),
         rng.randint(1, 2),
+        f"p{number}_{tag}" if with_pipeline else None,
     )
 
 
@@ -131,9 +148,13 @@ def _view(emulator: EmulatorServer, trial: Trial) -> dict[str, Any]:
         for s in state["shares"]
         if s["name"] in trial.shares
     }
+    ours = {trial.pipeline, f"{trial.pipeline}_schedule"} if trial.pipeline else set()
+    pipelines = sorted(p["spec"]["name"] for p in state["pipelines"] if p["spec"]["name"] in ours)
+    jobs = sorted(j["name"] for j in state["jobs"] if j["name"] in ours)
     counts = [r["name"] for r in state["recipients"]] + [s["name"] for s in state["shares"]]
+    counts += pipelines + jobs
     assert len(counts) == len(set(counts)), f"a resource exists twice: {counts}"
-    return {"recipients": recipients, "shares": shares}
+    return {"recipients": recipients, "shares": shares, "pipelines": pipelines, "jobs": jobs}
 
 
 def _declared(trial: Trial, view: dict[str, Any]) -> list[str]:
@@ -148,11 +169,16 @@ def _declared(trial: Trial, view: dict[str, Any]) -> list[str]:
         found = view["shares"].get(name)
         if found is None or found[1] != sorted(objects) or found[2] != sorted(grantees):
             problems.append(f"share {name}: {found} (declared {objects}, {grantees})")
+    if trial.pipeline is not None:
+        if view["pipelines"] != [trial.pipeline]:
+            problems.append(f"pipelines {view['pipelines']} (declared {trial.pipeline})")
+        if view["jobs"] != [f"{trial.pipeline}_schedule"]:
+            problems.append(f"schedule jobs {view['jobs']} (declared one)")
     return problems
 
 
 def _before_plus_owner(trial: Trial, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    expected = {k: dict(v) for k, v in before.items()}
+    expected = {k: dict(v) if isinstance(v, dict) else v for k, v in before.items()}
     for name in trial.owner_changed:
         was = expected["recipients"].get(name)
         if was is not None:
@@ -184,12 +210,14 @@ def _run(runtime: Runtime, emulator: EmulatorServer, client: WorkspaceClient, tr
     method, http, path = trial.write
     worker_runtime = runtime
     if trial.disturbance in ("fault", "applied-fault"):
+        applied = trial.disturbance == "applied-fault"
         emulator.add_fault(
             method=http,
             path_regex=path,
             nth=trial.nth,
-            status=500,
-            applied=trial.disturbance == "applied-fault",
+            # A change made and then answered 503 is sent again by the SDK itself.
+            status=503 if applied and http == "POST" else 500,
+            applied=applied,
         )
     elif trial.disturbance == "owner":
         emulator.add_fault(method="PATCH", path_regex=WRITES[4][2], status=500)
@@ -255,11 +283,13 @@ def _prepare(client: WorkspaceClient, trial: Trial) -> None:
 def test_every_trial_ends_declared_or_restored_with_a_history_that_matches(
     runtime: Runtime, emulator: EmulatorServer, workspace_client: WorkspaceClient
 ) -> None:
+    emulator.set_pipeline_step_ms(20)
     rng = random.Random(SEED)
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
     outcomes: dict[str, int] = {}
     failures: list[str] = []
     ran = 0
+    with_pipelines = 0
     for number in range(TRIALS):
         if time.monotonic() > deadline:
             break
@@ -288,6 +318,10 @@ def test_every_trial_ends_declared_or_restored_with_a_history_that_matches(
             where = f"{trial.disturbance} at {trial.write[0]} #{trial.nth}"
             failures.append(f"trial {number} ({where}): {problems}")
         ran += 1
-    print(f"\npromise trials (seed {SEED}): {ran} run; outcomes {sorted(outcomes.items())}")
+        with_pipelines += trial.pipeline is not None
+    print(
+        f"\npromise trials (seed {SEED}): {ran} run, {with_pipelines} with a scheduled "
+        f"pipeline; outcomes {sorted(outcomes.items())}"
+    )
     assert ran >= min(TRIALS, 8)
     assert failures == [], "\n".join(failures)

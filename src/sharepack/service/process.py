@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sharepack.engine import ActionStatus, Plan, ResourceNames, names_to_read, plan, read_names
+from sharepack.engine import Plan, ResourceNames, names_to_read, plan, read_names
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress
 from sharepack.errors import LeaseLostError, NotFoundError, PlanError
@@ -26,7 +26,7 @@ from sharepack.service.runs import (
     save_before_state,
 )
 from sharepack.service.runtime import Runtime
-from sharepack.service.settle import ACTOR, PackVersions, Run, Undone, taken_over
+from sharepack.service.settle import ACTOR, MAY_REMAIN, PackVersions, Run, Undone, taken_over
 from sharepack.service.status import PackStatus, RollbackOutcome
 from sharepack.service.tracking import ActionTracker
 from sharepack.service.worker import Worker, process_identity
@@ -247,7 +247,7 @@ def _give_up(pack: PackVersions, error: str) -> None:
     except Exception as exc:  # whatever stops the rollback, the run must end saying so
         log.exception("Share pack %s: the rollback on giving up failed", record.share_pack_id)
         entries = journal.entries()
-        left = [e.action.describe() for e in entries if e.status in _MAY_REMAIN]
+        left = [e.action.describe() for e in entries if e.status in MAY_REMAIN]
         pack.fail(
             f"{error}. Rollback could not run ({exc}); still in place: "
             f"{', '.join(left) or 'nothing the journal names'}",
@@ -255,9 +255,6 @@ def _give_up(pack: PackVersions, error: str) -> None:
             "Failed; rollback could not restore everything",
             Undone(names, before, still_in_effect(entries)),
         )
-
-
-_MAY_REMAIN = frozenset({ActionStatus.DONE, ActionStatus.PENDING, ActionStatus.COMPENSATION_FAILED})
 
 
 def make_worker(runtime: Runtime) -> Worker:

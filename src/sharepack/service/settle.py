@@ -22,6 +22,9 @@ from sharepack.workspace.state import WorkspaceState
 
 ACTOR = "sharepack-worker"
 
+#: Journal statuses of actions whose change may still be in the workspace.
+MAY_REMAIN = frozenset({ActionStatus.DONE, ActionStatus.PENDING, ActionStatus.COMPENSATION_FAILED})
+
 
 @dataclass(frozen=True)
 class Undone:
@@ -181,6 +184,10 @@ class Run:
             )
             return
         remains = "; ".join([*undone.failures, *undone.differences, *undone.kept])
+        entries = self.journal.entries()
+        left = [e.action.describe() for e in entries if e.status in MAY_REMAIN]
+        if left:
+            remains += f"; still in place: {', '.join(left)}"
         pack.fail(
             f"{error}. Rollback incomplete: {remains}",
             RollbackOutcome.ROLLBACK_FAILED,
