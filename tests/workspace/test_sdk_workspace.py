@@ -28,6 +28,7 @@ from sharepack.workspace.state import (
     ShareObjectState,
 )
 from tests.conftest import EMULATOR_TOKEN
+from tests.emulator_helpers import emulator_calls
 
 TABLE = "prod_catalog.sales.transactions"
 
@@ -321,3 +322,23 @@ def test_a_pipeline_not_running_the_sharepack_notebook_reads_as_foreign(
     assert state.pipelines["daily_feed"].runs_sharepack_notebook is False
     assert state.pipelines["ours"].runs_sharepack_notebook is True
     assert state.pipelines["ours"] == ours
+
+
+def test_many_recipients_are_read_from_a_listing_not_one_get_each(
+    workspace: SdkWorkspace, emulator: EmulatorServer
+) -> None:
+    names = [f"partner_{i:03d}" for i in range(40)]
+    created = {name: workspace.create_recipient(_open_recipient(name)) for name in names[:30]}
+    calls_before = len(emulator_calls(emulator))
+
+    found = workspace.read_state(recipients=names).recipients
+
+    assert found == created  # the ten absent ones are simply missing
+    calls = emulator_calls(emulator)[calls_before:]
+    gets = [c["path"] for c in calls if c["method"] == "GET"]
+    assert all(path.endswith("/unity-catalog/recipients") for path in gets), gets
+    assert len(gets) < 5
+    # A few names are still read one by one, as before.
+    assert workspace.read_state(recipients=names[:3]).recipients == {
+        name: created[name] for name in names[:3]
+    }

@@ -132,7 +132,15 @@ class SdkWorkspace:
         client = self._client
         # Reads are independent: run them side by side, as apply runs independent writes.
         with ThreadPoolExecutor(max_workers=self._read_concurrency) as pool:
-            recipient_reads = _read_each(pool, sharing.read_recipient, client, recipients)
+            wanted = list(dict.fromkeys(recipients))
+            listed = (
+                pool.submit(sharing.read_recipients, client, wanted)
+                if len(wanted) > LIST_RECIPIENTS_ABOVE
+                else None
+            )
+            recipient_reads = (
+                {} if listed else _read_each(pool, sharing.read_recipient, client, wanted)
+            )
             share_reads = _read_each(pool, sharing.read_share, client, shares)
             pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
             job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
@@ -140,7 +148,7 @@ class SdkWorkspace:
             objects_read = pool.submit(sharing.existing_objects, client, sorted(set(objects)))
             existing, views = objects_read.result()
             return WorkspaceState(
-                recipients=_found(recipient_reads),
+                recipients=listed.result() if listed else _found(recipient_reads),
                 shares=_found(share_reads),
                 pipelines=_found(pipeline_reads),
                 jobs=_found(job_reads),
@@ -215,6 +223,10 @@ class SdkWorkspace:
             if not self._notebook_imported:
                 pipelines_api.import_notebook(self._client)
                 self._notebook_imported = True
+
+
+#: Above this many recipients, one listing reads them instead of a GET each.
+LIST_RECIPIENTS_ABOVE = 10
 
 
 def _read_each(
