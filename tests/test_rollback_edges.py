@@ -110,3 +110,25 @@ def test_an_undo_repeated_after_a_crash_counts_as_done(
         recipient = uow.recipients.history(emulator.url, RECIPIENT)
     assert share[-1].is_deleted
     assert recipient[-1].is_deleted
+
+
+def test_reads_that_fail_once_during_the_rollback_still_end_rolled_back(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    pack_id = _submit(runtime, emulator, EXAMPLE.read_bytes())
+    emulator.add_fault(method="PATCH", path_regex="/permissions$", status=500)
+
+    def reads_start_failing() -> None:
+        # From here the next reads of the share meet a 500: the rollback reads it to check
+        # what the failed grant did, to undo the objects, and to verify.
+        emulator.add_fault(method="GET", path_regex=f"/shares/{SHARE}$", status=500, times=2)
+
+    failing = hooked(runtime, Hook("update_share_grants", before=reads_start_failing))
+    assert make_worker(failing).run_once()
+
+    record = _record(runtime, pack_id)
+    assert (record.share_pack_status, record.rollback_status) == ("FAILED", "ROLLED_BACK"), (
+        record.error_message
+    )
+    assert emulator.state()["shares"] == []
+    assert runtime.queue.depth() == 0

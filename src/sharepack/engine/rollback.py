@@ -10,11 +10,13 @@ it) has a new id and a new activation link, and that is not reported.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from enum import Enum
 from typing import Any
+
+from databricks.sdk.retries import retried
 
 from sharepack.engine.actions import (
     DELETED_FROM,
@@ -28,7 +30,11 @@ from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.undo import COLLECTION, NoInverseError, undo_step
 from sharepack.errors import LeaseLostError
-from sharepack.workspace.errors import ResourceNotFoundError, WorkspaceError
+from sharepack.workspace.errors import (
+    ResourceNotFoundError,
+    WorkspaceError,
+    WorkspaceUnavailableError,
+)
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import (
     PipelineState,
@@ -141,7 +147,7 @@ def _read_for(action: PlanAction, workspace: Workspace) -> WorkspaceState:
     collection = COLLECTION.get(action.kind)
     if collection is None:
         return WorkspaceState()
-    return workspace.read_state(**{collection: [action.resource]})
+    return _read_retried(lambda: workspace.read_state(**{collection: [action.resource]}))
 
 
 def _undo_call(call: PlanAction, workspace: Workspace) -> None:
@@ -154,23 +160,27 @@ def _undo_call(call: PlanAction, workspace: Workspace) -> None:
             raise
 
 
+#: Reads of a rollback (before each undo, and to verify) try again on server errors and
+#: unreachable workspaces, beyond the 429/503 the SDK retries itself: one failed read must
+#: not leave a rolled-back run unverified.
+_retried_read = retried(
+    on=[WorkspaceUnavailableError], timeout=timedelta(seconds=60), max_attempts=4
+)
+
+
+def _read_retried(read: Callable[[], WorkspaceState]) -> WorkspaceState:
+    try:
+        state: WorkspaceState = _retried_read(read)()
+    except TimeoutError as exc:  # every try failed: the last error says why
+        if isinstance(exc.__cause__, WorkspaceError):
+            raise exc.__cause__ from exc
+        raise
+    return state
+
+
 def _read_back(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
-    """The workspace after the undo, read with a few tries: a read that fails once must
-    not leave a rolled-back run unverified."""
-    for attempt in range(_VERIFY_READ_ATTEMPTS):
-        try:
-            return read_names(workspace, names)
-        except LeaseLostError:
-            raise
-        except WorkspaceError:
-            if attempt == _VERIFY_READ_ATTEMPTS - 1:
-                raise
-            time.sleep(_VERIFY_RETRY_SECONDS * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-_VERIFY_READ_ATTEMPTS = 4
-_VERIFY_RETRY_SECONDS = 0.5
+    """The workspace after the undo, read with a few tries."""
+    return _read_retried(lambda: read_names(workspace, names))
 
 
 def _took_effect(action: PlanAction, workspace: Workspace) -> bool:
