@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+import requests
 from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.testing import EmulatorServer
@@ -13,6 +14,7 @@ from sharepack.workspace.errors import (
     ResourceAlreadyExistsError,
     ResourceNotFoundError,
     WorkspacePermissionError,
+    WorkspaceUnavailableError,
 )
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.state import (
@@ -253,3 +255,41 @@ def test_a_pipeline_not_running_the_sharepack_notebook_reads_as_foreign(
     assert state.pipelines["daily_feed"].runs_sharepack_notebook is False
     assert state.pipelines["ours"].runs_sharepack_notebook is True
     assert state.pipelines["ours"] == ours
+
+
+def test_the_workspace_id_is_the_one_its_answers_carry_read_once(
+    workspace: SdkWorkspace, emulator: EmulatorServer
+) -> None:
+    first = workspace.workspace_id
+    calls = len(emulator.calls())
+
+    assert first == emulator.workspace_id
+    assert workspace.workspace_id == first
+    assert len(emulator.calls()) == calls
+
+
+def test_two_urls_of_one_workspace_answer_with_one_id(emulator: EmulatorServer) -> None:
+    by_address = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    by_name = SdkWorkspace(make_client(f"http://localhost:{emulator.port}", token=EMULATOR_TOKEN))
+
+    assert by_address.url != by_name.url
+    assert by_address.workspace_id == by_name.workspace_id == emulator.workspace_id
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [requests.ConnectionError("refused"), KeyError("X-Databricks-Org-Id")],
+    ids=["unreachable", "no header"],
+)
+def test_a_workspace_that_does_not_say_its_id_raises_unavailable(
+    emulator: EmulatorServer, failure: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(emulator.url, token=EMULATOR_TOKEN)
+
+    def get_workspace_id() -> int:
+        raise failure
+
+    monkeypatch.setattr(client, "get_workspace_id", get_workspace_id)
+
+    with pytest.raises(WorkspaceUnavailableError, match="Reading the id of workspace"):
+        _ = SdkWorkspace(client).workspace_id
