@@ -377,8 +377,7 @@ def test_problems_of_cells_and_of_rules_are_reported_together(tmp_path: Path) ->
 # -- rules -----------------------------------------------------------------------------------
 
 PIPELINE_RULE = (
-    "is not a valid pipeline name: use at most 91 letters, digits, '_' or '-', "
-    "starting with a letter or digit"
+    "is not a valid pipeline name: use letters, digits, '_' or '-', starting with a letter or digit"
 )
 
 
@@ -387,7 +386,7 @@ PIPELINE_RULE = (
     [
         ("''", "''"),
         ("'daily summary/feed;drop'", "'daily summary/feed;drop'"),
-        ("x" * 92, f"'{'x' * 60}... (92 characters)'"),
+        ("x y" * 25, f"'{('x y' * 25)[:60]}... (75 characters)'"),
         ("_feed", "'_feed'"),
     ],
 )
@@ -395,6 +394,15 @@ def test_pipeline_names_databricks_would_refuse_are_refused(name: str, shown: st
     problems = _yaml_problems("name: daily_summary_feed", f"name: {name}")
 
     assert problems == [f"p.yaml:28:15, share[0].pipelines[0].name: {shown} {PIPELINE_RULE}"]
+
+
+def test_a_pipeline_name_over_91_characters_is_refused_for_its_job_name() -> None:
+    problems = _yaml_problems("name: daily_summary_feed", "name: " + "p" * 92)
+
+    assert problems == [
+        "p.yaml:28:15, share[0].pipelines[0].name: at most 91 characters (got 92): its job "
+        "is named <name>_schedule, at most 100"
+    ]
 
 
 def test_a_pipeline_name_of_91_characters_is_accepted() -> None:

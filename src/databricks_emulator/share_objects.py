@@ -1,8 +1,10 @@
 """The `updates` of one `PATCH /shares/{name}`: checked as a whole, then applied in order.
 
 A rejected request leaves the share untouched, as on a workspace. The server fills
-`added_at`, `added_by`, `status`, `history_data_sharing_status` and, for table-like
-objects, `shared_as` (default `schema.table`); objects keep the order they were added in.
+`added_at`, `added_by`, `status`, `history_data_sharing_status` (DISABLED unless given) and,
+for table-like objects, `shared_as` (default `schema.table`); what else the client sets
+(`comment`, `cdf_enabled`, `start_version`, `partitions`, `string_shared_as`) is kept as
+sent. Objects keep the order they were added in.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ MAX_OBJECT_UPDATES = 100
 MAX_OBJECTS_PER_SHARE = 1000
 ACTIONS = ("ADD", "REMOVE", "UPDATE")
 UPDATABLE_FIELDS = ("comment", "cdf_enabled", "history_data_sharing_status", "partitions")
+#: Kept as the client sent them on ADD (besides `shared_as`, defaulted for tables).
+ADDED_FIELDS = ("comment", "cdf_enabled", "start_version", "partitions", "string_shared_as")
+HISTORY_STATUSES = ("ENABLED", "DISABLED")
+PARTITION_OPS = ("EQUAL", "LIKE")
 _TABLE_KINDS = {"TABLE", "VIEW", "MATERIALIZED_VIEW", "STREAMING_TABLE"}
 
 
@@ -52,6 +58,8 @@ def check_updates(share: dict[str, Any], updates: list[Any], catalog: Catalog) -
         if action not in ACTIONS or not obj.get("name"):
             raise invalid(f"Invalid data object update: {update}.")
         name = str(obj["name"]).lower()
+        if action != "REMOVE":
+            _check_fields(obj)
         if action == "ADD":
             _check_add(share["name"], obj, name, present, aliases, catalog)
             count += 1
@@ -91,6 +99,29 @@ def _check_duplicates(updates: list[Any], catalog: Catalog) -> None:
         )
 
 
+def _check_fields(obj: dict[str, Any]) -> None:
+    """The enumerations and partition values of an object to add or update.
+
+    databricks-sdk `SharedDataObject`/`PartitionValue`: history sharing is ENABLED or
+    DISABLED, a partition value's op EQUAL or LIKE, and it holds `value` or
+    `recipient_property_key`, never both.
+    """
+    status = obj.get("history_data_sharing_status")
+    if status is not None and status not in HISTORY_STATUSES:
+        raise invalid(f"Invalid history_data_sharing_status '{status}'.")
+    for partition in obj.get("partitions") or []:
+        for value in (partition or {}).get("values") or []:
+            if not value.get("name"):
+                raise invalid("A partition value must name its column.")
+            if value.get("op") is not None and value["op"] not in PARTITION_OPS:
+                raise invalid(f"Invalid partition value op '{value.get('op')}'.")
+            if "value" in value and "recipient_property_key" in value:
+                raise invalid(
+                    f"Partition value of column '{value['name']}' sets both value and "
+                    "recipient_property_key; set one."
+                )
+
+
 def _check_add(
     share_name: str,
     obj: dict[str, Any],
@@ -107,6 +138,8 @@ def _check_add(
         return
     if kind not in _TABLE_KINDS:
         raise invalid(f"Data object type '{kind}' is not supported by this emulator.")
+    if obj.get("string_shared_as"):
+        raise invalid(f"string_shared_as applies to non-table objects; {name} is a {kind}.")
     table_type = catalog.require_table(name).table_type
     if kind == "VIEW" and table_type != "VIEW":
         raise invalid(f"{name} is a table and not a VIEW.")
@@ -149,5 +182,5 @@ def _added_object(obj: dict[str, Any], name: str, kind: str, user: str) -> dict[
     }
     if kind != "SCHEMA":
         added["shared_as"] = str(obj.get("shared_as") or default_shared_as(name)).lower()
-    added.update({k: obj[k] for k in ("comment", "cdf_enabled", "partitions") if k in obj})
+    added.update({k: obj[k] for k in ADDED_FIELDS if obj.get(k) is not None})
     return added

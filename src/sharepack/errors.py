@@ -50,6 +50,10 @@ class QueueError(SharePackError):
     """The queue operation failed."""
 
 
+class LostLeaseError(QueueError):
+    """The message's lease was lost to another worker."""
+
+
 class RunHandedOverError(SharePackError):
     """A run stopped in this process before it ended; a worker takes it over."""
 
@@ -60,3 +64,8 @@ class RunHandedOverError(SharePackError):
             "journal and finishes or rolls it back."
         )
         self.share_pack_id = share_pack_id
+
+
+class LeaseLostError(SharePackError):
+    """This process's claim of the run was taken over by another; it stopped before its
+    next call and wrote nothing more."""

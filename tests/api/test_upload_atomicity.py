@@ -1,12 +1,14 @@
 """An upload writes its `share_packs` row and its queue message in one transaction.
 
 Whichever of the two writes fails, or anything after both, neither is left behind: the
-upload answers 500 and the database holds no row and no message. Runs on SQLite and
+upload answers 500 (with an error id; the failure is logged under it) and the database
+holds no row and no message. Runs on SQLite and
 PostgreSQL with the database-table queue, the one that joins the transaction.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +57,15 @@ def _stored(runtime: Runtime) -> tuple[int, int]:
         return _counts(uow)
 
 
+def _logged_failure(response: httpx.Response, caplog: pytest.LogCaptureFixture) -> str:
+    """The failure the log holds under the 500's error id (the answer does not show it)."""
+    assert response.status_code == 500
+    error_id = response.json()["ErrorId"]
+    (record,) = [r for r in caplog.records if error_id in r.getMessage()]
+    assert record.exc_info is not None
+    return str(record.exc_info[1])
+
+
 def test_successful_upload_stores_one_row_and_one_message(
     client: httpx.Client, runtime: Runtime
 ) -> None:
@@ -65,7 +76,10 @@ def test_successful_upload_stores_one_row_and_one_message(
 
 
 def test_failure_after_the_enqueue_leaves_no_row_and_no_message(
-    client: httpx.Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: httpx.Client,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen_inside: list[tuple[int, int]] = []
     enqueue = runtime.queue.enqueue
@@ -78,32 +92,38 @@ def test_failure_after_the_enqueue_leaves_no_row_and_no_message(
 
     monkeypatch.setattr(runtime.queue, "enqueue", enqueue_then_fail)
 
-    response = _upload(client, runtime)
+    with caplog.at_level(logging.ERROR, logger="sharepack"):
+        response = _upload(client, runtime)
 
-    assert response.status_code == 500
-    assert "went away after the enqueue" in response.json()["Message"]
+    assert "went away after the enqueue" in _logged_failure(response, caplog)
     assert seen_inside == [(1, 1)]  # both were written, in the one transaction
     assert _stored(runtime) == (0, 0)
     assert runtime.queue.depth() == 0
 
 
 def test_failing_enqueue_leaves_no_row(
-    client: httpx.Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: httpx.Client,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def refuse(body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
         raise QueueError("the queue refused the message")
 
     monkeypatch.setattr(runtime.queue, "enqueue", refuse)
 
-    response = _upload(client, runtime)
+    with caplog.at_level(logging.ERROR, logger="sharepack"):
+        response = _upload(client, runtime)
 
-    assert response.status_code == 500
-    assert "queue refused the message" in response.json()["Message"]
+    assert "queue refused the message" in _logged_failure(response, caplog)
     assert _stored(runtime) == (0, 0)
 
 
 def test_failing_row_write_leaves_no_message(
-    client: httpx.Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: httpx.Client,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     create = SharePackRepository.create
 
@@ -113,9 +133,9 @@ def test_failing_row_write_leaves_no_message(
 
     monkeypatch.setattr(SharePackRepository, "create", write_then_fail)
 
-    response = _upload(client, runtime)
+    with caplog.at_level(logging.ERROR, logger="sharepack"):
+        response = _upload(client, runtime)
 
-    assert response.status_code == 500
-    assert "could not be stored" in response.json()["Message"]
+    assert "could not be stored" in _logged_failure(response, caplog)
     assert _stored(runtime) == (0, 0)
     assert runtime.queue.depth() == 0

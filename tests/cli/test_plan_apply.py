@@ -245,6 +245,19 @@ def test_a_workspace_that_is_not_a_url_exits_2_naming_it(
     assert len(write_calls(cli_env)) == 0
 
 
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_workspace_url_longer_than_its_column_exits_2_before_anything_is_sent(
+    cli_env: EmulatorServer, command: str
+) -> None:
+    url = f"{cli_env.url}/{'p' * 600}"
+
+    code, body = _run(command, str(EXAMPLE), "--workspace", url, "--json")
+
+    assert code == 2
+    assert "The workspace URL is 623 characters long; at most 500 are accepted" in str(body)
+    assert httpx.get(f"{cli_env.url}/_emulator/calls").json() == []
+
+
 def test_apply_json_prints_the_object_for_a_workspace_that_is_not_a_url(
     cli_env: EmulatorServer,
 ) -> None:

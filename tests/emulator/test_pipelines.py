@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import DatabricksError, NotFound
 from databricks.sdk.service import pipelines
 
 from tests.emulator._support import emulator_only, wait_for_update
@@ -113,3 +113,47 @@ def test_deleting_a_pipeline_drops_the_table_it_materialised(
     assert not client.tables.exists(target).table_exists
     with pytest.raises(NotFound, match=f"Table '{target}' does not exist"):
         client.tables.get(target)
+
+
+def test_a_second_pipeline_of_the_same_name_is_refused(client: WorkspaceClient, name: str) -> None:
+    # A workspace answers: "The pipeline name '<name>' is already used by another pipeline.
+    # This check can be skipped by setting `allow_duplicate_names = true` in the request."
+    # (databricks/cli pull request 5261, an acceptance test run against a workspace).
+    first = _pipeline(client, name)
+
+    with pytest.raises(DatabricksError, match="is already used by another pipeline") as refused:
+        _pipeline(client, name)
+
+    assert "allow_duplicate_names" in str(refused.value)
+    assert [p.pipeline_id for p in client.pipelines.list_pipelines()] == [first]
+
+
+def test_a_pipeline_create_asking_for_it_may_reuse_a_name(
+    client: WorkspaceClient, name: str
+) -> None:
+    first = _pipeline(client, name)
+
+    second = client.pipelines.create(
+        name=name, catalog="prod_catalog", schema="sales", allow_duplicate_names=True
+    ).pipeline_id
+
+    assert second not in (None, first)
+    assert sorted(p.pipeline_id or "" for p in client.pipelines.list_pipelines()) == sorted(
+        [first, second or ""]
+    )
+
+
+def test_an_edit_that_keeps_a_shared_name_is_accepted_and_one_taking_a_name_is_refused(
+    client: WorkspaceClient, name: str
+) -> None:
+    # "If false, deployment will fail if name has changed and conflicts the name of another
+    # pipeline." (databricks-sdk 0.156, `PipelinesAPI.update`)
+    first = _pipeline(client, name)
+    client.pipelines.create(
+        name=name, catalog="prod_catalog", schema="sales", allow_duplicate_names=True
+    )
+    other = _pipeline(client, f"{name}_other")
+
+    client.pipelines.update(first, name=name, catalog="prod_catalog", schema="sales")
+    with pytest.raises(DatabricksError, match="is already used by another pipeline"):
+        client.pipelines.update(other, name=name, catalog="prod_catalog", schema="sales")

@@ -166,6 +166,34 @@ def test_changed_ip_list_plans_an_update_whose_inverse_restores_it() -> None:
     assert undo.recipient == desired_recipient(ANALYST)
 
 
+def _with_undeclared_fields() -> WorkspaceState:
+    """`_applied()` with a recipient holding what the pack does not declare."""
+    existing = replace(
+        desired_recipient(ANALYST),
+        properties=(("partner.tier", "gold"),),
+        expiration_time=1_900_000_000_000,
+        owner="data-team",
+    )
+    return replace(_applied(), recipients={"analyst": existing})
+
+
+def test_properties_expiry_and_owner_the_pack_does_not_declare_plan_nothing() -> None:
+    assert plan(_pack(strategy=Strategy.UPDATE), _with_undeclared_fields()).actions == ()
+
+
+def test_an_update_keeps_what_the_pack_does_not_declare_and_its_inverse_restores_all() -> None:
+    actual = _with_undeclared_fields()
+    changed = RecipientSpec(name="analyst", type=RecipientType.D2O, allowed_ips=("10.9.9.9",))
+
+    (update,) = plan(_pack(strategy=Strategy.UPDATE, recipients=(changed,)), actual).actions
+
+    before = actual.recipients["analyst"]
+    assert update.recipient == replace(before, allowed_ips=("10.9.9.9",))
+    undo = inverse(update)
+    assert undo is not None
+    assert undo.recipient == before
+
+
 def test_every_planned_action_survives_the_journal_round_trip() -> None:
     the_plan = plan(_pack(), _empty())
 

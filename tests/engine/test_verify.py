@@ -8,6 +8,10 @@ from sharepack.engine.plan import ResourceNames
 from sharepack.engine.rollback import differences
 from sharepack.workspace.state import (
     AuthenticationType,
+    HistoryDataSharingStatus,
+    Partition,
+    PartitionOp,
+    PartitionValue,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -117,3 +121,67 @@ def test_a_produced_table_that_existed_before_is_no_difference() -> None:
     before = replace(BEFORE, existing_objects=frozenset({TABLE, TARGET}))
 
     assert differences(before, before, NAMES) == []
+
+
+FULL_OBJECT = ShareObjectState(
+    name=TABLE,
+    shared_as="partner.transactions",
+    comment="for the partner",
+    cdf_enabled=True,
+    history_data_sharing_status=HistoryDataSharingStatus.ENABLED,
+    start_version=3,
+    partitions=(
+        Partition(values=(PartitionValue(name="region", op=PartitionOp.EQUAL, value="eu"),)),
+    ),
+)
+
+
+def _with_objects(*objects: ShareObjectState) -> WorkspaceState:
+    return replace(BEFORE, shares={"sales": replace(SALES, objects=objects)})
+
+
+def test_an_object_restored_without_a_field_names_the_object_and_the_field() -> None:
+    before = _with_objects(FULL_OBJECT)
+    after = _with_objects(replace(FULL_OBJECT, cdf_enabled=False, comment=""))
+
+    assert differences(before, after, NAMES) == [
+        f"share 'sales': object '{TABLE}' comment is '' (was 'for the partner'), "
+        "cdf_enabled is False (was True)"
+    ]
+
+
+def test_an_object_restored_without_its_history_or_partitions_is_reported() -> None:
+    before = _with_objects(FULL_OBJECT)
+    after = _with_objects(
+        replace(
+            FULL_OBJECT,
+            history_data_sharing_status=HistoryDataSharingStatus.DISABLED,
+            partitions=(),
+        )
+    )
+
+    assert differences(before, after, NAMES) == [
+        f"share 'sales': object '{TABLE}' history_data_sharing_status is 'DISABLED' (was "
+        "'ENABLED'), partitions is () (was "
+        f"{FULL_OBJECT.partitions!r})"
+    ]
+
+
+def test_objects_in_another_order_are_no_difference() -> None:
+    other = ShareObjectState(name=TARGET, comment="x")
+
+    assert (
+        differences(_with_objects(FULL_OBJECT, other), _with_objects(other, FULL_OBJECT), NAMES)
+        == []
+    )
+
+
+def test_a_recipient_restored_without_its_other_properties_or_expiry_is_reported() -> None:
+    full = replace(R1, properties=(("partner.tier", "gold"),), expiration_time=1_900_000_000_000)
+    before = replace(BEFORE, recipients={"r1": full})
+    after = replace(BEFORE, recipients={"r1": replace(full, properties=(), expiration_time=None)})
+
+    assert differences(before, after, NAMES) == [
+        "recipient 'r1': properties is () (was (('partner.tier', 'gold'),)), "
+        "expiration_time is None (was 1900000000000)"
+    ]

@@ -8,6 +8,7 @@ import pytest
 import requests
 from databricks.sdk import WorkspaceClient
 
+from databricks_emulator.emulator import CURRENT_USER
 from databricks_emulator.testing import EmulatorServer
 from sharepack.workspace.errors import (
     InvalidRequestError,
@@ -20,6 +21,10 @@ from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
+    HistoryDataSharingStatus,
+    Partition,
+    PartitionOp,
+    PartitionValue,
     PipelineState,
     RecipientState,
     ShareObjectState,
@@ -50,7 +55,7 @@ def test_created_recipient_reads_back_equal(workspace: SdkWorkspace) -> None:
     state = workspace.read_state(recipients=["analyst", "absent"])
 
     assert state.recipients == {"analyst": created}
-    assert created == _open_recipient()
+    assert created == replace(_open_recipient(), owner=CURRENT_USER)  # the creator owns it
 
 
 def test_updated_recipient_reads_back_with_new_ip_list(workspace: SdkWorkspace) -> None:
@@ -61,11 +66,73 @@ def test_updated_recipient_reads_back_with_new_ip_list(workspace: SdkWorkspace) 
         comment="now internal",
         allowed_ips=("192.168.0.1",),
         contact_email="other@partner.example.com",
+        owner=CURRENT_USER,
     )
 
     workspace.update_recipient(changed)
 
     assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == changed
+
+
+def test_a_recipient_created_with_every_field_reads_back_equal(workspace: SdkWorkspace) -> None:
+    full = replace(
+        _open_recipient(),
+        properties=(("country", "PT"), ("partner.tier", "gold")),
+        expiration_time=1_900_000_000_000,
+        owner=CURRENT_USER,
+    )
+
+    created = workspace.create_recipient(full)
+
+    assert created == full
+    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == full
+
+
+def test_updating_a_recipient_keeps_its_expiry_and_other_properties(
+    workspace: SdkWorkspace,
+) -> None:
+    full = replace(
+        _open_recipient(),
+        properties=(("partner.tier", "gold"),),
+        expiration_time=1_900_000_000_000,
+        owner=CURRENT_USER,
+    )
+    workspace.create_recipient(full)
+
+    workspace.update_recipient(replace(full, comment="renamed", contact_email=None))
+
+    read = workspace.read_state(recipients=["analyst"]).recipients["analyst"]
+    assert read == replace(full, comment="renamed", contact_email=None)
+
+
+def test_share_objects_added_with_every_field_read_back_equal(workspace: SdkWorkspace) -> None:
+    full = ShareObjectState(
+        name=TABLE,
+        shared_as="partner.transactions",
+        comment="for the partner",
+        cdf_enabled=True,
+        history_data_sharing_status=HistoryDataSharingStatus.ENABLED,
+        start_version=3,
+        partitions=(
+            Partition(
+                values=(
+                    PartitionValue(name="region", op=PartitionOp.EQUAL, value="eu"),
+                    PartitionValue(name="tier", recipient_property_key="partner.tier"),
+                )
+            ),
+        ),
+    )
+    schema = ShareObjectState(
+        name="prod_catalog.finance",
+        data_object_type=DataObjectType.SCHEMA,
+        comment="all of finance",
+        history_data_sharing_status=HistoryDataSharingStatus.DISABLED,
+    )
+    workspace.create_share("sales", "")
+
+    workspace.update_share_objects("sales", [full, schema], [])
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == (full, schema)
 
 
 def test_creating_a_recipient_twice_raises_already_exists(workspace: SdkWorkspace) -> None:
@@ -168,7 +235,8 @@ def test_removing_the_contact_email_clears_it_and_keeps_other_properties(
 
     workspace.update_recipient(without_email)
 
-    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == without_email
+    read = workspace.read_state(recipients=["analyst"]).recipients["analyst"]
+    assert read == replace(without_email, properties=(("owner_team", "x"),), owner=CURRENT_USER)
     kept = workspace_client.recipients.get("analyst").properties_kvpairs
     assert kept is not None
     assert kept.properties == {"owner_team": "x"}

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from sharepack import __version__
+from sharepack.api.body_limit import BodyLimit
 from sharepack.api.errors import install_error_handlers
 from sharepack.api.routes import router
 from sharepack.service.runtime import Runtime
@@ -19,6 +20,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Provision Databricks Delta Sharing from share pack files.",
     )
     app.state.runtime = runtime
+    app.add_middleware(BodyLimit, max_file_bytes=runtime.settings.sharepack_max_upload_bytes)
     install_error_handlers(app)
     app.include_router(router)
     _document_400_not_422(app)

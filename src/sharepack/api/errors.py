@@ -1,14 +1,26 @@
-"""The one mapping from sharepack's exceptions to HTTP answers."""
+"""The one mapping from sharepack's exceptions to HTTP answers.
+
+A 500 never shows what failed (a database error carries its SQL, its parameters and the
+database's URL): it answers an error id, and the log has the details under the same id.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sharepack.api.schemas import ErrorResponse, UploadResponse, ValidationMessage
+from sharepack.api.schemas import (
+    ErrorResponse,
+    InternalErrorResponse,
+    UploadResponse,
+    ValidationMessage,
+)
 from sharepack.errors import NotFoundError, PlanError, SharePackError, WorkspaceNotAllowedError
 from sharepack.service.status import PackStatus
 from sharepack.spec.errors import SpecError
@@ -25,12 +37,28 @@ _STATUS: tuple[tuple[type[SharePackError], int, str], ...] = (
 )
 
 
+logger = logging.getLogger(__name__)
+
+
 def _json(model: ErrorResponse | UploadResponse, status: int) -> JSONResponse:
     return JSONResponse(model.model_dump(by_alias=True), status_code=status)
 
 
-async def _spec_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SpecError)
+def internal_error_response(exc: BaseException, scope: Scope) -> JSONResponse:
+    """500 with a new error id; the error itself is logged under that id, never answered."""
+    error_id = str(uuid.uuid4())
+    where = f"{scope.get('method', '')} {scope.get('path', '')}".strip()
+    logger.error("Internal error %s on %s", error_id, where, exc_info=exc)
+    body = InternalErrorResponse(
+        message=f"Internal error; reference {error_id}",
+        error_code="INTERNAL_ERROR",
+        error_id=error_id,
+    )
+    return JSONResponse(body.model_dump(by_alias=True), status_code=500)
+
+
+def spec_error_response(exc: SpecError) -> JSONResponse:
+    """400 VALIDATION_FAILED with every located problem."""
     body = UploadResponse(
         message="Share pack validation failed; nothing was stored",
         status=PackStatus.VALIDATION_FAILED.value,
@@ -44,12 +72,19 @@ async def _spec_error(_: Request, exc: Exception) -> JSONResponse:
     return _json(body, 400)
 
 
-async def _sharepack_error(_: Request, exc: Exception) -> JSONResponse:
+async def _spec_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SpecError)
+    return spec_error_response(exc)
+
+
+async def _sharepack_error(request: Request, exc: Exception) -> JSONResponse:
+    """The errors a caller can act on say what to do; any other (a database or queue
+    failure, a configuration error) is internal."""
     assert isinstance(exc, SharePackError)
     for kind, status, code in _STATUS:
         if isinstance(exc, kind):
             return _json(ErrorResponse(message=exc.message, error_code=code), status)
-    return _json(ErrorResponse(message=exc.message, error_code="INTERNAL_ERROR"), 500)
+    return internal_error_response(exc, request.scope)
 
 
 async def _plan_error(_: Request, exc: Exception) -> JSONResponse:
@@ -76,7 +111,34 @@ def _describe(error: Any) -> str:
     return f"{where} '{name}': {error.get('msg', 'is invalid')}"
 
 
+class InternalErrors:
+    """Answers any exception no handler took as `internal_error_response`, so the server
+    neither shows it nor logs it a second time without its id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            if started:  # too late to answer: the server closes the connection
+                raise
+            await internal_error_response(exc, scope)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(InternalErrors)
     app.add_exception_handler(RequestValidationError, _malformed_request)
     app.add_exception_handler(SpecError, _spec_error)
     app.add_exception_handler(PlanError, _plan_error)

@@ -12,6 +12,7 @@ from sharepack.api.errors import BadRequestError
 from sharepack.api.schemas import (
     ErrorResponse,
     HealthResponse,
+    InternalErrorResponse,
     SharePackStatusResponse,
     UploadResponse,
 )
@@ -28,12 +29,20 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+_INTERNAL: dict[int | str, dict[str, Any]] = {
+    500: {
+        "model": InternalErrorResponse,
+        "description": "An unexpected failure; its details are logged under ErrorId",
+    }
+}
 _BAD_REQUEST: dict[int | str, dict[str, Any]] = {
     400: {
         "model": UploadResponse | ErrorResponse,
-        "description": "Invalid pack (Status VALIDATION_FAILED, located ValidationErrors), "
+        "description": "Invalid pack (Status VALIDATION_FAILED, located ValidationErrors; a "
+        "file over SHAREPACK_MAX_UPLOAD_BYTES is refused before the rest of it is read), "
         "a workspace that is not allow-listed, a missing header or file; nothing is stored",
-    }
+    },
+    **_INTERNAL,
 }
 
 
@@ -72,7 +81,10 @@ def upload_share_pack(
 @router.get(
     "/sharepack/{share_pack_id}",
     response_model=SharePackStatusResponse,
-    responses={404: {"model": ErrorResponse, "description": "No share pack with that id"}},
+    responses={
+        404: {"model": ErrorResponse, "description": "No share pack with that id"},
+        **_INTERNAL,
+    },
 )
 def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
     """The current status of a share pack."""
@@ -100,7 +112,10 @@ def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
 @router.get(
     "/health",
     response_model=HealthResponse,
-    responses={503: {"model": HealthResponse, "description": "The database or queue is down"}},
+    responses={
+        503: {"model": HealthResponse, "description": "The database or queue is down"},
+        **_INTERNAL,
+    },
 )
 def health(request: Request) -> JSONResponse:
     """200 when the database and the queue answer, 503 otherwise."""

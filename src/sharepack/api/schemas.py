@@ -50,3 +50,11 @@ class HealthResponse(PascalModel):
 class ErrorResponse(PascalModel):
     message: str
     error_code: str
+
+
+class InternalErrorResponse(PascalModel):
+    """An unexpected failure: its details are in the server's log under `ErrorId`."""
+
+    message: str
+    error_code: str
+    error_id: str

@@ -20,8 +20,9 @@ from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
 from sharepack.errors import PlanError, RunHandedOverError
 from sharepack.service.status import PackStatus, RollbackOutcome
-from sharepack.settings import Settings
+from sharepack.settings import Settings, normalise_workspace_url
 from sharepack.spec import LoadedSharePack, SpecError
+from sharepack.spec.limits import WORKSPACE_URL_CHARS
 from sharepack.workspace.errors import WorkspaceError
 
 err = Console(stderr=True)
@@ -74,6 +75,11 @@ def _check_workspace(url: str) -> None:
         check_workspace_url(url)
     except WorkspaceError as exc:
         raise _RefusedError(exc.message) from None
+    if (length := len(normalise_workspace_url(url))) > WORKSPACE_URL_CHARS:
+        raise _RefusedError(
+            f"The workspace URL is {length} characters long; at most "
+            f"{WORKSPACE_URL_CHARS} are accepted"
+        )
 
 
 def _load(runtime: Any, path: Path) -> LoadedSharePack:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sharepack.engine.actions import (
     DELETED_FROM,
@@ -19,8 +19,10 @@ from sharepack.engine.actions import (
 )
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
+from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.state import RecipientState
 
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
@@ -120,8 +122,9 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     if kind in _PIPELINE_KINDS:
         return _pipeline_action_applied(action, workspace)
     if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
+        assert action.recipient is not None
         found = workspace.read_state(recipients=[action.resource]).recipients
-        return found.get(action.resource) == action.recipient
+        return recipient_holds(found.get(action.resource), action.recipient)
     share = workspace.read_state(shares=[action.resource]).shares.get(action.resource)
     if share is None:
         return False
@@ -133,6 +136,13 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
         return added and not names.intersection(action.remove_objects)
     granted = share.grantees.issuperset(action.add_grantees)
     return granted and not share.grantees.intersection(action.remove_grantees)
+
+
+def recipient_holds(found: RecipientState | None, wanted: RecipientState) -> bool:
+    """Is `found` the recipient `wanted`? An owner left None is whoever created it."""
+    if found is None:
+        return False
+    return found == (wanted if wanted.owner is not None else replace(wanted, owner=found.owner))
 
 
 _PIPELINE_KINDS = frozenset(
@@ -173,6 +183,8 @@ def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> No
             # A delete whose answer was lost after it took effect (the SDK retried it).
             if action.kind not in DELETED_FROM or not is_applied(action, workspace):
                 raise
+    except LeaseLostError:
+        raise  # nothing may be written: the run is another holder's now
     except Exception as exc:
         journal.finished(action, ActionStatus.FAILED, str(exc))
         raise
@@ -187,16 +199,20 @@ def apply(
     concurrency: int = 8,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Run every action whose dependencies are done, up to `concurrency` at a time."""
+    """Run every action whose dependencies are done, up to `concurrency` at a time.
+
+    `LeaseLostError` (another holder took the run over) stops it: the actions running
+    finish, and it is raised with nothing more recorded."""
     waiting = list(plan.actions)
     done: list[PlanAction] = []
     done_ids: set[str] = set()
     running: dict[Future[None], PlanAction] = {}
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
+    lost: BaseException | None = None
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="apply") as pool:
         while waiting or running:
-            if failure is None:
+            if failure is None and lost is None:
                 ready = [a for a in waiting if set(a.depends_on) <= done_ids]
                 for action in ready[: concurrency - len(running)]:
                     waiting.remove(action)
@@ -209,6 +225,13 @@ def apply(
             for future in finished:
                 action = running.pop(future)
                 error = future.exception()
+                if isinstance(error, LeaseLostError) or (
+                    error is not None and not isinstance(error, Exception)
+                ):
+                    # Not this run's failure: its new holder carries on (or the process
+                    # is being stopped); nothing more is recorded here.
+                    lost = error
+                    continue
                 if error is None:
                     done.append(action)
                     done_ids.add(action.action_id)
@@ -219,6 +242,8 @@ def apply(
                 if on_progress:
                     status = ActionStatus.DONE if error is None else ActionStatus.FAILED
                     on_progress(action, status)
+    if lost is not None:
+        raise lost
     if failure is None and waiting:
         stuck = ", ".join(a.action_id for a in waiting)
         return ApplyResult(tuple(done), waiting[0], f"Unsatisfiable dependencies: {stuck}")

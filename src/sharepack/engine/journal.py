@@ -20,6 +20,8 @@ class ActionStatus(StrEnum):
     FAILED = "FAILED"
     COMPENSATED = "COMPENSATED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
+    #: Not undone: another changed the resource since, and that change was kept.
+    KEPT = "KEPT"
 
 
 @dataclass(frozen=True)

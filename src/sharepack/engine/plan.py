@@ -9,7 +9,7 @@ longer names are deleted (see `plan_retired`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sharepack.engine.actions import MAX_OBJECT_UPDATES as MAX_OBJECT_UPDATES
@@ -158,6 +158,17 @@ def desired_recipient(spec: RecipientSpec) -> RecipientState:
     )
 
 
+def as_declared(wanted: RecipientState, existing: RecipientState) -> RecipientState:
+    """`wanted` with what a pack does not declare (the recipient's other properties, its
+    expiry and owner) kept as `existing` has them: a pack neither sets nor clears those."""
+    return replace(
+        wanted,
+        properties=existing.properties,
+        expiration_time=existing.expiration_time,
+        owner=existing.owner,
+    )
+
+
 def desired_object(name: str, views: frozenset[str] = frozenset()) -> ShareObjectState:
     """A share object as the pack names it; a view (as the catalog says) is shared as one."""
     if name.count(".") != 2:
@@ -299,6 +310,7 @@ def _recipient_action(wanted: RecipientState, existing: RecipientState | None) -
             wanted.name,
             recipient=wanted,
         )
+    wanted = as_declared(wanted, existing)
     if existing == wanted:
         return None
     return PlanAction(

@@ -1,32 +1,39 @@
-"""Undo a failed run: the inverses of its DONE actions in reverse order, then verify.
+"""Undo a failed run: its DONE actions undone field by field in reverse order, then verify.
 
-Verification reads every resource the plan named and compares it with the state read
-before the run, field by declared field; what differs is reported, never hidden. A
-recipient is compared as `RecipientState` declares it, without its tokens: one a rollback
-re-created (after a prune deleted it) has a new activation link, and that is not reported.
+Verification reads every resource the plan named and compares it with what the undo
+left (the resources the run touched) or with the state read before the run (the rest),
+field by field of its state, which holds everything a client can set (a share's objects
+each whole, whatever their order); what differs is reported, never hidden. What the
+server fills is not compared: a recipient a rollback re-created (after a prune deleted
+it) has a new id and a new activation link, and that is not reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Any
 
 from sharepack.engine.actions import (
     DELETED_FROM,
     PlanAction,
     comparable_job,
     comparable_pipeline,
-    inverse,
 )
 from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
-from sharepack.workspace.errors import ResourceNotFoundError
+from sharepack.engine.undo import COLLECTION, NoInverseError, undo_step
+from sharepack.errors import LeaseLostError
+from sharepack.workspace.errors import ResourceNotFoundError, WorkspaceError
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
     ScheduleJobState,
+    ShareObjectState,
     ShareState,
     WorkspaceState,
 )
@@ -37,9 +44,16 @@ class RollbackResult:
     undone: int
     failures: tuple[str, ...]
     differences: tuple[str, ...]
+    #: Changes others made to what the run touched, kept rather than overwritten.
+    kept: tuple[str, ...] = ()
+    #: Whether one of those stood in the way of undoing one of the run's own changes.
+    conflicts: bool = False
+    #: The named resources as read back after the undo.
+    after: WorkspaceState | None = None
 
     @property
     def restored(self) -> bool:
+        """Every change of the run is undone (others' changes may have been kept)."""
         return not self.failures and not self.differences
 
 
@@ -52,37 +66,117 @@ def rollback(
     names: ResourceNames,
     failed: Sequence[PlanAction] = (),
 ) -> RollbackResult:
-    """Run inverses newest first; keep going past a failure so as much as possible is undone.
+    """Undo newest first, field by field (`engine.undo`), reading each resource just
+    before its undo; keep going past a failure so as much as possible is undone. Then
+    read everything back: what the run touched must be as its undo left it, the rest as
+    before the run (a difference there is another's change, kept and reported).
 
     A `failed` action whose effect the workspace shows (it made the change, then the
     answer was lost) is undone first, like a done one."""
     failures: list[str] = []
+    kept: list[str] = []
+    conflicts = False
+    expected: dict[tuple[str, str], object] = {}
     undone = 0
     took_effect = [action for action in failed if _took_effect(action, workspace)]
     for action in [*reversed(took_effect), *reversed(done)]:
-        undo = inverse(action)
-        if undo is None:
-            failures.append(f"{action.describe()}: no inverse is known")
-            continue
         try:
-            execute(undo, workspace)
-        except ResourceNotFoundError:
-            if undo.kind not in DELETED_FROM:
-                failures.append(f"undo {action.describe()}: the resource is gone")
-                continue
+            step = undo_step(action, _read_for(action, workspace))
+            for call in step.calls:
+                _undo_call(call, workspace)
+        except LeaseLostError:
+            raise
+        except NoInverseError as exc:
+            failures.append(str(exc))
+            continue
         except Exception as exc:
             journal.finished(action, ActionStatus.COMPENSATION_FAILED, str(exc))
             failures.append(f"undo {action.describe()}: {exc}")
             continue
-        journal.finished(action, ActionStatus.COMPENSATED)
-        undone += 1
-    differences = verify(before, workspace, names)
-    return RollbackResult(undone, tuple(failures), tuple(differences))
+        kept.extend(step.kept)
+        conflicts = conflicts or step.conflict
+        collection = COLLECTION.get(action.kind)
+        if collection is not None:
+            key = (collection, action.resource)
+            # What the undo leaves builds on what the earlier undo of the same resource
+            # was to leave, not on a read of it: a lossy restore must still be found.
+            if key in expected:
+                basis = _holding(collection, action.resource, expected[key])
+                expected[key] = undo_step(action, basis).expected
+            else:
+                expected[key] = step.expected
+        status = ActionStatus.KEPT if step.conflict else ActionStatus.COMPENSATED
+        journal.finished(action, status, "; ".join(step.kept) or None)
+        undone += 0 if step.conflict else 1
+    try:
+        after = _read_back(workspace, names)
+    except WorkspaceError as exc:
+        unread = f"the workspace could not be read back to verify the rollback: {exc}"
+        return RollbackResult(undone, (*failures, unread), (), tuple(kept), conflicts)
+    found, others = _verified(before, after, names, expected)
+    return RollbackResult(
+        undone,
+        tuple(failures),
+        tuple(found),
+        tuple(dict.fromkeys([*kept, *others])),
+        conflicts,
+        after,
+    )
+
+
+def _holding(collection: str, name: str, value: Any) -> WorkspaceState:
+    """A workspace holding just `value` (None: nothing) as `name` in `collection`."""
+    held: dict[str, Any] = {} if value is None else {name: value}
+    if collection == "recipients":
+        return WorkspaceState(recipients=held)
+    if collection == "shares":
+        return WorkspaceState(shares=held)
+    if collection == "pipelines":
+        return WorkspaceState(pipelines=held)
+    return WorkspaceState(jobs=held)
+
+
+def _read_for(action: PlanAction, workspace: Workspace) -> WorkspaceState:
+    collection = COLLECTION.get(action.kind)
+    if collection is None:
+        return WorkspaceState()
+    return workspace.read_state(**{collection: [action.resource]})
+
+
+def _undo_call(call: PlanAction, workspace: Workspace) -> None:
+    """One undo call; a delete met by "not found" (it took effect, the answer was lost,
+    the SDK sent it again) is done."""
+    try:
+        execute(call, workspace)
+    except ResourceNotFoundError:
+        if call.kind not in DELETED_FROM:
+            raise
+
+
+def _read_back(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
+    """The workspace after the undo, read with a few tries: a read that fails once must
+    not leave a rolled-back run unverified."""
+    for attempt in range(_VERIFY_READ_ATTEMPTS):
+        try:
+            return read_names(workspace, names)
+        except LeaseLostError:
+            raise
+        except WorkspaceError:
+            if attempt == _VERIFY_READ_ATTEMPTS - 1:
+                raise
+            time.sleep(_VERIFY_RETRY_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_VERIFY_READ_ATTEMPTS = 4
+_VERIFY_RETRY_SECONDS = 0.5
 
 
 def _took_effect(action: PlanAction, workspace: Workspace) -> bool:
     try:
         return is_applied(action, workspace)
+    except LeaseLostError:
+        raise
     except Exception:  # unreadable now: verification will report what remains
         return False
 
@@ -96,6 +190,61 @@ def read_names(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
         jobs=names.jobs,
         recipient_grants=names.recipient_grants,
     )
+
+
+def _verified(
+    before: WorkspaceState,
+    after: WorkspaceState,
+    names: ResourceNames,
+    expected: dict[tuple[str, str], object],
+) -> tuple[list[str], list[str]]:
+    """What the undo failed to restore (each resource it touched, against what its undo
+    left), and how the resources it did not touch differ from before (others' changes)."""
+    expect = WorkspaceState(
+        recipients=_expected(before.recipients, expected, "recipients"),
+        shares=_expected(before.shares, expected, "shares"),
+        pipelines=_expected(before.pipelines, expected, "pipelines"),
+        jobs=_expected(before.jobs, expected, "jobs"),
+        existing_objects=before.existing_objects,
+        views=before.views,
+        recipient_grants=before.recipient_grants,
+    )
+    found: list[str] = []
+    others: list[str] = []
+    for line in differences(expect, after, names):
+        resource = _resource_of(line)
+        untouched = resource is not None and resource not in expected
+        grants_of_ours = line.startswith("recipient '") and "granted on shares" in line
+        (others if untouched or grants_of_ours else found).append(line)
+    return found, [f"{line} (changed by another during the run; kept)" for line in others]
+
+
+def _expected(
+    was: Mapping[str, Any], expected: dict[tuple[str, str], object], collection: str
+) -> dict[str, Any]:
+    values = dict(was)
+    for (kind, name), value in expected.items():
+        if kind != collection:
+            continue
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    return values
+
+
+_LABELS = {"recipient": "recipients", "share": "shares", "pipeline": "pipelines"}
+_LABELS["schedule job"] = "jobs"
+
+
+def _resource_of(line: str) -> tuple[str, str] | None:
+    """(`collection`, name) of a difference line about one recipient, share, pipeline or
+    job; None for tables and grants."""
+    for label, collection in _LABELS.items():
+        prefix = f"{label} '"
+        if line.startswith(prefix) and "granted on shares" not in line:
+            return collection, line[len(prefix) :].split("'", 1)[0]
+    return None
 
 
 def verify(before: WorkspaceState, workspace: Workspace, names: ResourceNames) -> list[str]:
@@ -145,6 +294,11 @@ def _share_differences(name: str, was: ShareState | None, now: ShareState | None
         extra = sorted(now.object_names - was.object_names)
         missing = sorted(was.object_names - now.object_names)
         found.append(f"share '{name}': objects +{extra} -{missing}")
+    objects_now = {o.name: o for o in now.objects}
+    for obj in was.objects:
+        again = objects_now.get(obj.name)
+        if again is not None and again != obj:
+            found.append(f"share '{name}': object '{obj.name}' {_changed_fields(obj, again)}")
     if was.grantees != now.grantees:
         granted = sorted(now.grantees - was.grantees)
         revoked = sorted(was.grantees - now.grantees)
@@ -163,12 +317,20 @@ def _compared(kind: str, name: str, was: _Resource | None, now: _Resource | None
         return [f"{kind} '{name}' exists (it did not before)"]
     if now is None:
         return [f"{kind} '{name}' is missing (it existed before)"]
-    changed = [
-        f"{f.name} is {getattr(now, f.name)!r} (was {getattr(was, f.name)!r})"
+    return [f"{kind} '{name}': {_changed_fields(was, now)}"]
+
+
+def _changed_fields(was: _Resource | ShareObjectState, now: _Resource | ShareObjectState) -> str:
+    """`field is new (was old)` for each field of the two dataclass values that differs."""
+    return ", ".join(
+        f"{f.name} is {_shown(getattr(now, f.name))} (was {_shown(getattr(was, f.name))})"
         for f in fields(was)
         if getattr(was, f.name) != getattr(now, f.name)
-    ]
-    return [f"{kind} '{name}': {', '.join(changed)}"]
+    )
+
+
+def _shown(value: object) -> str:
+    return repr(value.value) if isinstance(value, Enum) else repr(value)
 
 
 def _pipeline_view(pipeline: PipelineState | None) -> PipelineState | None:

@@ -12,6 +12,10 @@ from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
+    HistoryDataSharingStatus,
+    Partition,
+    PartitionOp,
+    PartitionValue,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -32,10 +36,14 @@ def recipient_to_dict(recipient: RecipientState) -> dict[str, Any]:
         "allowed_ips": list(recipient.allowed_ips),
         "metastore_id": recipient.metastore_id,
         "contact_email": recipient.contact_email,
+        "properties": dict(recipient.properties),
+        "expiration_time": recipient.expiration_time,
+        "owner": recipient.owner,
     }
 
 
 def recipient_from_dict(data: dict[str, Any]) -> RecipientState:
+    # Snapshots and journals written before a field was kept load with its default.
     return RecipientState(
         name=data["name"],
         authentication_type=AuthenticationType(data["authentication_type"]),
@@ -43,11 +51,24 @@ def recipient_from_dict(data: dict[str, Any]) -> RecipientState:
         allowed_ips=tuple(data["allowed_ips"]),
         metastore_id=data["metastore_id"],
         contact_email=data["contact_email"],
+        properties=tuple(data.get("properties", {}).items()),
+        expiration_time=data.get("expiration_time"),
+        owner=data.get("owner"),
     )
 
 
 def object_to_dict(obj: ShareObjectState) -> dict[str, Any]:
-    return {"name": obj.name, "type": obj.data_object_type.value, "shared_as": obj.shared_as}
+    return {
+        "name": obj.name,
+        "type": obj.data_object_type.value,
+        "shared_as": obj.shared_as,
+        "comment": obj.comment,
+        "cdf_enabled": obj.cdf_enabled,
+        "history_data_sharing_status": _maybe(str, obj.history_data_sharing_status),
+        "start_version": obj.start_version,
+        "partitions": [[_partition_value_to_dict(v) for v in p.values] for p in obj.partitions],
+        "string_shared_as": obj.string_shared_as,
+    }
 
 
 def object_from_dict(data: dict[str, Any]) -> ShareObjectState:
@@ -55,6 +76,35 @@ def object_from_dict(data: dict[str, Any]) -> ShareObjectState:
         name=data["name"],
         data_object_type=DataObjectType(data["type"]),
         shared_as=data["shared_as"],
+        comment=data.get("comment", ""),
+        cdf_enabled=data.get("cdf_enabled"),
+        history_data_sharing_status=_maybe(
+            HistoryDataSharingStatus, data.get("history_data_sharing_status")
+        ),
+        start_version=data.get("start_version"),
+        partitions=tuple(
+            Partition(values=tuple(_partition_value_from_dict(v) for v in values))
+            for values in data.get("partitions", [])
+        ),
+        string_shared_as=data.get("string_shared_as"),
+    )
+
+
+def _partition_value_to_dict(value: PartitionValue) -> dict[str, Any]:
+    return {
+        "name": value.name,
+        "op": value.op.value,
+        "value": value.value,
+        "recipient_property_key": value.recipient_property_key,
+    }
+
+
+def _partition_value_from_dict(data: dict[str, Any]) -> PartitionValue:
+    return PartitionValue(
+        name=data["name"],
+        op=PartitionOp(data["op"]),
+        value=data["value"],
+        recipient_property_key=data["recipient_property_key"],
     )
 
 

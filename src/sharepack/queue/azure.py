@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.queue import QueueClient, QueueMessage
 
-from sharepack.errors import QueueError
+from sharepack.errors import LostLeaseError, QueueError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import UnitOfWork
 
@@ -179,7 +179,7 @@ class AzureStorageQueue:
             return str(updated.pop_receipt)
 
         if not self._under_lease(message, "extend", keep_hidden):
-            raise QueueError(
+            raise LostLeaseError(
                 f"Message {message.message_id} in queue '{self.queue_name}': the lease was "
                 "lost to another worker"
             )

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sharepack.errors import QueueError, StoreError
+from sharepack.errors import LostLeaseError, QueueError, StoreError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import Database, UnitOfWork
 from sharepack.store.dialect import database_now, skip_locked
@@ -120,7 +120,7 @@ class TableQueue:
             )
             held = result.rowcount == 1  # type: ignore[attr-defined]
         if not held:
-            raise QueueError(
+            raise LostLeaseError(
                 f"Message {message.message_id} in queue '{self.queue_name}': the lease was "
                 "lost to another worker"
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 
 from sharepack.engine import Plan, names_to_read, plan, read_names
-from sharepack.errors import QueueError, RunHandedOverError
+from sharepack.errors import LeaseLostError, QueueError, RunHandedOverError
 from sharepack.service.process import Observer, process_share_pack
 from sharepack.service.retired import retired_names
 from sharepack.service.runtime import Runtime
@@ -63,8 +63,11 @@ def apply_file(
     message = submitted.message
     assert message is not None
     try:
-        with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds):
-            process_share_pack(runtime, submitted.share_pack_id, observer)
+        with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds) as keeper:
+            process_share_pack(keeper.guarding(runtime), submitted.share_pack_id, observer)
+    except LeaseLostError as exc:
+        # Paused past the lease: a worker took the run over and owns its outcome now.
+        raise RunHandedOverError(submitted.share_pack_id, str(exc)) from exc
     except (Exception, KeyboardInterrupt) as exc:
         # Interrupted, or an error outside the run's own handling (the database went
         # away, say): hand the message to the workers now rather than when the lease ends.

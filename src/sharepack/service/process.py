@@ -6,6 +6,7 @@ Every status change is a new SCD2 version of the pack. Failures of the run end i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from sharepack.engine import ActionStatus, Plan, ResourceNames, names_to_read, plan, read_names
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import Progress
-from sharepack.errors import NotFoundError, PlanError
+from sharepack.errors import LeaseLostError, NotFoundError, PlanError
 from sharepack.service.retired import retired_names
 from sharepack.service.rollback_history import still_in_effect
 from sharepack.service.runs import (
@@ -28,7 +29,7 @@ from sharepack.service.runtime import Runtime
 from sharepack.service.settle import ACTOR, PackVersions, Run, Undone, taken_over
 from sharepack.service.status import PackStatus, RollbackOutcome
 from sharepack.service.tracking import ActionTracker
-from sharepack.service.worker import Worker
+from sharepack.service.worker import Worker, process_identity
 from sharepack.spec.models import SharePackConfig
 from sharepack.store import SharePackRecord
 from sharepack.store.locks import HeldLock
@@ -63,6 +64,7 @@ def process_share_pack(
     if record.share_pack_status != PackStatus.IN_PROGRESS.value:
         log.info("Share pack %s is already %s", share_pack_id, record.share_pack_status)
         return
+    runtime = claimed(runtime, share_pack_id)
     pack = PackVersions(runtime, record)
     config = SharePackConfig.model_validate(record.config)
     earlier = earlier_attempts(runtime.database, share_pack_id)
@@ -75,6 +77,15 @@ def process_share_pack(
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
     # raised keeps them: the retry or the worker taking it over is the same pack.
     _release_resources(runtime, share_pack_id)
+
+
+def claimed(runtime: Runtime, share_pack_id: uuid.UUID) -> Runtime:
+    """Claim the pack's run for this holder: `runtime` whose database commits only while
+    no later claim (a worker taking the run over) has been made."""
+    with runtime.database.unit_of_work() as uow:
+        claim = uow.run_claims.claim(share_pack_id, process_identity())
+        uow.commit()
+    return dataclasses.replace(runtime, database=runtime.database.fenced(claim))
 
 
 def _provision(
@@ -227,6 +238,7 @@ def mark_failed(runtime: Runtime, share_pack_id: uuid.UUID, error: str) -> None:
         record = uow.share_packs.get_current(share_pack_id)
     if record.share_pack_status != PackStatus.IN_PROGRESS.value:
         return
+    runtime = claimed(runtime, share_pack_id)
     _give_up(PackVersions(runtime, record), error)
     _release_resources(runtime, share_pack_id)
 
@@ -249,6 +261,8 @@ def _give_up(pack: PackVersions, error: str) -> None:
         workspace = runtime.workspace_for(record.workspace_url)
         done = taken_over(earlier, journal, workspace)
         Run(pack, config, workspace, journal, before, done).undo(error, done, names)
+    except LeaseLostError:
+        raise
     except Exception as exc:  # whatever stops the rollback, the run must end saying so
         log.exception("Share pack %s: the rollback on giving up failed", record.share_pack_id)
         entries = journal.entries()

@@ -31,6 +31,9 @@ class Undone:
     names: ResourceNames
     before: WorkspaceState
     kept: frozenset[str] = frozenset()
+    #: The workspace after the rollback, when it could be read: a record whose resource
+    #: is gone gets a deleted version whatever the journal says.
+    after: WorkspaceState | None = None
 
 
 class PackVersions:
@@ -80,6 +83,7 @@ class PackVersions:
                     undone.names,
                     undone.before,
                     kept=undone.kept,
+                    after=undone.after,
                     created_by=ACTOR,
                     reason=f"Rollback: {error}",
                 )
@@ -175,20 +179,30 @@ class Run:
         undone = rollback(
             done, self.workspace, self.journal, before=self.before, names=names, failed=failed
         )
-        if undone.restored:
+        kept = still_in_effect(self.journal.entries())
+        if undone.restored and not undone.kept:
             pack.fail(
                 error,
                 RollbackOutcome.ROLLED_BACK,
                 "Failed; every change was rolled back",
-                Undone(names, self.before),
+                Undone(names, self.before, kept, undone.after),
             )
             return
-        remains = "; ".join([*undone.failures, *undone.differences])
+        if undone.restored:
+            pack.fail(
+                f"{error}. Rolled back, keeping changes others made meanwhile: "
+                f"{'; '.join(undone.kept)}",
+                RollbackOutcome.ROLLED_BACK_WITH_CONFLICTS,
+                "Failed; every change was rolled back, others' changes were kept",
+                Undone(names, self.before, kept, undone.after),
+            )
+            return
+        remains = "; ".join([*undone.failures, *undone.differences, *undone.kept])
         pack.fail(
             f"{error}. Rollback incomplete: {remains}",
             RollbackOutcome.ROLLBACK_FAILED,
             "Failed; rollback could not restore everything",
-            Undone(names, self.before, still_in_effect(self.journal.entries())),
+            Undone(names, self.before, kept, undone.after),
         )
 
 

@@ -24,5 +24,8 @@ class RollbackOutcome(StrEnum):
 
     NOT_NEEDED = "NOT_NEEDED"
     ROLLED_BACK = "ROLLED_BACK"
+    #: Every change of the run undone, but others changed what it touched meanwhile:
+    #: their changes were kept (named in ErrorMessage), not overwritten.
+    ROLLED_BACK_WITH_CONFLICTS = "ROLLED_BACK_WITH_CONFLICTS"
     ROLLBACK_FAILED = "ROLLBACK_FAILED"
     LEFT_IN_PLACE = "LEFT_IN_PLACE"

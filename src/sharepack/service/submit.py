@@ -35,14 +35,22 @@ def share_pack_name(requestor: str, at: datetime) -> str:
 
 
 def check_workspace_allowed(runtime: Runtime, workspace_url: str) -> str:
-    """Return the normalised URL, or raise before anything is read, stored or sent."""
+    """Return the normalised URL, or raise before anything is read, stored or sent.
+
+    The refusal names the workspace and the setting, not the workspaces that are allowed:
+    a caller who may not target a workspace need not learn which ones it could.
+    """
     if not runtime.settings.is_workspace_allowed(workspace_url):
-        allowed = ", ".join(runtime.settings.sharepack_workspace_urls) or "none configured"
         raise WorkspaceNotAllowedError(
-            f"Workspace '{workspace_url}' is not allowed. sharepack only targets the workspaces "
-            f"listed in SHAREPACK_WORKSPACE_URLS ({allowed})."
+            f"Workspace '{_shown(workspace_url)}' is not allowed: sharepack only targets the "
+            "workspaces listed in its SHAREPACK_WORKSPACE_URLS setting; ask its operator to "
+            "add this one there."
         )
     return normalise_workspace_url(workspace_url)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def submit_share_pack(

@@ -19,6 +19,7 @@ from sharepack.spec.models import PipelineSpec, RecipientSpec, SharePackConfig, 
 from sharepack.store import Database, SharePackRecord, UnitOfWork
 from sharepack.workspace.state import (
     PipelineState,
+    RecipientState,
     ScheduleJobState,
     ShareState,
     WorkspaceState,
@@ -230,6 +231,28 @@ def _recipient_fields(recipient: RecipientSpec) -> dict[str, Any]:
         "recipient_databricks_org": recipient.metastore_id,
         "ip_access_list": list(recipient.allowed_ips),
         "description": recipient.comment,
+    }
+
+
+def recipient_state_fields(recipient: RecipientState) -> dict[str, Any]:
+    """A recipient record's fields as the workspace holds the recipient."""
+    return {
+        "databricks_recipient_id": recipient.name,
+        "recipient_contact_email": recipient.contact_email,
+        "recipient_type": "D2O" if recipient.authentication_type.value == "TOKEN" else "D2D",
+        "recipient_databricks_org": recipient.metastore_id,
+        "ip_access_list": list(recipient.allowed_ips),
+        "description": recipient.comment,
+    }
+
+
+def share_state_fields(share: ShareState) -> dict[str, Any]:
+    """A share record's fields as the workspace holds the share."""
+    return {
+        "databricks_share_id": share.name,
+        "description": share.comment,
+        "share_assets": [o.name for o in share.objects],
+        "recipients_attached": sorted(share.grantees),
     }
 
 

@@ -7,11 +7,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
+from sharepack.errors import LeaseLostError, LostLeaseError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.service.runtime import Runtime
+from sharepack.workspace.guarded import guarded
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,11 @@ class Worker:
         claimed = self.runtime.queue.claim(worker_id=self.worker_id, lease_seconds=lease)
         if claimed is None:
             return False
-        with LeaseKeeper(self.runtime, claimed, lease):
-            self._process(claimed)
+        with LeaseKeeper(self.runtime, claimed, lease) as keeper:
+            self._process(claimed, keeper)
         return True
 
-    def _process(self, claimed: ClaimedMessage) -> None:
+    def _process(self, claimed: ClaimedMessage, keeper: LeaseKeeper) -> None:
         pack_id = _share_pack_id(claimed.body)
         if pack_id is None:
             log.error(
@@ -59,9 +62,13 @@ class Worker:
             )
             self.runtime.queue.complete(claimed)
             return
-        runtime = _as_asked(self.runtime, claimed.body)
+        runtime = keeper.guarding(_as_asked(self.runtime, claimed.body))
         try:
             self.processor(runtime, pack_id)
+        except LeaseLostError:
+            # Another worker holds the run now: leave the message and the pack to it.
+            log.warning("Share pack %s: the lease was lost; stopped, writing nothing", pack_id)
+            return
         except Exception as exc:
             log.exception("Processing share pack %s failed (attempt %d)", pack_id, claimed.attempts)
             if claimed.attempts < MAX_ATTEMPTS:
@@ -108,14 +115,52 @@ def _share_pack_id(body: dict[str, object]) -> uuid.UUID | None:
 
 
 class LeaseKeeper:
-    """Extends a claimed message's lease in the background while it is being processed."""
+    """Extends a claimed message's lease in the background while it is being processed,
+    and tells the holder when it may no longer act (`check`)."""
 
     def __init__(self, runtime: Runtime, claimed: ClaimedMessage, lease_seconds: float) -> None:
         self._runtime = runtime
         self._claimed = claimed
         self._lease = lease_seconds
         self._stop = threading.Event()
+        self._lost = threading.Event()
+        self._extending = threading.Lock()
+        self._confirmed_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+
+    def check(self) -> None:
+        """Raise `LeaseLostError` if the lease is lost. When it has not been confirmed for
+        half a lease (the process was paused, say), it is extended now, before the caller
+        acts: a holder paused past its lease finds out before its next call."""
+        if not self._lost.is_set() and time.monotonic() - self._confirmed_at >= self._lease / 2:
+            self._extend()
+        if self._lost.is_set():
+            raise LeaseLostError(
+                f"The lease of message {self._claimed.message_id} was lost to another worker"
+            )
+
+    def guarding(self, runtime: Runtime) -> Runtime:
+        """`runtime` whose workspaces call `check` before every call."""
+        make = runtime.workspace_for
+        return dataclasses.replace(
+            runtime, workspace_for=lambda url: guarded(make(url), self.check)
+        )
+
+    def _extend(self) -> None:
+        with self._extending:
+            started = time.monotonic()
+            try:
+                self._runtime.queue.extend(self._claimed, lease_seconds=self._lease)
+            except LostLeaseError:
+                log.error(
+                    "Message %s: the lease was lost to another worker", self._claimed.message_id
+                )
+                self._lost.set()
+                return
+            except Exception:
+                log.exception("Extending the lease of message %s failed", self._claimed.message_id)
+                return
+            self._confirmed_at = started
 
     def __enter__(self) -> LeaseKeeper:
         self._thread.start()
@@ -126,8 +171,5 @@ class LeaseKeeper:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._lease / 3):
-            try:
-                self._runtime.queue.extend(self._claimed, lease_seconds=self._lease)
-            except Exception:
-                log.exception("Extending the lease of message %s failed", self._claimed.message_id)
+        while not self._stop.wait(self._lease / 3) and not self._lost.is_set():
+            self._extend()

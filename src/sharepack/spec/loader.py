@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from sharepack.spec.errors import Problem, SpecError
 from sharepack.spec.excel_reader import read_excel
+from sharepack.spec.limits import FILE_NAME_CHARS
 from sharepack.spec.models import SharePackConfig
 from sharepack.spec.normalise import Failure, Normaliser, field_name
 from sharepack.spec.rules import Finding, check, quartz_or_problem
@@ -40,6 +41,7 @@ def _file_problem(filename: str, message: str) -> SpecError:
 def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
     """The file's values and their locations; the format is told by content, not by name."""
     check_size(len(content), filename, limits)
+    check_file_name(filename)
     if PurePath(filename).suffix.lower() not in EXTENSIONS:
         raise _file_problem(filename, f"Expected a {', '.join(EXTENSIONS)} file")
     if content.startswith(_ZIP_MAGIC):
@@ -58,11 +60,26 @@ def _decode(content: bytes, filename: str) -> str:
         ) from None
 
 
+def too_large(filename: str, limits: ReadLimits) -> SpecError:
+    """The error for a file over `limits.max_bytes`."""
+    return _file_problem(
+        filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
+    )
+
+
 def check_size(size: int, filename: str, limits: ReadLimits) -> None:
     """Refuse a file over `limits.max_bytes` before it is read (or decoded)."""
     if size > limits.max_bytes:
+        raise too_large(filename, limits)
+
+
+def check_file_name(filename: str) -> None:
+    """Refuse a name longer than the column it is stored in; it is not shown back whole."""
+    if len(filename) > FILE_NAME_CHARS:
         raise _file_problem(
-            filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
+            "",
+            f"The file name is {len(filename)} characters long; at most {FILE_NAME_CHARS} "
+            "are accepted: rename the file",
         )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from sharepack.spec.cron import CronError, to_quartz
+from sharepack.spec.limits import length_problems
 from sharepack.spec.models import (
     PipelineSpec,
     RecipientSpec,
@@ -28,13 +29,13 @@ from sharepack.spec.models import (
 from sharepack.spec.yaml_reader import Path
 
 # Recipient and share names as Unity Catalog accepts them for Delta Sharing: letters,
-# digits, underscores and hyphens, starting with a letter or digit, at most 255 characters.
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+# digits, underscores and hyphens, starting with a letter or digit. Their length (and that
+# of every other text) is checked once, in `spec.limits`.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # Pipeline names become a DLT pipeline's name and its job's `<name>_schedule`, and are
 # matched exactly when sharepack finds them again: the same characters as recipient and
-# share names (no spaces, slashes or semicolons), and at most 91 characters so that the job
-# name stays within 100.
-PIPELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,90}$")
+# share names (no spaces, slashes or semicolons).
+PIPELINE_NAME = NAME
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 METASTORE_ID = re.compile(
     r"^[a-z]+:[a-z0-9-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -100,8 +101,8 @@ def name_rules(config: SharePackConfig) -> Iterator[Finding]:
             if not NAME.match(name):
                 yield Finding(
                     (key, index, "name"),
-                    f"'{name}' is not a valid name: use letters, digits, '_' or '-', "
-                    "starting with a letter or digit",
+                    f"'{_shortened(name)}' is not a valid name: use letters, digits, '_' or "
+                    "'-', starting with a letter or digit",
                 )
             if name in repeated:
                 yield Finding((key, index, "name"), f"The name '{name}' is used more than once")
@@ -118,8 +119,8 @@ def _pipeline_name_rules(config: SharePackConfig) -> Iterator[Finding]:
             if not PIPELINE_NAME.match(pipeline.name):
                 yield Finding(
                     path,
-                    f"'{_shortened(pipeline.name)}' is not a valid pipeline name: use at most "
-                    "91 letters, digits, '_' or '-', starting with a letter or digit",
+                    f"'{_shortened(pipeline.name)}' is not a valid pipeline name: use "
+                    "letters, digits, '_' or '-', starting with a letter or digit",
                 )
             if pipeline.name.lower() in repeated:
                 yield Finding(path, f"The pipeline name '{pipeline.name}' is used more than once")
@@ -281,9 +282,24 @@ def _timezone_problem(timezone: str) -> str | None:
 RULES: tuple[Rule, ...] = (metadata_rules, name_rules, recipient_rules, share_rules)
 
 
+def length_rules(config: SharePackConfig) -> Iterator[Finding]:
+    """Each text longer than where it is stored (`spec.limits`)."""
+    for path, message in length_problems(config):
+        yield Finding(path, message)
+
+
 def check(config: SharePackConfig) -> list[Finding]:
-    """Every finding of every rule, in file order of the rules."""
-    return [finding for rule in RULES for finding in rule(config)]
+    """Every finding of every rule, in file order of the rules. A text that is too long is
+    reported for that alone: other rules' findings about it would repeat it whole."""
+    too_long = list(length_rules(config))
+    places = {finding.path for finding in too_long}
+    others = [
+        finding
+        for rule in RULES
+        for finding in rule(config)
+        if not any(finding.path[:end] in places for end in range(len(finding.path) + 1))
+    ]
+    return [*too_long, *others]
 
 
 def quartz_or_problem(expression: str) -> tuple[str | None, str | None]:

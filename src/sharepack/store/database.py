@@ -8,6 +8,7 @@ table names, so every query is written once.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from sharepack.errors import StoreError
+from sharepack.store.claims import Claim
 from sharepack.store.own_tables import OWN_SCHEMA
 from sharepack.store.tables import DELTASHARE_TABLES, SCHEMA
 from sharepack.store.uow import UnitOfWork
@@ -78,6 +80,7 @@ class Database:
     """The sharepack database at `url` (`sqlite:///file.db` or `postgresql://...`)."""
 
     def __init__(self, url: str) -> None:
+        self.claim: Claim | None = None
         self.url = normalise_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -129,7 +132,14 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new Unit of Work; use it as a context manager."""
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, self.claim)
+
+    def fenced(self, claim: Claim) -> Database:
+        """The same database, whose Units of Work commit only while `claim` is its run's
+        newest: a holder that lost the run writes nothing more (`LeaseLostError`)."""
+        view = copy.copy(self)
+        view.claim = claim
+        return view
 
     def describe(self) -> str:
         """The URL without its password, for messages."""

@@ -1,5 +1,5 @@
 """sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots,
-resource locks.
+resource locks, run claims.
 
 On PostgreSQL they live in schema `sharepack` (with Alembic's version table), keeping
 `deltashare` to the tables the seeds name; on SQLite they share the one file.
@@ -98,4 +98,17 @@ resource_locks = Table(
     schema=OWN_SCHEMA,
 )
 
-OWN_TABLES = ("queue_messages", "run_journal", "snapshots", "resource_locks")
+#: Who may write for a run: each claim of a run (a worker starting or taking it over)
+#: moves `fence` on by one, and the run's writes commit only while their claim's fence is
+#: the current one, so a holder that lost its lease (paused past it) writes nothing more.
+run_claims = Table(
+    "run_claims",
+    metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("fence", Integer, nullable=False),
+    Column("holder", String(255), nullable=False),
+    Column("claimed_at", Timestamp, nullable=False),
+    schema=OWN_SCHEMA,
+)
+
+OWN_TABLES = ("queue_messages", "run_journal", "snapshots", "resource_locks", "run_claims")

@@ -15,7 +15,9 @@ from sharepack.errors import NotFoundError, StoreError
 from sharepack.store.dialect import as_utc, database_now, lock_key
 from sharepack.store.own_tables import run_journal, snapshots
 
-JOURNAL_STATUSES = frozenset({"PENDING", "DONE", "FAILED", "COMPENSATED", "COMPENSATION_FAILED"})
+JOURNAL_STATUSES = frozenset(
+    {"PENDING", "DONE", "FAILED", "COMPENSATED", "COMPENSATION_FAILED", "KEPT"}
+)
 
 
 @dataclass(frozen=True)

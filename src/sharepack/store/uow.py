@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sharepack.errors import StoreError
+from sharepack.errors import LeaseLostError, StoreError
 from sharepack.store import tables
+from sharepack.store.claims import Claim, RunClaimRepository
 from sharepack.store.entities import AppendOnlyLog, VersionedRepository
 from sharepack.store.locks import ResourceLockRepository
 from sharepack.store.logs import AuditTrailRepository, NotificationRepository
@@ -27,9 +28,11 @@ class UnitOfWork:
     and its queue message, say) is committed together or not at all.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, claim: Claim | None = None) -> None:
         self._where = engine.url.render_as_string(hide_password=True)
+        self._claim = claim
         self.session = Session(engine, expire_on_commit=False)
+        self.run_claims = RunClaimRepository(self.session)
         self.share_packs = SharePackRepository(self.session)
         self.recipients = RecipientRepository(self.session)
         self.shares = ShareRepository(self.session)
@@ -76,8 +79,15 @@ class UnitOfWork:
             raise StoreError(f"Database operation failed on {self._where}: {exc}") from exc
 
     def commit(self) -> None:
-        """Make everything written in this Unit of Work durable, at once."""
+        """Make everything written in this Unit of Work durable, at once; opened for a
+        claim, only while the claim is the run's newest (`LeaseLostError` otherwise)."""
         try:
+            if self._claim is not None and not self.run_claims.holds(self._claim):
+                self.session.rollback()
+                raise LeaseLostError(
+                    f"Run {self._claim.run_id} was claimed by another holder since this one's "
+                    f"claim {self._claim.fence}; its writes are refused"
+                )
             self.session.commit()
         except SQLAlchemyError as exc:
             raise StoreError(f"Commit failed on {self._where}: {exc}") from exc

@@ -12,6 +12,10 @@ from sharepack.workspace.sdk_errors import translated_errors
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
+    HistoryDataSharingStatus,
+    Partition,
+    PartitionOp,
+    PartitionValue,
     RecipientState,
     ShareObjectState,
     ShareState,
@@ -32,7 +36,7 @@ def read_recipient(client: WorkspaceClient, name: str) -> RecipientState | None:
 
 
 def _recipient_state(info: sharing.RecipientInfo) -> RecipientState:
-    properties = info.properties_kvpairs.properties if info.properties_kvpairs else None
+    properties = dict(info.properties_kvpairs.properties or {}) if info.properties_kvpairs else {}
     allowed = info.ip_access_list.allowed_ip_addresses if info.ip_access_list else None
     auth = info.authentication_type.value if info.authentication_type else "TOKEN"
     return RecipientState(
@@ -41,16 +45,19 @@ def _recipient_state(info: sharing.RecipientInfo) -> RecipientState:
         comment=info.comment or "",
         allowed_ips=tuple(allowed or ()),
         metastore_id=info.data_recipient_global_metastore_id,
-        contact_email=(properties or {}).get(CONTACT_EMAIL_PROPERTY),
+        contact_email=properties.pop(CONTACT_EMAIL_PROPERTY, None),
+        properties=tuple(properties.items()),
+        expiration_time=info.expiration_time,
+        owner=info.owner,
     )
 
 
 def _properties(recipient: RecipientState) -> sharing.SecurablePropertiesKvPairs | None:
-    if recipient.contact_email is None:
-        return None
-    return sharing.SecurablePropertiesKvPairs(
-        properties={CONTACT_EMAIL_PROPERTY: recipient.contact_email}
-    )
+    """Every property of `recipient`: its own and the contact email, or None for none."""
+    properties = dict(recipient.properties)
+    if recipient.contact_email is not None:
+        properties[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
+    return sharing.SecurablePropertiesKvPairs(properties=properties) if properties else None
 
 
 def _replaced_properties(
@@ -60,7 +67,7 @@ def _replaced_properties(
 
     An update replaces the recipient's properties as a whole (the SDK documents a
     read-modify-write to add or remove one), so the map sent keeps every property that is
-    not sharepack's and sets or drops the contact email.
+    not sharepack's as the workspace holds it now and sets or drops the contact email.
     """
     found = current.properties_kvpairs.properties if current.properties_kvpairs else None
     before = dict(found or {})
@@ -87,12 +94,16 @@ def create_recipient(client: WorkspaceClient, recipient: RecipientState) -> Reci
             data_recipient_global_metastore_id=recipient.metastore_id,
             ip_access_list=_ip_list(recipient) if recipient.allowed_ips else None,
             properties_kvpairs=_properties(recipient),
+            expiration_time=recipient.expiration_time,
+            owner=recipient.owner,
         )
     # The response carries the activation link's token; it is dropped here, never kept.
     return _recipient_state(info)
 
 
 def update_recipient(client: WorkspaceClient, recipient: RecipientState) -> RecipientState:
+    """Set what a pack declares; the recipient's other properties, expiry and owner are
+    left as the workspace holds them (no run changes them: only a delete destroys them)."""
     with translated_errors(f"Updating recipient '{recipient.name}'"):
         current = client.recipients.get(recipient.name)
         client.recipients.update(
@@ -117,17 +128,68 @@ def read_share(client: WorkspaceClient, name: str) -> ShareState | None:
             grantees = _read_grantees(client, name)
     except ResourceNotFoundError:
         return None
-    objects = tuple(
-        ShareObjectState(
-            name=o.name,
-            data_object_type=DataObjectType(o.data_object_type.value)
-            if o.data_object_type and o.data_object_type.value in DataObjectType.__members__
-            else DataObjectType.TABLE,
-            shared_as=o.shared_as,
-        )
-        for o in info.objects or ()
-    )
+    objects = tuple(_object_state(o) for o in info.objects or ())
     return ShareState(name=name, comment=info.comment or "", objects=objects, grantees=grantees)
+
+
+def _object_state(obj: sharing.SharedDataObject) -> ShareObjectState:
+    kind = obj.data_object_type.value if obj.data_object_type else DataObjectType.TABLE.value
+    history = obj.history_data_sharing_status
+    return ShareObjectState(
+        name=obj.name,
+        data_object_type=DataObjectType(kind),
+        shared_as=obj.shared_as,
+        comment=obj.comment or "",
+        cdf_enabled=obj.cdf_enabled,
+        history_data_sharing_status=HistoryDataSharingStatus(history.value) if history else None,
+        start_version=obj.start_version,
+        partitions=tuple(
+            Partition(values=tuple(_partition_value(v) for v in p.values or ()))
+            for p in obj.partitions or ()
+        ),
+        string_shared_as=obj.string_shared_as,
+    )
+
+
+def _partition_value(value: sharing.PartitionValue) -> PartitionValue:
+    return PartitionValue(
+        name=value.name or "",
+        op=PartitionOp(value.op.value) if value.op else PartitionOp.EQUAL,
+        value=value.value,
+        recipient_property_key=value.recipient_property_key,
+    )
+
+
+def _data_object(obj: ShareObjectState) -> sharing.SharedDataObject:
+    """The object to ADD, with every field it had; None and empty ones are the server's."""
+    history = obj.history_data_sharing_status
+    return sharing.SharedDataObject(
+        name=obj.name,
+        data_object_type=sharing.SharedDataObjectDataObjectType(obj.data_object_type.value),
+        shared_as=obj.shared_as,
+        comment=obj.comment or None,
+        cdf_enabled=obj.cdf_enabled,
+        history_data_sharing_status=(
+            sharing.SharedDataObjectHistoryDataSharingStatus(history.value) if history else None
+        ),
+        start_version=obj.start_version,
+        partitions=[
+            sharing.Partition(
+                values=[
+                    sharing.PartitionValue(
+                        name=v.name,
+                        op=sharing.PartitionValueOp(v.op.value),
+                        value=v.value,
+                        recipient_property_key=v.recipient_property_key,
+                    )
+                    for v in p.values
+                ]
+            )
+            for p in obj.partitions
+        ]
+        or None,
+        string_shared_as=obj.string_shared_as,
+    )
 
 
 def _read_grantees(client: WorkspaceClient, name: str) -> frozenset[str]:
@@ -189,11 +251,7 @@ def update_share_objects(
     updates = [
         sharing.SharedDataObjectUpdate(
             action=sharing.SharedDataObjectUpdateAction.ADD,
-            data_object=sharing.SharedDataObject(
-                name=o.name,
-                data_object_type=sharing.SharedDataObjectDataObjectType(o.data_object_type.value),
-                shared_as=o.shared_as,
-            ),
+            data_object=_data_object(o),
         )
         for o in add
     ] + [

@@ -1,7 +1,10 @@
 """Values describing Databricks resources, as they are (read) or as they should be (desired).
 
 The same types serve both sides so that a plan is a comparison of equal kinds. Names are
-the Databricks names; secrets (tokens, activation links) never appear here.
+the Databricks names; secrets (tokens, activation links) never appear here. A read keeps
+every field a client can set and a run could change or destroy, so that what a rollback
+re-creates can be made, and checked, whole; what the server fills (ids, timestamps,
+tokens, `added_at`/`added_by`/`status`) is left out.
 """
 
 from __future__ import annotations
@@ -17,26 +20,83 @@ class AuthenticationType(StrEnum):
 
 
 class DataObjectType(StrEnum):
+    """Every type a share may hold (databricks-sdk `SharedDataObjectDataObjectType`); a pack
+    declares tables, views and schemas only, but a share read may hold any of them."""
+
     TABLE = "TABLE"
     VIEW = "VIEW"
     SCHEMA = "SCHEMA"
+    MATERIALIZED_VIEW = "MATERIALIZED_VIEW"
+    STREAMING_TABLE = "STREAMING_TABLE"
+    FOREIGN_TABLE = "FOREIGN_TABLE"
+    VOLUME = "VOLUME"
+    MODEL = "MODEL"
+    FUNCTION = "FUNCTION"
+    NOTEBOOK_FILE = "NOTEBOOK_FILE"
+    FEATURE_SPEC = "FEATURE_SPEC"
+
+
+class HistoryDataSharingStatus(StrEnum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"  # the server's default
+
+
+class PartitionOp(StrEnum):
+    EQUAL = "EQUAL"
+    LIKE = "LIKE"
 
 
 @dataclass(frozen=True)
 class RecipientState:
+    """A recipient. The pack declares the first six fields; the last three it leaves as
+    they are, and a rollback that re-creates the recipient sets them back."""
+
     name: str
     authentication_type: AuthenticationType
     comment: str = ""
     allowed_ips: tuple[str, ...] = ()  # TOKEN only; empty means from anywhere
     metastore_id: str | None = None  # DATABRICKS only: cloud:region:uuid
     contact_email: str | None = None  # kept in the recipient's properties
+    #: The recipient's other properties (`properties_kvpairs` less the contact email), by key.
+    properties: tuple[tuple[str, str], ...] = ()
+    expiration_time: int | None = None  # of its tokens, epoch milliseconds; None: never
+    owner: str | None = None  # None: whoever creates it
+
+    def __post_init__(self) -> None:
+        # Sorted, so that two reads of the same properties compare equal.
+        object.__setattr__(self, "properties", tuple(sorted(self.properties)))
+
+
+@dataclass(frozen=True)
+class PartitionValue:
+    """One column condition: `value` (None matching null) or a property of the recipient."""
+
+    name: str
+    op: PartitionOp = PartitionOp.EQUAL
+    value: str | None = None
+    recipient_property_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The rows of a shared table whose columns meet every one of `values`."""
+
+    values: tuple[PartitionValue, ...] = ()
 
 
 @dataclass(frozen=True)
 class ShareObjectState:
+    """A shared object with every field its ADD can set. None leaves a field to the server."""
+
     name: str  # catalog.schema.table or catalog.schema
     data_object_type: DataObjectType = DataObjectType.TABLE
     shared_as: str | None = None  # server default: schema.table
+    comment: str = ""
+    cdf_enabled: bool | None = None
+    history_data_sharing_status: HistoryDataSharingStatus | None = None
+    start_version: int | None = None
+    partitions: tuple[Partition, ...] = ()
+    string_shared_as: str | None = None  # the alias of a volume, model, function, notebook
 
 
 @dataclass(frozen=True)

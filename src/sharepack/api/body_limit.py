@@ -1,0 +1,72 @@
+"""A request body is read only up to the upload limit, never received whole first.
+
+The limit is `SHAREPACK_MAX_UPLOAD_BYTES` plus room for the multipart framing around the
+file: a Content-Length over it is refused before a byte of the body is read, and a body
+that passes it (with no length, or more than it said) is refused as soon as it does. A
+body within it is handed on whole; the file in it is then checked to the byte by name.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sharepack.api.errors import spec_error_response
+from sharepack.spec import ReadLimits
+from sharepack.spec.loader import too_large
+
+# Boundaries, part headers (a file name of up to 500 characters) and any small fields.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+class BodyLimit:
+    """Refuses, as a file over the limit is refused, any body larger than the limit allows."""
+
+    def __init__(self, app: ASGIApp, *, max_file_bytes: int) -> None:
+        self.app = app
+        self.limits = ReadLimits(max_bytes=max_file_bytes)
+        self.max_body = max_file_bytes + MULTIPART_ALLOWANCE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await self._refuse(scope, receive, send)
+            return
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client is gone: there is no one to answer
+            received.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(received)
+
+        async def receive_again() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, receive_again, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answered without reading on; the connection is closed after the answer, so the
+        server does not take in (and discard) the rest of the body either."""
+        response = spec_error_response(too_large("", self.limits))
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
