@@ -1,4 +1,4 @@
-"""Migration 0003 on a database that already holds data: history rows keep their URL and
+"""Migration 0005 on a database that already holds data: history rows keep their URL and
 get an empty `workspace_id`; resource locks, keyed on the workspace's id from now on,
 start empty (they live only while a run does)."""
 
@@ -17,11 +17,11 @@ from sharepack.store.scd2 import END_OF_TIME
 from tests.store.conftest import schema_outline
 
 URL = "https://adb-1111.11.azuredatabricks.net"
-BEFORE = "0002"
+BEFORE = "0004"
 
 
 @pytest.fixture
-def at_0002(database_url: str) -> Iterator[Database]:
+def before_identity(database_url: str) -> Iterator[Database]:
     """A database migrated up to the revision before workspace identity."""
     database = Database(database_url)
     command.upgrade(database.alembic_config(), BEFORE)
@@ -46,7 +46,7 @@ def _versioned(key: str) -> dict[str, object]:
         "is_deleted": False,
         "version": 1,
         "created_by": "before",
-        "change_reason": "written before 0003",
+        "change_reason": "written before 0005",
     }
 
 
@@ -65,7 +65,7 @@ def _version_columns(key: str) -> list[sa.ColumnClause[object]]:
     ]
 
 
-def _write_rows_as_0002_did(database: Database) -> uuid.UUID:
+def _write_rows_as_0004_did(database: Database) -> uuid.UUID:
     pack = _versioned("share_pack_id")
     packs = _table(
         database,
@@ -123,12 +123,12 @@ def _write_rows_as_0002_did(database: Database) -> uuid.UUID:
     return share_pack_id
 
 
-def test_rows_written_before_keep_their_url_and_have_no_id_yet(at_0002: Database) -> None:
-    pack_id = _write_rows_as_0002_did(at_0002)
+def test_rows_written_before_keep_their_url_and_have_no_id_yet(before_identity: Database) -> None:
+    pack_id = _write_rows_as_0004_did(before_identity)
 
-    at_0002.upgrade()
+    before_identity.upgrade()
 
-    with at_0002.unit_of_work() as uow:
+    with before_identity.unit_of_work() as uow:
         pack = uow.share_packs.get_current(pack_id)
         (recipient,) = uow.recipients.list_current(URL)
         assert uow.locks.acquire("1234", ["recipient:acme"], uuid.uuid4()) == []
@@ -137,31 +137,31 @@ def test_rows_written_before_keep_their_url_and_have_no_id_yet(at_0002: Database
 
 
 def test_the_next_run_of_that_url_fills_the_id_in_only_where_there_was_none(
-    at_0002: Database,
+    before_identity: Database,
 ) -> None:
-    pack_id = _write_rows_as_0002_did(at_0002)
-    at_0002.upgrade()
+    pack_id = _write_rows_as_0004_did(before_identity)
+    before_identity.upgrade()
 
-    with at_0002.unit_of_work() as uow:
+    with before_identity.unit_of_work() as uow:
         filled = uow.workspaces.identify(URL, "1111")
         uow.workspaces.identify(URL, "2222")  # rows with an id keep it
         uow.workspaces.identify("https://elsewhere.example", "3333")
         uow.commit()
 
-    with at_0002.unit_of_work() as uow:
+    with before_identity.unit_of_work() as uow:
         pack = uow.share_packs.get_current(pack_id)
         (recipient,) = uow.recipients.list_current(URL)
         history = uow.share_packs.history(pack_id)
     assert filled == 2
     assert (pack.workspace_id, recipient.workspace_id) == ("1111", "1111")
-    assert [(v.version, v.change_reason) for v in history] == [(1, "written before 0003")]
+    assert [(v.version, v.change_reason) for v in history] == [(1, "written before 0005")]
 
 
-def test_downgrading_and_upgrading_again_gives_the_same_schema(at_0002: Database) -> None:
-    at_0002.upgrade()
-    upgraded = schema_outline(at_0002)
+def test_downgrading_and_upgrading_again_gives_the_same_schema(before_identity: Database) -> None:
+    before_identity.upgrade()
+    upgraded = schema_outline(before_identity)
 
-    command.downgrade(at_0002.alembic_config(), BEFORE)
-    at_0002.upgrade()
+    command.downgrade(before_identity.alembic_config(), BEFORE)
+    before_identity.upgrade()
 
-    assert schema_outline(at_0002) == upgraded
+    assert schema_outline(before_identity) == upgraded

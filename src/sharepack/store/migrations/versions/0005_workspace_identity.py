@@ -1,8 +1,8 @@
 """Workspace identity: locks keyed on the workspace's own id, history rows carry it
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-26 09:00:00
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02 12:00:00
 
 `resource_locks` is keyed on `workspace_id` instead of `workspace_url`. Its rows only
 live while a run does and cannot be given an id here (only the workspace knows it), so
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
