@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.testing import EmulatorServer
 from sharepack.engine import ActionStatus
@@ -276,3 +277,27 @@ def test_a_workspace_that_cannot_say_its_id_fails_the_pack_having_changed_nothin
     assert (record.share_pack_status, record.rollback_status) == ("FAILED", "NOT_NEEDED")
     assert "no answer" in (record.error_message or "")
     assert write_calls(emulator) == []
+
+
+def test_every_version_a_rolled_back_run_writes_names_the_workspace(
+    runtime: Runtime, emulator: EmulatorServer, workspace_client: WorkspaceClient
+) -> None:
+    # A share there before the run that no pack recorded: the rollback records it again
+    # as the workspace holds it, beside the recipient the run created and deletes.
+    workspace_client.shares.create(SHARE, comment="There before")
+    emulator.add_fault(
+        method="PATCH", path_regex=f"/shares/{SHARE}$", status=400, message="Injected"
+    )
+    with running_api(runtime, with_worker=False) as api:
+        pack = _upload(api, emulator.url, SECOND)
+
+    process_share_pack(runtime, pack)
+
+    with runtime.database.unit_of_work() as uow:
+        record = uow.share_packs.get_current(pack)
+        recipients = uow.recipients.history(emulator.url, RECIPIENT)
+        shares = uow.shares.history(emulator.url, SHARE)
+    assert record.rollback_status == "ROLLED_BACK", record.error_message
+    assert recipients[-1].is_deleted
+    assert shares[-1].change_reason.startswith("Rollback:")
+    assert {v.workspace_id for v in [*recipients, *shares]} == {emulator.workspace_id}

@@ -129,6 +129,7 @@ def _undo_version(
         # There before the run, never recorded by a pack: recorded as it is again.
         repository.upsert(
             workspace_url=pack.workspace_url,
+            workspace_id=pack.workspace_id,
             name=name,
             share_pack_id=None,
             created_by=created_by,
