@@ -46,7 +46,7 @@ def _stored(runtime: Runtime, emulator: EmulatorServer) -> uuid.UUID:
 
 def _hold(runtime: Runtime, emulator: EmulatorServer, pack: uuid.UUID) -> None:
     with runtime.database.unit_of_work() as uow:
-        assert uow.locks.acquire(emulator.url, ["recipient:sales-analyst"], pack) == []
+        assert uow.locks.acquire(emulator.workspace_id, ["recipient:sales-analyst"], pack) == []
         uow.commit()
 
 
@@ -77,7 +77,7 @@ def test_a_run_waits_for_the_pack_changing_the_same_recipient(
 
     assert _record(runtime, second).share_pack_status == "COMPLETED"
     with runtime.database.unit_of_work() as uow:
-        assert uow.locks.acquire(emulator.url, ["recipient:sales-analyst"], first) == []
+        assert uow.locks.acquire(emulator.workspace_id, ["recipient:sales-analyst"], first) == []
 
 
 def test_a_run_that_waits_too_long_fails_naming_the_holder_and_changes_nothing(

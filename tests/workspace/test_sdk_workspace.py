@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+import requests
 from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.emulator import CURRENT_USER
@@ -14,6 +15,7 @@ from sharepack.workspace.errors import (
     ResourceAlreadyExistsError,
     ResourceNotFoundError,
     WorkspacePermissionError,
+    WorkspaceUnavailableError,
 )
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.state import (
@@ -342,3 +344,41 @@ def test_many_recipients_are_read_from_a_listing_not_one_get_each(
     assert workspace.read_state(recipients=names[:3]).recipients == {
         name: created[name] for name in names[:3]
     }
+
+
+def test_the_workspace_id_is_the_one_its_answers_carry_read_once(
+    workspace: SdkWorkspace, emulator: EmulatorServer
+) -> None:
+    first = workspace.workspace_id
+    calls = len(emulator.calls())
+
+    assert first == emulator.workspace_id
+    assert workspace.workspace_id == first
+    assert len(emulator.calls()) == calls
+
+
+def test_two_urls_of_one_workspace_answer_with_one_id(emulator: EmulatorServer) -> None:
+    by_address = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    by_name = SdkWorkspace(make_client(f"http://localhost:{emulator.port}", token=EMULATOR_TOKEN))
+
+    assert by_address.url != by_name.url
+    assert by_address.workspace_id == by_name.workspace_id == emulator.workspace_id
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [requests.ConnectionError("refused"), KeyError("X-Databricks-Org-Id")],
+    ids=["unreachable", "no header"],
+)
+def test_a_workspace_that_does_not_say_its_id_raises_unavailable(
+    emulator: EmulatorServer, failure: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(emulator.url, token=EMULATOR_TOKEN)
+
+    def get_workspace_id() -> int:
+        raise failure
+
+    monkeypatch.setattr(client, "get_workspace_id", get_workspace_id)
+
+    with pytest.raises(WorkspaceUnavailableError, match="Reading the id of workspace"):
+        _ = SdkWorkspace(client).workspace_id

@@ -70,7 +70,8 @@ def process_share_pack(
     earlier = earlier_attempts(runtime.database, share_pack_id)
     retired = retired_names(runtime.database, record.workspace_url, config, earlier.before)
     names = names_to_read(config, retired)
-    if not _hold_resources(pack, names):
+    workspace_id = _identify_workspace(pack, bool(earlier.started))
+    if workspace_id is None or not _hold_resources(pack, names, workspace_id):
         return
     _provision(pack, config, names, retired, earlier, observer)
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
@@ -152,10 +153,28 @@ def _resources(names: ResourceNames) -> list[str]:
     ]
 
 
-def _hold_resources(pack: PackVersions, names: ResourceNames) -> bool:
+def _identify_workspace(pack: PackVersions, started: bool) -> str | None:
+    """Read the workspace's own id and record it with the pack. None, with the pack
+    FAILED, if the workspace cannot say and the run has changed nothing yet; a run that
+    has (`started`) raises instead, to be tried again (giving up undoes it)."""
+    runtime, record = pack.runtime, pack.record
+    try:
+        workspace_id = runtime.workspace_for(record.workspace_url).workspace_id
+    except WorkspaceError as exc:
+        if started:
+            raise
+        pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
+        return None
+    pack.identify(workspace_id)
+    return workspace_id
+
+
+def _hold_resources(pack: PackVersions, names: ResourceNames, workspace_id: str) -> bool:
     """Take the locks of every resource the pack names, waiting while other packs' runs
     hold some (a lock whose pack has ended is stale and taken over). False, with the pack
-    FAILED and nothing changed, if they are still held after the lock wait."""
+    FAILED and nothing changed, if they are still held after the lock wait. Locks are
+    keyed on the workspace's own id, so a pack naming another spelling of the same
+    workspace's URL (`localhost`, `127.0.0.1`) waits too."""
     runtime, record = pack.runtime, pack.record
     wait = runtime.settings.sharepack_lock_wait_seconds
     deadline = time.monotonic() + wait
@@ -163,7 +182,7 @@ def _hold_resources(pack: PackVersions, names: ResourceNames) -> bool:
     resources = _resources(names)
     while True:
         with runtime.database.unit_of_work() as uow:
-            held = uow.locks.acquire(record.workspace_url, resources, record.share_pack_id)
+            held = uow.locks.acquire(workspace_id, resources, record.share_pack_id)
             uow.commit()
         if held == []:
             return True

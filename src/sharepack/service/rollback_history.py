@@ -129,6 +129,7 @@ def _undo_version(
         # There before the run, never recorded by a pack: recorded as it is again.
         repository.upsert(
             workspace_url=pack.workspace_url,
+            workspace_id=pack.workspace_id,
             name=name,
             share_pack_id=None,
             created_by=created_by,
@@ -140,11 +141,16 @@ def _undo_version(
         # Created by the run (a live earlier version the workspace no longer held was
         # drift), or never recorded before it: sharepack's record of it ends here.
         repository.soft_delete(
-            workspace_url=pack.workspace_url, name=name, created_by=created_by, change_reason=reason
+            workspace_url=pack.workspace_url,
+            workspace_id=pack.workspace_id,
+            name=name,
+            created_by=created_by,
+            change_reason=reason,
         )
         return
     repository.upsert(
         workspace_url=pack.workspace_url,
+        workspace_id=pack.workspace_id,
         name=name,
         # The pack that wrote the version restored (None for one no pack wrote: seed data).
         share_pack_id=previous.share_pack_id,

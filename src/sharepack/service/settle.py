@@ -46,6 +46,23 @@ class PackVersions:
         self.runtime = runtime
         self.record = record
 
+    def identify(self, workspace_id: str) -> None:
+        """Record the id the pack's workspace answered with: on every row of the pack's URL
+        that has none yet (`store.workspaces`), and on the pack's next version if its
+        current one names another."""
+        with self.runtime.database.unit_of_work() as uow:
+            uow.workspaces.identify(self.record.workspace_url, workspace_id)
+            current = uow.share_packs.get_current(self.record.share_pack_id)
+            if current.workspace_id != workspace_id:
+                current = uow.share_packs.update(
+                    current.share_pack_id,
+                    created_by=ACTOR,
+                    change_reason=f"{current.workspace_url} answered as workspace {workspace_id}",
+                    workspace_id=workspace_id,
+                )
+            self.record = current
+            uow.commit()
+
     def step(self, number: int, line: str) -> None:
         self._update(f"Step {number}/8: {line}", provisioning_status=f"Step {number}/8: {line}")
 

@@ -3,7 +3,8 @@
 A version is written as each action of a run is DONE, so the history shows what existed
 while a run that later fails was under way (who could read what, and when). A run that
 completes then records the workspace as it holds the pack; one that is rolled back gets
-`Rollback:` versions (`service.rollback_history`).
+`Rollback:` versions (`service.rollback_history`). Every version carries the id the
+pack's workspace answered with beside its URL.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def record_provisioned(
     for recipient in config.recipients:
         uow.recipients.upsert(
             workspace_url=pack.workspace_url,
+            workspace_id=pack.workspace_id,
             name=recipient.name,
             share_pack_id=pack.share_pack_id,
             created_by=created_by,
@@ -70,6 +72,7 @@ def record_provisioned(
     for share in config.shares:
         share_record = uow.shares.upsert(
             workspace_url=pack.workspace_url,
+            workspace_id=pack.workspace_id,
             name=share.name,
             share_pack_id=pack.share_pack_id,
             created_by=created_by,
@@ -81,6 +84,7 @@ def record_provisioned(
         for pipeline in share.pipelines:
             uow.pipelines.upsert(
                 workspace_url=pack.workspace_url,
+                workspace_id=pack.workspace_id,
                 name=pipeline.name,
                 share_pack_id=pack.share_pack_id,
                 created_by=created_by,
@@ -138,6 +142,7 @@ def track_action(
     reason = f"Provisioning {pack.share_pack_name}: {action.describe()}"[:500]
     common: dict[str, Any] = {
         "workspace_url": pack.workspace_url,
+        "workspace_id": pack.workspace_id,
         "share_pack_id": pack.share_pack_id,
         "created_by": created_by,
         "change_reason": reason,

@@ -2,7 +2,9 @@
 
 A run takes the locks of every resource its pack names, all or none, before it reads the
 workspace, and gives them back when it ends. Locks belong to the pack, not to a process,
-so a worker that takes a killed run over finds them already its own.
+so a worker that takes a killed run over finds them already its own. A workspace is
+named by its own id (as it answers), never by a URL: one workspace reached by two URLs
+is one set of locks.
 """
 
 from __future__ import annotations
@@ -36,13 +38,13 @@ class ResourceLockRepository:
         self._session = session
 
     def acquire(
-        self, workspace_url: str, resources: Iterable[str], share_pack_id: uuid.UUID
+        self, workspace_id: str, resources: Iterable[str], share_pack_id: uuid.UUID
     ) -> list[HeldLock] | None:
         """Take every free lock of `resources` for the pack, or none: the locks other packs
         hold, empty when all were taken (commit to keep them). None when another pack took
         one of them at the same moment: nothing was written, ask again."""
         wanted = sorted(set(resources))
-        held = self._held(workspace_url, wanted)
+        held = self._held(workspace_id, wanted)
         others = _of_others(held, share_pack_id)
         if others:
             return others
@@ -50,7 +52,7 @@ class ResourceLockRepository:
         now = database_now(self._session)
         rows = [
             {
-                "workspace_url": workspace_url,
+                "workspace_id": workspace_id,
                 "resource": resource,
                 "share_pack_id": share_pack_id,
                 "acquired_at": now,
@@ -63,13 +65,13 @@ class ResourceLockRepository:
                 with self._session.begin_nested():
                     self._session.execute(insert(locks), rows)
             except IntegrityError:  # committed by another pack since we looked
-                return _of_others(self._held(workspace_url, wanted), share_pack_id) or None
+                return _of_others(self._held(workspace_id, wanted), share_pack_id) or None
         return []
 
-    def _held(self, workspace_url: str, resources: list[str]) -> list[HeldLock]:
+    def _held(self, workspace_id: str, resources: list[str]) -> list[HeldLock]:
         rows = self._session.execute(
             select(locks.c.resource, locks.c.share_pack_id)
-            .where(locks.c.workspace_url == workspace_url, locks.c.resource.in_(resources))
+            .where(locks.c.workspace_id == workspace_id, locks.c.resource.in_(resources))
             .order_by(locks.c.resource)
         ).all()
         return [HeldLock(row.resource, row.share_pack_id) for row in rows]

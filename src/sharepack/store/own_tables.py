@@ -85,11 +85,12 @@ snapshots = Table(
 
 #: Which pack is changing a resource of a workspace (`recipient:acme`, `share:sales`, ...):
 #: runs whose packs name the same resource take turns, so that one's rollback cannot undo
-#: what another has just adopted. Released when the pack's run ends.
+#: what another has just adopted. Released when the pack's run ends. Keyed on the
+#: workspace's own id, not its URL: two spellings of one workspace's URL are one workspace.
 resource_locks = Table(
     "resource_locks",
     metadata,
-    Column("workspace_url", String(500), primary_key=True),
+    Column("workspace_id", String(64), primary_key=True),
     Column("resource", String(300), primary_key=True),
     Column("share_pack_id", Uuid, nullable=False),
     Column("acquired_at", Timestamp, nullable=False),

@@ -27,6 +27,7 @@ class SharePackRecord:
     business_line: str | None
     project_name: str | None
     workspace_url: str
+    workspace_id: str | None  # the workspace's own id; None until a run has read it
     file_name: str | None
     file_format: str | None
     config: dict[str, Any]
@@ -52,12 +53,14 @@ class ResourceRecord:
     """One version of a recipient, share or pipeline as sharepack recorded it.
 
     `entity_id` is the business key (`recipient_id`, `share_id`, `pipeline_id`), stable
-    across versions; `fields` holds the table's other columns by name.
+    across versions; `workspace_id` the workspace's own id (None on versions written
+    before a run read it); `fields` holds the table's other columns by name.
     """
 
     entity_id: uuid.UUID
     name: str
     workspace_url: str
+    workspace_id: str | None
     share_pack_id: uuid.UUID | None
     version: int
     is_current: bool

@@ -4,6 +4,8 @@
 version names the pack that last provisioned the resource and version 1 the one that
 created it. Upserting
 the same values again writes nothing, so re-running a pack leaves the history alone.
+A writer that knows the workspace's id passes it (`workspace_id`); one that does not
+keeps the id the current version has.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class ResourceRepository:
         share_pack_id: uuid.UUID | None,
         created_by: str,
         change_reason: str,
+        workspace_id: str | None = None,
         **fields: Any,
     ) -> ResourceRecord:
         """Record the resource as provisioned: version 1, or a new version if anything changed.
@@ -61,6 +64,8 @@ class ResourceRepository:
         A resource whose current version is a soft delete comes back as a live version.
         """
         values = {**self._prepare(fields), "share_pack_id": share_pack_id}
+        if workspace_id is not None:
+            values["workspace_id"] = workspace_id
         require_columns(self._table, values)
         self._lock(workspace_url, name)
         current = current_row(self._session, self._table, *self._named(workspace_url, name))
@@ -96,6 +101,7 @@ class ResourceRepository:
         created_by: str,
         change_reason: str,
         share_pack_id: uuid.UUID | None = None,
+        workspace_id: str | None = None,
     ) -> ResourceRecord | None:
         """A new version marked deleted; None when there is no live version to delete.
         `share_pack_id` names the pack whose run deleted it (else the current one's stays)."""
@@ -103,12 +109,17 @@ class ResourceRepository:
         current = current_row(self._session, self._table, *self._named(workspace_url, name))
         if current is None or current["is_deleted"]:
             return None
+        changes: dict[str, Any] = {}
+        if share_pack_id is not None:
+            changes["share_pack_id"] = share_pack_id
+        if workspace_id is not None:
+            changes["workspace_id"] = workspace_id
         row = insert_next_version(
             self._session,
             self._table,
             self._key,
             current,
-            {} if share_pack_id is None else {"share_pack_id": share_pack_id},
+            changes,
             created_by=created_by,
             change_reason=change_reason,
             deleted=True,
@@ -189,11 +200,18 @@ class ResourceRepository:
         return (table.c.workspace_url == workspace_url, table.c[self._name] == name)
 
     def _record(self, row: RowMapping | dict[str, Any]) -> ResourceRecord:
-        skip = VERSION_COLUMNS | {self._key, self._name, "workspace_url", "share_pack_id"}
+        skip = VERSION_COLUMNS | {
+            self._key,
+            self._name,
+            "workspace_url",
+            "workspace_id",
+            "share_pack_id",
+        }
         return ResourceRecord(
             entity_id=row[self._key],
             name=row[self._name],
             workspace_url=row["workspace_url"],
+            workspace_id=row["workspace_id"],
             share_pack_id=row["share_pack_id"],
             version=row["version"],
             is_current=row["is_current"],

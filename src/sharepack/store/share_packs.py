@@ -47,8 +47,10 @@ class SharePackRepository:
         change_reason: str,
         business_line: str = "",
         project_name: str = "",
+        workspace_id: str | None = None,
     ) -> SharePackRecord:
-        """Version 1 of a new pack; a `StoreError` if the id is taken."""
+        """Version 1 of a new pack; a `StoreError` if the id is taken. `workspace_id` is
+        the workspace's own id when known (a run records it otherwise)."""
         values = {
             "share_pack_name": share_pack_name,
             "share_pack_status": status,
@@ -60,6 +62,7 @@ class SharePackRepository:
             "business_line": business_line,
             "project_name": project_name,
             "workspace_url": workspace_url,
+            "workspace_id": workspace_id,
             "file_name": file_name,
             "file_format": file_format,
             "config": config,

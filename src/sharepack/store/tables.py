@@ -4,6 +4,11 @@ On PostgreSQL the tables live in schema `deltashare` (sharepack's own tables, in
 `own_tables`, live in schema `sharepack`, so `deltashare` holds exactly the 16 tables the
 seeds count). On SQLite both schemas are translated away (`Database` sets the map), so the
 same definitions serve both.
+
+Share packs, recipients, shares and pipelines carry `workspace_id` (the workspace's own
+id, as it answers) beside `workspace_url` (as the pack named it, in canonical form, which
+the seeds' queries join on). It is NULL on rows written before a run read that workspace's
+id; see `store.workspaces`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ SCHEMA = "deltashare"
 metadata = MetaData(schema=SCHEMA, naming_convention={"pk": "pk_%(table_name)s"})
 
 Timestamp = DateTime(timezone=True)
+
+
+def workspace_id_column() -> Column[str]:
+    """The workspace's own id beside its URL; NULL until a run has read it."""
+    return Column("workspace_id", String(64))
 
 
 def scd2_table(
@@ -105,6 +115,7 @@ share_packs = scd2_table(
     Column("business_line", String(255)),
     Column("project_name", String(255)),
     Column("workspace_url", String(500), nullable=False),
+    workspace_id_column(),
     Column("file_name", String(500)),
     Column("file_format", String(10)),
     Column("config", Json, nullable=False),
@@ -114,6 +125,7 @@ recipients = scd2_table(
     "recipient_id",
     Column("share_pack_id", Uuid),
     Column("workspace_url", String(500), nullable=False),
+    workspace_id_column(),
     Column("recipient_name", String(255), nullable=False),
     Column("databricks_recipient_id", String(255)),
     Column("recipient_contact_email", String(255)),
@@ -132,6 +144,7 @@ shares = scd2_table(
     "share_id",
     Column("share_pack_id", Uuid),
     Column("workspace_url", String(500), nullable=False),
+    workspace_id_column(),
     Column("share_name", String(255), nullable=False),
     Column("databricks_share_id", String(255)),
     Column("description", Text),
@@ -147,6 +160,7 @@ pipelines = scd2_table(
     Column("share_pack_id", Uuid),
     Column("share_id", Uuid),
     Column("workspace_url", String(500), nullable=False),
+    workspace_id_column(),
     Column("pipeline_name", String(255), nullable=False),
     Column("databricks_pipeline_id", String(255)),
     Column("databricks_job_id", String(64)),

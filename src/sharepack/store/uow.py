@@ -18,6 +18,7 @@ from sharepack.store.queries import AuditQueries
 from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
 from sharepack.store.runs import RunJournalRepository, SnapshotRepository
 from sharepack.store.share_packs import SharePackRepository
+from sharepack.store.workspaces import WorkspaceIdentities
 
 
 class UnitOfWork:
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.run_journal = RunJournalRepository(self.session)
         self.snapshots = SnapshotRepository(self.session)
         self.locks = ResourceLockRepository(self.session)
+        self.workspaces = WorkspaceIdentities(self.session)
         self.queries = AuditQueries(self.session)
         # The seeds' other tables, kept with the same SCD2 and append-only rules.
         session = self.session

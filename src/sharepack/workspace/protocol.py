@@ -23,6 +23,13 @@ class Workspace(Protocol):
     @property
     def url(self) -> str: ...
 
+    @property
+    def workspace_id(self) -> str:
+        """The workspace's own id, as its answers give it: one workspace reached by two
+        URLs (`localhost`, `127.0.0.1`) has one id. Read once; `WorkspaceError` if the
+        workspace cannot be reached or does not say."""
+        ...
+
     def read_state(
         self,
         *,

@@ -18,7 +18,8 @@ from databricks.sdk.credentials_provider import (
 
 from sharepack.workspace import sdk_pipelines as pipelines_api
 from sharepack.workspace import sdk_sharing as sharing
-from sharepack.workspace.errors import InvalidWorkspaceUrlError
+from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceUnavailableError
+from sharepack.workspace.sdk_errors import translated_errors
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
@@ -114,10 +115,28 @@ class SdkWorkspace:
         self._read_concurrency = read_concurrency
         self._notebook_lock = threading.Lock()
         self._notebook_imported = False
+        self._identity_lock = threading.Lock()
+        self._workspace_id: str | None = None
 
     @property
     def url(self) -> str:
         return str(self._client.config.host)
+
+    @property
+    def workspace_id(self) -> str:
+        """The SDK's `get_workspace_id()`: the `x-databricks-org-id` every answer carries
+        (the host's metadata, or `GET /api/2.0/preview/scim/v2/Me`). Read once."""
+        with self._identity_lock:
+            if self._workspace_id is None:
+                what = f"Reading the id of workspace {self.url}"
+                with translated_errors(what):
+                    try:
+                        self._workspace_id = str(self._client.get_workspace_id())
+                    except (KeyError, TypeError, ValueError) as exc:
+                        raise WorkspaceUnavailableError(
+                            f"{what}: its answer carries no workspace id (x-databricks-org-id)"
+                        ) from exc
+            return self._workspace_id
 
     def read_state(
         self,
