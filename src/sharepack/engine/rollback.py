@@ -28,7 +28,7 @@ from sharepack.engine.actions import (
 from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
-from sharepack.engine.undo import COLLECTION, NoInverseError, undo_step
+from sharepack.engine.undo import COLLECTION, NoInverseError, UndoStep, undo_step
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import (
     ResourceNotFoundError,
@@ -102,16 +102,7 @@ def rollback(
             continue
         kept.extend(step.kept)
         conflicts = conflicts or step.conflict
-        collection = COLLECTION.get(action.kind)
-        if collection is not None:
-            key = (collection, action.resource)
-            # What the undo leaves builds on what the earlier undo of the same resource
-            # was to leave, not on a read of it: a lossy restore must still be found.
-            if key in expected:
-                basis = _holding(collection, action.resource, expected[key])
-                expected[key] = undo_step(action, basis).expected
-            else:
-                expected[key] = step.expected
+        _expect(expected, action, step)
         status = ActionStatus.KEPT if step.conflict else ActionStatus.COMPENSATED
         journal.finished(action, status, "; ".join(step.kept) or None)
         undone += 0 if step.conflict else 1
@@ -129,6 +120,21 @@ def rollback(
         conflicts,
         after,
     )
+
+
+def _expect(expected: dict[tuple[str, str], object], action: PlanAction, step: UndoStep) -> None:
+    """Record what the resource should hold once `step` is done. It builds on what an
+    earlier undo of the same resource was to leave, not on a read of it: a lossy restore
+    must still be found by verification."""
+    collection = COLLECTION.get(action.kind)
+    if collection is None:
+        return
+    key = (collection, action.resource)
+    if key in expected:
+        basis = _holding(collection, action.resource, expected[key])
+        expected[key] = undo_step(action, basis).expected
+    else:
+        expected[key] = step.expected
 
 
 def _holding(collection: str, name: str, value: Any) -> WorkspaceState:
