@@ -9,6 +9,7 @@ changes the rollback could not undo keeps the run's version: that is what exists
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -125,19 +126,14 @@ def _undo_version(
     if last.is_deleted and not existed:
         return  # created by the run and already deleted again
     previous = history[ours[0] - 1] if ours[0] > 0 else None
+    restored: tuple[uuid.UUID | None, dict[str, Any]] | None = None
     if existed and previous is None and held is not None:
         # There before the run, never recorded by a pack: recorded as it is again.
-        repository.upsert(
-            workspace_url=pack.workspace_url,
-            workspace_id=pack.workspace_id,
-            name=name,
-            share_pack_id=None,
-            created_by=created_by,
-            change_reason=reason,
-            **held,
-        )
-        return
-    if not existed or previous is None or previous.is_deleted:
+        restored = (None, held)
+    elif existed and previous is not None and not previous.is_deleted:
+        # The pack that wrote the version restored (None for one no pack wrote: seed data).
+        restored = (previous.share_pack_id, previous.fields)
+    if restored is None:
         # Created by the run (a live earlier version the workspace no longer held was
         # drift), or never recorded before it: sharepack's record of it ends here.
         repository.soft_delete(
@@ -148,13 +144,13 @@ def _undo_version(
             change_reason=reason,
         )
         return
+    share_pack_id, fields = restored
     repository.upsert(
         workspace_url=pack.workspace_url,
         workspace_id=pack.workspace_id,
         name=name,
-        # The pack that wrote the version restored (None for one no pack wrote: seed data).
-        share_pack_id=previous.share_pack_id,
+        share_pack_id=share_pack_id,
         created_by=created_by,
         change_reason=reason,
-        **previous.fields,
+        **fields,
     )
