@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import InMemoryJournal, apply, names_of, plan, read_names
 from sharepack.settings import Settings
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     RecipientSpec,
     RecipientType,

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from databricks_emulator.testing import free_port
+from databricks_emulator.server import free_port
 from sharepack.api.app import create_app
-from sharepack.service.process import make_worker
-from sharepack.service.runtime import Runtime
+from sharepack.running.provision import make_worker
+from sharepack.runtime import Runtime
 
 
 @contextmanager

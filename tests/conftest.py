@@ -10,8 +10,8 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from pydantic import SecretStr
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.runtime import Runtime, build_runtime
+from databricks_emulator.server import EmulatorServer
+from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 
 EMULATOR_TOKEN = "dapi-test-token"

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

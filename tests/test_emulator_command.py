@@ -13,7 +13,7 @@ import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from databricks_emulator.testing import free_port
+from databricks_emulator.server import free_port
 
 LATENCY_MS = 150
 

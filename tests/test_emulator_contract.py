@@ -24,7 +24,7 @@ from databricks.sdk.errors import (
 )
 from databricks.sdk.service import jobs, pipelines, sharing, workspace
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from tests.emulator._support import REAL, ApiSpy, emulator_only
 
 SEEDED = [f"bench_catalog.bench.t{i:04d}" for i in range(101)]

@@ -14,7 +14,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InternalError
 from databricks.sdk.service import catalog, sharing
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 
 LATENCY_MS = 100
 CONCURRENT_CALLS = 10

@@ -13,11 +13,11 @@ from databricks.sdk.service.sharing import AuthenticationType, Privilege
 from pydantic import SecretStr
 from sqlalchemy import Connection, func, select
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
+from sharepack.packfile.templates import write_template_xlsx
 from sharepack.queue.azure import AzureStorageQueue
-from sharepack.service.runtime import Runtime, build_runtime
+from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
-from sharepack.spec.templates import write_template_xlsx
 from sharepack.store.tables import share_packs
 from tests.api_server import running_api
 from tests.conftest import REPO_ROOT

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.direct import apply_file, read_file
-from sharepack.service.runtime import Runtime
+from databricks_emulator.server import EmulatorServer
+from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
+from sharepack.usecases.plan_apply import apply_file, read_file
 from tests.emulator_helpers import emulator_state, write_calls
 
 BENCH_TABLES = [f"bench_catalog.bench.t{i:04d}" for i in range(130)]

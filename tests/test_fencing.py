@@ -13,13 +13,13 @@ import uuid
 
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.errors import LeaseLostError
-from sharepack.service import worker as worker_module
-from sharepack.service.process import make_worker, mark_failed, process_share_pack
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import submit_share_pack
-from sharepack.service.worker import LeaseKeeper, Worker
+from sharepack.running import worker as worker_module
+from sharepack.running.provision import make_worker, mark_failed, process_share_pack
+from sharepack.running.worker import LeaseKeeper, Worker
+from sharepack.runtime import Runtime
+from sharepack.usecases.submit import submit_share_pack
 from sharepack.workspace.guarded import guarded
 from tests.conftest import REPO_ROOT
 from tests.workspace_hooks import Hook, expire_leases, hooked

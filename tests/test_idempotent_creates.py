@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.direct import apply_file, read_file
-from sharepack.service.runtime import Runtime
+from databricks_emulator.server import EmulatorServer
+from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
+from sharepack.usecases.plan_apply import apply_file, read_file
 from tests.test_pipelines_end_to_end import CONTINUOUS, PACK
 
 JOB = "daily_summary_feed_schedule"

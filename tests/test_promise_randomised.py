@@ -21,10 +21,10 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sharing import AuthenticationType, IpAccessList
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.process import make_worker
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import submit_share_pack
+from databricks_emulator.server import EmulatorServer
+from sharepack.running.provision import make_worker
+from sharepack.runtime import Runtime
+from sharepack.usecases.submit import submit_share_pack
 from tests.workspace_hooks import Hook, Killed, expire_leases, hooked
 
 SEED = int(os.environ.get("SHAREPACK_PROMISE_SEED", "20261202"))

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.direct import read_file
-from sharepack.service.process import process_share_pack
-from sharepack.service.runtime import Runtime, build_runtime
-from sharepack.service.submit import store_share_pack
+from databricks_emulator.server import EmulatorServer
+from sharepack.running.provision import process_share_pack
+from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from sharepack.store import SharePackRecord
+from sharepack.usecases.plan_apply import read_file
+from sharepack.usecases.submit import store_share_pack
 from tests.conftest import REPO_ROOT
 from tests.emulator_helpers import write_calls
 

@@ -13,12 +13,12 @@ import uuid
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.sharing import AuthenticationType, IpAccessList
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.process import make_worker, process_share_pack
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import submit_share_pack
-from sharepack.service.worker import Worker
+from databricks_emulator.server import EmulatorServer
+from sharepack.running.provision import make_worker, process_share_pack
+from sharepack.running.worker import Worker
+from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
+from sharepack.usecases.submit import submit_share_pack
 from tests.conftest import REPO_ROOT
 from tests.workspace_hooks import Hook, Killed, expire_leases, hooked
 

@@ -22,7 +22,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import sharing
 from typer.testing import CliRunner
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
 from sharepack.engine import (
     InMemoryJournal,
@@ -35,7 +35,7 @@ from sharepack.engine import (
     read_names,
     rollback,
 )
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     RecipientSpec,
     RecipientType,

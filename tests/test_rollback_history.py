@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
-from sharepack.service.direct import apply_file, read_file
-from sharepack.service.runtime import Runtime, build_runtime
+from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from sharepack.store import ResourceRecord, SharePackRecord
+from sharepack.usecases.plan_apply import apply_file, read_file
 from tests.conftest import EMULATOR_TOKEN
 
 MUTATING = "POST|PATCH|PUT|DELETE"

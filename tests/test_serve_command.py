@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from databricks_emulator.testing import free_port
+from databricks_emulator.server import free_port
 from sharepack.settings import Settings
 from tests.conftest import REPO_ROOT
 

@@ -6,16 +6,16 @@ import uuid
 
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import names_of, plan, read_names
 from sharepack.engine.apply import run_action
-from sharepack.service.direct import read_file
-from sharepack.service.process import make_worker, mark_failed
-from sharepack.service.runs import StoreJournal, save_before_state
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import store_share_pack, submit_share_pack
-from sharepack.spec.models import SharePackConfig
+from sharepack.packfile.models import SharePackConfig
+from sharepack.running.provision import make_worker, mark_failed
+from sharepack.running.saved_run import StoreJournal, save_before_state
+from sharepack.runtime import Runtime
 from sharepack.store import ResourceRecord, SharePackRecord
+from sharepack.usecases.plan_apply import read_file
+from sharepack.usecases.submit import store_share_pack, submit_share_pack
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
@@ -155,7 +155,7 @@ def test_giving_up_a_taken_over_run_rolls_back_what_its_attempts_did(
 def test_giving_up_while_the_workspace_fails_says_what_is_still_in_place(
     runtime: Runtime, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sharepack.service.worker.MAX_ATTEMPTS", 1)
+    monkeypatch.setattr("sharepack.running.worker.MAX_ATTEMPTS", 1)
     pack_id = _submit_example(runtime, emulator)
     _first_attempt_created_the_recipient(runtime, emulator, pack_id)
     emulator.add_fault(method="*", path_regex="^/api/", status=500, times=10_000)

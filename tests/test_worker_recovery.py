@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import submit_share_pack
+from databricks_emulator.server import EmulatorServer
+from sharepack.runtime import Runtime
 from sharepack.settings import Settings
+from sharepack.usecases.submit import submit_share_pack
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator_helpers import emulator_calls, write_calls
 from tests.test_pipelines_end_to_end import PACK as PIPELINE_PACK

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import ActionStatus
 from sharepack.engine.actions import ActionKind, PlanAction
-from sharepack.service.process import Observer, process_share_pack
-from sharepack.service.runtime import Runtime, build_runtime
+from sharepack.running.provision import Observer, process_share_pack
+from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from sharepack.store import SharePackRecord
 from sharepack.workspace.errors import WorkspaceUnavailableError

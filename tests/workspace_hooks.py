@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 from sharepack.store.own_tables import queue_messages
 from sharepack.workspace.protocol import Workspace
 

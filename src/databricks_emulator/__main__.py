@@ -16,7 +16,7 @@ import uvicorn
 from databricks_emulator.app import create_app
 from databricks_emulator.emulator import checked_workspace_id
 from databricks_emulator.errors import ApiError
-from databricks_emulator.testing import listening_socket
+from databricks_emulator.server import listening_socket
 
 
 def main(argv: list[str] | None = None) -> None:

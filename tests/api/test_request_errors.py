@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sharepack.errors import QueueError, StoreError
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 from sharepack.store import UnitOfWork
 from sharepack.store.own_tables import queue_messages
 from sharepack.store.share_packs import SharePackRepository

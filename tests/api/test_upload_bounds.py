@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from sharepack.api.app import create_app
 from sharepack.api.body_limit import MULTIPART_ALLOWANCE
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 from sharepack.store.share_packs import SharePackRepository
 from sharepack.store.tables import share_packs
 from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
-from tests.test_spec_bounds import email_of_length
+from tests.test_packfile_bounds import email_of_length
 
 EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
 UPLOAD = "/workflow/sharepack/upload"
@@ -351,7 +351,7 @@ def test_an_unexpected_exception_answers_an_error_id(
     def fail(*args: object, **kwargs: object) -> Any:
         raise RuntimeError("lost postgresql://admin:hunter2@db.internal/sharepack")
 
-    monkeypatch.setattr("sharepack.service.submit.preview_strategy", fail)
+    monkeypatch.setattr("sharepack.usecases.submit.preview_strategy", fail)
 
     with caplog.at_level(logging.ERROR, logger="sharepack"):
         response = _upload(client, runtime)

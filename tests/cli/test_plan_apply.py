@@ -10,7 +10,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 from tests.emulator_helpers import write_calls
@@ -286,12 +286,12 @@ def test_apply_json_prints_the_object_for_an_invalid_file(
 def test_apply_json_prints_the_object_when_the_run_is_handed_over(
     cli_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sharepack.service.direct
+    import sharepack.usecases.plan_apply
 
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sharepack.service.direct, "process_share_pack", interrupted)
+    monkeypatch.setattr(sharepack.usecases.plan_apply, "process_share_pack", interrupted)
 
     code, body = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
 

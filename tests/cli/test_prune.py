@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import (
     InMemoryJournal,
     Plan,
@@ -28,7 +28,7 @@ from sharepack.engine import (
     rollback,
 )
 from sharepack.engine.actions import ActionKind
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     RecipientSpec,
     RecipientType,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
 from sharepack.store import Database
 from tests.conftest import EMULATOR_TOKEN

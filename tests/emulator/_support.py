@@ -20,7 +20,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import pipelines
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 
 REAL = bool(os.environ.get("DATABRICKS_HOST") and os.environ.get("DATABRICKS_TOKEN"))
 EMULATOR_TOKEN = "dapi-test-token"

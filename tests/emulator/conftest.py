@@ -7,7 +7,7 @@ import uuid
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from tests.emulator._support import EMULATOR_TOKEN, REAL, ApiSpy
 
 

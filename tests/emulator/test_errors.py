@@ -11,7 +11,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, PermissionDenied
 from databricks.sdk.service import sharing
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from tests.emulator._support import REAL, api_calls, contract_tables, emulator_only
 
 OTHER_OWNER = "someone-else@example.com"

@@ -8,7 +8,7 @@ from databricks.sdk.clock import RealClock
 from databricks.sdk.errors import InternalError, NotFound, ResourceAlreadyExists
 from databricks.sdk.service import sharing
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from tests.emulator._support import api_calls, emulator_only
 
 pytestmark = emulator_only("injects faults through the emulator's control API")

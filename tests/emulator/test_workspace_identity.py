@@ -9,7 +9,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from databricks_emulator.__main__ import main
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from tests.emulator._support import EMULATOR_TOKEN, emulator_only
 
 ME = "/api/2.0/preview/scim/v2/Me"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import InMemoryJournal, names_of, plan, read_names
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import apply
 from sharepack.engine.journal import ActionStatus
-from sharepack.spec import load_share_pack
+from sharepack.packfile import load_share_pack
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 

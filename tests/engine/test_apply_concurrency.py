@@ -11,11 +11,11 @@ import threading
 
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine import InMemoryJournal, Plan, apply, names_of, plan, read_names
 from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.engine.journal import ActionStatus
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     PipelineSpec,
     RecipientSpec,

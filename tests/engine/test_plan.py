@@ -19,7 +19,7 @@ from sharepack.engine.serialise import (
     pipeline_to_dict,
 )
 from sharepack.errors import PlanError
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     PipelineSpec,
     RecipientSpec,
@@ -210,7 +210,7 @@ def test_a_pipeline_that_is_not_sharepacks_stays_so_through_the_journal() -> Non
 
 
 def _pipeline_pack(target: str = "prod_catalog.sales.daily") -> SharePackConfig:
-    from sharepack.spec.models import PipelineSpec, ScheduleSpec
+    from sharepack.packfile.models import PipelineSpec, ScheduleSpec
 
     pipeline = PipelineSpec(
         name="daily_feed",
@@ -283,7 +283,7 @@ def test_reapplying_a_pack_with_a_pipeline_plans_nothing() -> None:
 def test_pipeline_no_longer_on_a_cron_loses_its_schedule_job(schedule: str | None) -> None:
     from sharepack.engine.plan import names_of
     from sharepack.engine.plan_pipelines import desired_job, desired_pipeline
-    from sharepack.spec.models import ScheduleSpec
+    from sharepack.packfile.models import ScheduleSpec
 
     scheduled = _pipeline_pack()
     spec = scheduled.shares[0].pipelines[0]

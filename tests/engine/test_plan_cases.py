@@ -17,7 +17,7 @@ from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.engine.plan import MAX_OBJECT_UPDATES, desired_recipient
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline, job_name
 from sharepack.errors import PlanError
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     PipelineSpec,
     RecipientSpec,

@@ -21,7 +21,7 @@ from sharepack.engine.serialise import (
     state_from_dict,
     state_to_dict,
 )
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     RecipientSpec,
     RecipientType,

@@ -12,7 +12,7 @@ from sharepack.engine.actions import ActionKind
 from sharepack.engine.plan import desired_recipient
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline
 from sharepack.errors import PlanError
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     Metadata,
     PipelineSpec,
     RecipientSpec,

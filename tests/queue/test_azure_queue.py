@@ -16,7 +16,7 @@ from sharepack.errors import QueueError
 from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.queue.table import TableQueue
-from sharepack.service.runtime import build_runtime
+from sharepack.runtime import build_runtime
 from sharepack.settings import Settings
 from sharepack.store import Database
 from tests.queue.azurite import connection_string

@@ -9,9 +9,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from sharepack.cli.db_commands import register
 from sharepack.cli.main import app
 from sharepack.store import Database
-from sharepack.store.cli import register
 from sharepack.store.own_tables import OWN_TABLES
 from sharepack.store.tables import DELTASHARE_TABLES
 from tests.store.conftest import schema_outline

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.engine.actions import ActionKind, PlanAction, inverse
 from sharepack.engine.apply import execute
 from sharepack.workspace.sdk import SdkWorkspace, make_client

@@ -9,7 +9,7 @@ import requests
 from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.emulator import CURRENT_USER
-from databricks_emulator.testing import EmulatorServer
+from databricks_emulator.server import EmulatorServer
 from sharepack.workspace.errors import (
     InvalidRequestError,
     ResourceAlreadyExistsError,

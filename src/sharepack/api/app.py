@@ -10,7 +10,7 @@ from sharepack import __version__
 from sharepack.api.body_limit import BodyLimit
 from sharepack.api.errors import install_error_handlers
 from sharepack.api.routes import router
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:

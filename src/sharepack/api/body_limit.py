@@ -11,8 +11,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharepack.api.errors import spec_error_response
-from sharepack.spec import ReadLimits
-from sharepack.spec.loader import too_large
+from sharepack.packfile import ReadLimits
+from sharepack.packfile.loader import too_large
 
 # Boundaries, part headers (a file name of up to 500 characters) and any small fields.
 MULTIPART_ALLOWANCE = 64 * 1024

@@ -22,8 +22,8 @@ from sharepack.api.schemas import (
     ValidationMessage,
 )
 from sharepack.errors import NotFoundError, PlanError, SharePackError, WorkspaceNotAllowedError
-from sharepack.service.status import PackStatus
-from sharepack.spec.errors import SpecError
+from sharepack.packfile.errors import SpecError
+from sharepack.running.status import PackStatus
 
 
 class BadRequestError(SharePackError):

@@ -17,9 +17,9 @@ from sharepack.api.schemas import (
     UploadResponse,
 )
 from sharepack.errors import NotFoundError
-from sharepack.service.query import check_health, get_share_pack
-from sharepack.service.runtime import Runtime
-from sharepack.service.submit import submit_share_pack
+from sharepack.runtime import Runtime
+from sharepack.usecases.queries import check_health, get_share_pack
+from sharepack.usecases.submit import submit_share_pack
 
 router = APIRouter(prefix="/workflow", tags=["workflow"])
 

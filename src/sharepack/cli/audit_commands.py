@@ -21,7 +21,7 @@ JSON = typer.Option(False, "--json", help="Print one JSON object instead of text
 
 
 def _runtime() -> Any:
-    from sharepack.service.runtime import build_runtime
+    from sharepack.runtime import build_runtime
 
     return build_runtime(Settings())
 
@@ -46,7 +46,7 @@ def access(
     as_json: bool = JSON,
 ) -> None:
     """Who could read TABLE at a time: recipients of the shares that held it (or its schema)."""
-    from sharepack.service.query import who_could_read
+    from sharepack.usecases.queries import who_could_read
 
     moment = _moment(at)
     runtime = _runtime()
@@ -73,7 +73,7 @@ def status(
     as_json: bool = JSON,
 ) -> None:
     """A share pack's outcome and every recorded version of it (exit 1 if unknown)."""
-    from sharepack.service.query import share_pack_history
+    from sharepack.usecases.queries import share_pack_history
 
     try:
         pack_id = uuid.UUID(share_pack_id)

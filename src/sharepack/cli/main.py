@@ -1,4 +1,4 @@
-"""The `sharepack` command line: commands are thin; the work is in `sharepack.service`."""
+"""The `sharepack` command line: commands are thin; the work is in `sharepack.usecases`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import typer
 
 from sharepack import __version__
 from sharepack.cli.audit_commands import register as register_audit_commands
+from sharepack.cli.db_commands import register as register_db_commands
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
 from sharepack.settings import Settings
-from sharepack.store.cli import register as register_db_commands
 
 app = typer.Typer(
     name="sharepack",
@@ -25,11 +25,8 @@ app.command()(apply)
 
 
 def _configured_database_url() -> str:
-    """The settings' database; the embedded SQLite file's folder is made on first use."""
-    settings = Settings()
-    if not settings.domain_db_connection_string:
-        settings.sharepack_data_dir.mkdir(parents=True, exist_ok=True)
-    return settings.database_url
+    """The settings' database (the embedded SQLite file when none is configured)."""
+    return Settings().database_url
 
 
 register_db_commands(app, default_url=_configured_database_url)

@@ -19,10 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
 from sharepack.errors import PlanError, RunHandedOverError
-from sharepack.service.status import PackStatus, RollbackOutcome
+from sharepack.packfile import LoadedSharePack, SpecError
+from sharepack.packfile.limits import WORKSPACE_URL_CHARS
+from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings, normalise_workspace_url
-from sharepack.spec import LoadedSharePack, SpecError
-from sharepack.spec.limits import WORKSPACE_URL_CHARS
 from sharepack.workspace.errors import WorkspaceError
 
 err = Console(stderr=True)
@@ -45,19 +45,11 @@ class _CallCounter:
 
 
 def _runtime(settings: Settings, counter: _CallCounter) -> Any:
-    from sharepack.service.runtime import build_runtime
-    from sharepack.workspace.sdk import SdkWorkspace, make_client
+    from sharepack.runtime import build_runtime, sdk_workspace_factory
 
-    token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
-    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
-
-    def workspace_for(url: str) -> SdkWorkspace:
-        client = make_client(
-            url, token=token, client_id=settings.client_id, client_secret=secret, on_request=counter
-        )
-        return SdkWorkspace(client)
-
-    return build_runtime(settings, workspace_for=workspace_for)
+    return build_runtime(
+        settings, workspace_for=sdk_workspace_factory(settings, on_request=counter)
+    )
 
 
 class _RefusedError(Exception):
@@ -83,7 +75,7 @@ def _check_workspace(url: str) -> None:
 
 
 def _load(runtime: Any, path: Path) -> LoadedSharePack:
-    from sharepack.service.direct import read_file
+    from sharepack.usecases.plan_apply import read_file
 
     if not path.is_file():
         raise _RefusedError(f"No such file: {path}")
@@ -102,7 +94,7 @@ def _print_refusal(refused: _RefusedError) -> None:
 
 def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) -> None:
     """Print what applying FILE to the workspace would change; change nothing."""
-    from sharepack.service.direct import plan_file
+    from sharepack.usecases.plan_apply import plan_file
 
     counter = _CallCounter()
     try:
@@ -158,8 +150,8 @@ def apply(
     as_json: bool = JSON,
 ) -> None:
     """Apply FILE to the workspace now, recording it in the configured database."""
-    from sharepack.service.direct import apply_file
-    from sharepack.service.process import Observer
+    from sharepack.running.provision import Observer
+    from sharepack.usecases.plan_apply import apply_file
 
     settings = Settings()
     overrides: dict[str, Any] = {}

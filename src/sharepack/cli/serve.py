@@ -14,11 +14,11 @@ import uvicorn
 from pydantic import SecretStr
 from rich.console import Console
 
-from sharepack.service.runtime import Runtime
+from sharepack.runtime import Runtime
 from sharepack.settings import Settings, normalise_workspace_url
 
 if TYPE_CHECKING:
-    from sharepack.service.runtime import Runtime
+    from sharepack.runtime import Runtime
 
 EMULATOR_TOKEN = "dapi-sharepack-local-emulator"
 console = Console(stderr=True)
@@ -27,7 +27,7 @@ console = Console(stderr=True)
 @contextmanager
 def _local_emulator(settings: Settings) -> Iterator[tuple[Settings, str]]:
     """Start the bundled emulator and allow-list it, with its token as the credential."""
-    from databricks_emulator.testing import EmulatorServer
+    from databricks_emulator.server import EmulatorServer
 
     server = EmulatorServer(token=EMULATOR_TOKEN)
     server.start()
@@ -48,7 +48,7 @@ def _local_emulator(settings: Settings) -> Iterator[tuple[Settings, str]]:
 
 @contextmanager
 def _background_worker(runtime: Runtime) -> Iterator[None]:
-    from sharepack.service.process import make_worker
+    from sharepack.running.provision import make_worker
 
     stop = threading.Event()
     thread = threading.Thread(
@@ -86,7 +86,7 @@ def serve(
 ) -> None:
     """Run the REST API with an in-process worker."""
     from sharepack.api.app import create_app
-    from sharepack.service.runtime import build_runtime
+    from sharepack.runtime import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -111,8 +111,8 @@ def _maybe_emulator(settings: Settings, wanted: bool) -> Iterator[tuple[Settings
 
 def worker() -> None:
     """Run a worker that provisions queued share packs until interrupted."""
-    from sharepack.service.process import make_worker
-    from sharepack.service.runtime import build_runtime
+    from sharepack.running.provision import make_worker
+    from sharepack.runtime import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(Settings())

@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from sharepack.packfile import Problem, ReadLimits, SpecError, load_share_pack
+from sharepack.packfile.loader import check_size
+from sharepack.packfile.templates import json_schema, template_yaml, write_template_xlsx
 from sharepack.settings import Settings
-from sharepack.spec import Problem, ReadLimits, SpecError, load_share_pack
-from sharepack.spec.loader import check_size
-from sharepack.spec.templates import json_schema, template_yaml, write_template_xlsx
 
 err = Console(stderr=True)
 

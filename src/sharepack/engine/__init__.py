@@ -11,7 +11,8 @@ from sharepack.engine.plan import (
     no_longer_named,
     plan,
 )
-from sharepack.engine.rollback import RollbackResult, read_names, rollback, verify
+from sharepack.engine.reading import read_names
+from sharepack.engine.rollback import RollbackResult, rollback, verify
 
 __all__ = [
     "ActionStatus",

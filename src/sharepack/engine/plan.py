@@ -17,7 +17,7 @@ from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.engine.plan_retired import retire
 from sharepack.errors import PlanError
-from sharepack.spec.models import (
+from sharepack.packfile.models import (
     RecipientSpec,
     RecipientType,
     SharePackConfig,

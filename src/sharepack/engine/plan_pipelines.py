@@ -7,7 +7,7 @@ creates the pipeline, runs its first update to completion, and only then adds th
 from __future__ import annotations
 
 from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
-from sharepack.spec.models import PipelineSpec, ShareSpec
+from sharepack.packfile.models import PipelineSpec, ShareSpec
 from sharepack.workspace.state import PipelineState, ScheduleJobState, WorkspaceState
 
 JOB_SUFFIX = "_schedule"

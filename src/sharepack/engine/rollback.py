@@ -28,6 +28,7 @@ from sharepack.engine.actions import (
 from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
+from sharepack.engine.reading import read_names
 from sharepack.engine.undo import COLLECTION, NoInverseError, UndoStep, undo_step
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import (
@@ -196,17 +197,6 @@ def _took_effect(action: PlanAction, workspace: Workspace) -> bool:
         raise
     except Exception:  # unreadable now: verification will report what remains
         return False
-
-
-def read_names(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
-    return workspace.read_state(
-        recipients=names.recipients,
-        shares=names.shares,
-        objects=names.objects,
-        pipelines=names.pipelines,
-        jobs=names.jobs,
-        recipient_grants=names.recipient_grants,
-    )
 
 
 def _verified(

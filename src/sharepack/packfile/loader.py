@@ -1,0 +1,239 @@
+"""`load_share_pack`: bytes of a file in, one typed `SharePackConfig` (or every problem) out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from sharepack.packfile.errors import Problem, SpecError
+from sharepack.packfile.excel_reader import read_excel
+from sharepack.packfile.limits import FILE_NAME_CHARS
+from sharepack.packfile.models import SharePackConfig
+from sharepack.packfile.normalise import Failure, Normaliser, field_name
+from sharepack.packfile.rules import Finding, check, quartz_or_problem
+from sharepack.packfile.yaml_reader import LocatedDocument, Path, read_yaml
+
+EXTENSIONS = (".yaml", ".yml", ".xlsx")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    max_bytes: int = 5 * 1024 * 1024
+    max_rows: int = 5000  # per Excel sheet
+
+
+@dataclass(frozen=True)
+class LoadedSharePack:
+    config: SharePackConfig
+    warnings: tuple[Problem, ...]
+    format: Literal["yaml", "xlsx"]
+
+
+def _file_problem(filename: str, message: str) -> SpecError:
+    return SpecError([Problem(filename, "", message)])
+
+
+def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
+    """The file's values and their locations; the format is told by content, not by name."""
+    check_size(len(content), filename, limits)
+    check_file_name(filename)
+    if PurePath(filename).suffix.lower() not in EXTENSIONS:
+        raise _file_problem(filename, f"Expected a {', '.join(EXTENSIONS)} file")
+    if content.startswith(_ZIP_MAGIC):
+        return read_excel(content, filename, limits.max_rows, limits.max_bytes)
+    return read_yaml(_decode(content, filename), filename)
+
+
+def _decode(content: bytes, filename: str) -> str:
+    if b"\x00" in content:
+        raise _file_problem(filename, "The file is binary, not YAML text")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_problem(
+            filename, f"The file is not UTF-8 text (byte {exc.start} is invalid)"
+        ) from None
+
+
+def too_large(filename: str, limits: ReadLimits) -> SpecError:
+    """The error for a file over `limits.max_bytes`."""
+    return _file_problem(
+        filename, f"The file is larger than the limit of {limits.max_bytes:,} bytes"
+    )
+
+
+def check_size(size: int, filename: str, limits: ReadLimits) -> None:
+    """Refuse a file over `limits.max_bytes` before it is read (or decoded)."""
+    if size > limits.max_bytes:
+        raise too_large(filename, limits)
+
+
+def check_file_name(filename: str) -> None:
+    """Refuse a name longer than the column it is stored in; it is not shown back whole."""
+    if len(filename) > FILE_NAME_CHARS:
+        raise _file_problem(
+            "",
+            f"The file name is {len(filename)} characters long; at most {FILE_NAME_CHARS} "
+            "are accepted: rename the file",
+        )
+
+
+def load_share_pack(
+    content: bytes, filename: str, *, limits: ReadLimits | None = None
+) -> LoadedSharePack:
+    """Read and validate a share pack; raise `SpecError` listing every problem at once.
+
+    Problems of the file's shape, of the model's fields and of the rules are reported
+    together, in file order; the rules run on every part of the pack that is valid.
+    """
+    document = _read(content, filename, limits or ReadLimits())
+    normaliser = Normaliser()
+    canonical = normaliser.normalise(document.value)
+    _convert_schedules(canonical, normaliser)
+    failures = [f for f in normaliser.failures if not _under(f.raw_path, document.unreadable)]
+    problems = [*document.problems, *(_locate(document, f) for f in failures)]
+    # Where a value is already reported, the model's complaints about it would repeat it.
+    reported = {*document.unreadable, *(f.raw_path for f in failures if not f.at_key)}
+    config: SharePackConfig | None = None
+    invalid: set[Path] = set()
+    try:
+        config = SharePackConfig.model_validate(canonical)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problem, raw, part = _locate_model(document, normaliser, error)
+            invalid.add(part)
+            if not _under(raw, reported):
+                problems.append(problem)
+    # A fault at the top (an unknown, repeated or malformed section) may hide recipients.
+    whole = not document.problems and not any(len(f.raw_path) <= 1 for f in failures)
+    findings = _check_parts(config, canonical, invalid, references=whole)
+    problems += [_at(document, normaliser, f.path, f.message) for f in findings if not f.warning]
+    warnings = [_at(document, normaliser, f.path, f.message) for f in findings if f.warning]
+    warnings.sort(key=_position)
+    if problems or config is None:
+        raise SpecError(sorted(problems, key=_position), warnings)
+    file_format: Literal["yaml", "xlsx"] = "xlsx" if content.startswith(_ZIP_MAGIC) else "yaml"
+    return LoadedSharePack(config=config, warnings=tuple(warnings), format=file_format)
+
+
+def _under(path: Path, prefixes: set[Path] | frozenset[Path]) -> bool:
+    return any(path[:end] in prefixes for end in range(len(path) + 1))
+
+
+_LINE_COLUMN = re.compile(r":(\d+):(\d+)$")
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    """File order for YAML locations; other locations keep the order they were found in."""
+    match = _LINE_COLUMN.search(problem.location)
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+# Stands in for invalid metadata so that the rules can still check the other parts.
+_STAND_IN_METADATA = {"requestor": "-", "project_name": "-", "business_line": "-"}
+_PARTS = ("recipients", "shares")
+
+
+def _check_parts(
+    config: SharePackConfig | None,
+    canonical: dict[str, Any],
+    invalid: set[Path],
+    *,
+    references: bool,
+) -> list[Finding]:
+    """The rules' findings; for an invalid model, over the parts that are valid on their own.
+
+    Without every recipient (or the strategy), whether a share names an undeclared one
+    cannot be told: those findings are left out rather than guessed.
+    """
+    if config is not None:
+        return [f for f in check(config) if references or not _is_reference(f.path)]
+    metadata_ok = ("metadata",) not in invalid and isinstance(canonical.get("metadata"), dict)
+    kept = {
+        key: [i for i in range(len(canonical.get(key, []))) if (key, i) not in invalid]
+        for key in _PARTS
+    }
+    partial: dict[str, Any] = {key: [canonical[key][i] for i in kept[key]] for key in _PARTS}
+    partial["metadata"] = canonical["metadata"] if metadata_ok else _STAND_IN_METADATA
+    try:
+        config = SharePackConfig.model_validate(partial)
+    except ValidationError:
+        return []
+    every_recipient = len(kept["recipients"]) == len(canonical.get("recipients", []))
+    references = references and metadata_ok and every_recipient
+    findings = []
+    for finding in check(config):
+        path = finding.path
+        if len(path) > 1 and path[0] in kept and isinstance(path[1], int):
+            path = (path[0], kept[str(path[0])][path[1]], *path[2:])
+        if (path[0] == "metadata" and not metadata_ok) or (not references and _is_reference(path)):
+            continue
+        findings.append(Finding(path, finding.message, finding.warning))
+    return findings
+
+
+def _is_reference(path: Path) -> bool:
+    """A finding about a share's recipient: it depends on every recipient being known."""
+    return len(path) > 2 and path[0] == "shares" and path[2] == "recipients"
+
+
+def _convert_schedules(canonical: dict[str, Any], normaliser: Normaliser) -> None:
+    """`CONTINUOUS`, a cron string, or `{cron, timezone}` -> the model's schedule fields."""
+    for share_index, share in enumerate(canonical.get("shares", [])):
+        for index, pipeline in enumerate(share.get("pipelines", [])):
+            if "schedule" not in pipeline:
+                continue
+            path: Path = ("shares", share_index, "pipelines", index, "schedule")
+            raw = normaliser.origin.get(path, path)
+            value = pipeline["schedule"]
+            if isinstance(value, str) and value.strip().upper() == "CONTINUOUS":
+                pipeline["schedule"] = {"continuous": True}
+                continue
+            if isinstance(value, str):
+                value = {"cron": value}
+            if not isinstance(value, dict) or not isinstance(value.get("cron"), str):
+                normaliser.fail(raw, field_name(path), "schedule is CONTINUOUS or {cron, timezone}")
+                pipeline.pop("schedule")
+                continue
+            quartz, problem = quartz_or_problem(value["cron"])
+            if problem:
+                normaliser.fail((*raw, "cron"), field_name((*path, "cron")), problem)
+            pipeline["schedule"] = {**value, "cron": quartz}
+
+
+def _at(document: LocatedDocument, normaliser: Normaliser, path: Path, message: str) -> Problem:
+    raw = _raw_path(normaliser, path)
+    return Problem(document.location(raw), field_name(path), message)
+
+
+def _raw_path(normaliser: Normaliser, path: Path) -> Path:
+    """The file path a model path came from; for a missing field, its parent's place."""
+    for end in range(len(path), 0, -1):
+        origin = normaliser.origin.get(path[:end])
+        if origin is not None:
+            return (*origin, *path[end:])
+    return path
+
+
+def _locate(document: LocatedDocument, failure: Failure) -> Problem:
+    where = document.key_location if failure.at_key else document.location
+    return Problem(where(failure.raw_path), failure.field, failure.message)
+
+
+def _locate_model(
+    document: LocatedDocument, normaliser: Normaliser, error: Any
+) -> tuple[Problem, Path, Path]:
+    """The located problem, the file path it is about, and the part of the pack it fails."""
+    path: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
+    message = str(error["msg"])
+    if error["type"] == "missing":
+        message = f"'{path[-1]}' is required"
+    elif error["type"] == "extra_forbidden":
+        message = f"Unknown field '{path[-1]}'"
+    part = path[:1] if path[:1] == ("metadata",) else path[:2]
+    return _at(document, normaliser, path, message), _raw_path(normaliser, path), part

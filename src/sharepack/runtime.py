@@ -1,0 +1,95 @@
+"""Wiring: the database, the queue and the workspace factory built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sharepack.engine import PlanOptions, ResourceNames
+from sharepack.queue.azure import AzureStorageQueue
+from sharepack.queue.protocol import Queue
+from sharepack.queue.table import TableQueue
+from sharepack.settings import Settings
+from sharepack.store import Database
+from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.sdk import SdkWorkspace, make_client
+
+WorkspaceFactory = Callable[[str], Workspace]
+
+
+@dataclass
+class Runtime:
+    """What the use cases need; built once per process and shared by API and worker."""
+
+    settings: Settings
+    database: Database
+    queue: Queue
+    workspace_for: WorkspaceFactory
+
+    def close(self) -> None:
+        self.database.dispose()
+        self.queue.close()
+
+    def plan_options(
+        self, *, resuming: bool = False, retired: ResourceNames | None = None
+    ) -> PlanOptions:
+        """Plan options from settings; a resumed run meets its own earlier creations, which
+        are no reason to refuse strategy NEW. `retired`: see `service.retired`."""
+        return PlanOptions(
+            fail_on_existing_with_new=self.settings.sharepack_fail_on_existing_with_new
+            and not resuming,
+            pipeline_wait_seconds=self.settings.sharepack_pipeline_wait_seconds,
+            retired=retired or ResourceNames(),
+        )
+
+
+def sdk_workspace_factory(
+    settings: Settings, *, on_request: Callable[[], None] | None = None
+) -> WorkspaceFactory:
+    """Workspaces reached through databricks-sdk with the settings' credentials;
+    `on_request` is called before each HTTP request (the CLI counts them)."""
+    token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
+    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+
+    def workspace_for(url: str) -> Workspace:
+        client = make_client(
+            url,
+            token=token,
+            client_id=settings.client_id,
+            client_secret=secret,
+            on_request=on_request,
+        )
+        return SdkWorkspace(client)
+
+    return workspace_for
+
+
+def build_runtime(
+    settings: Settings, *, workspace_for: WorkspaceFactory | None = None, migrate: bool = True
+) -> Runtime:
+    """Open the configured database (migrating it when asked) and the queue: the Azure
+    Storage Queue when a connection string is set, else the database's table."""
+    database = Database(settings.database_url)
+    try:
+        if migrate:
+            database.upgrade()
+        queue = build_queue(settings, database)
+    except BaseException:
+        database.dispose()
+        raise
+    return Runtime(
+        settings=settings,
+        database=database,
+        queue=queue,
+        workspace_for=workspace_for or sdk_workspace_factory(settings),
+    )
+
+
+def build_queue(settings: Settings, database: Database) -> Queue:
+    """`AzureStorageQueue` when `azure_queue_connection_string` is set (and not blank),
+    else `TableQueue`; both on the queue named `azure_queue_name`."""
+    secret = settings.azure_queue_connection_string
+    connection_string = secret.get_secret_value().strip() if secret is not None else ""
+    if connection_string:
+        return AzureStorageQueue(connection_string, settings.azure_queue_name)
+    return TableQueue(database, settings.azure_queue_name)

@@ -1,1 +1,0 @@
-"""sharepack.service"""

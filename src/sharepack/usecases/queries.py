@@ -1,0 +1,53 @@
+"""Use cases that only read: a pack's status and history, who could read a table when,
+and the health of the parts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sharepack.runtime import Runtime
+from sharepack.store import SharePackRecord
+
+
+def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID) -> SharePackRecord:
+    """The current version of a pack; raises `NotFoundError` for an unknown id."""
+    with runtime.database.unit_of_work() as uow:
+        return uow.share_packs.get_current(share_pack_id)
+
+
+def share_pack_history(runtime: Runtime, share_pack_id: uuid.UUID) -> list[SharePackRecord]:
+    """Every version of a pack, oldest first; raises `NotFoundError` for an unknown id."""
+    with runtime.database.unit_of_work() as uow:
+        uow.share_packs.get_current(share_pack_id)
+        return uow.share_packs.history(share_pack_id)
+
+
+def who_could_read(
+    runtime: Runtime, table: str, at: datetime, *, workspace_url: str | None = None
+) -> list[str]:
+    """The recipients that could read `table` (catalog.schema.table) at `at`, from the
+    recorded history of shares, their objects and grants."""
+    with runtime.database.unit_of_work() as uow:
+        return uow.queries.recipients_with_access(table, at, workspace_url=workspace_url)
+
+
+@dataclass(frozen=True)
+class Health:
+    database_connected: bool
+    queue_connected: bool
+    tables_count: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_connected and self.queue_connected
+
+
+def check_health(runtime: Runtime) -> Health:
+    database_connected = runtime.database.ping()
+    return Health(
+        database_connected=database_connected,
+        queue_connected=runtime.queue.ping(),
+        tables_count=runtime.database.table_count() if database_connected else 0,
+    )
