@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from sharepack.settings import DEFAULT_DATA_DIR, Settings
+from sharepack.runtime import build_runtime
+from sharepack.settings import DEFAULT_DATA_DIR, INERT_SETTINGS, Settings
 
 
 @pytest.fixture(autouse=True)
@@ -193,3 +195,35 @@ def test_out_of_range_values_are_refused(
 
     with pytest.raises(ValidationError, match=variable.lower()):
         Settings()
+
+
+def test_each_setting_is_used_or_listed_as_having_no_effect() -> None:
+    package = Path(__file__).parents[1] / "src" / "sharepack"
+    source = "\n".join(path.read_text() for path in package.rglob("*.py"))
+    unused = [
+        name
+        for name in Settings.model_fields
+        if f".{name}" not in source and name not in INERT_SETTINGS
+    ]
+    assert unused == []
+    assert [name for name in INERT_SETTINGS if f".{name}" in source] == []
+
+
+def test_a_setting_with_no_effect_is_named_in_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("ENABLE_WORKFLOW", "false")
+    monkeypatch.setenv("SMTP_HOST", "smtp.example.com")
+    settings = Settings(sharepack_data_dir=tmp_path)
+
+    with caplog.at_level(logging.WARNING, logger="sharepack.runtime"):
+        build_runtime(settings).close()
+
+    warned = [r.getMessage() for r in caplog.records]
+    assert [line.split(" ", 1)[0] for line in warned] == ["ENABLE_WORKFLOW", "SMTP_HOST"]
+    assert "no effect" in warned[0]
+    assert "notifications" in warned[1]
+
+
+def test_settings_left_unset_warn_of_nothing(tmp_path: Path) -> None:
+    assert Settings(sharepack_data_dir=tmp_path).inert_settings() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from sharepack.settings import Settings
 from sharepack.store import Database
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.sdk import SdkWorkspace, make_client
+
+logger = logging.getLogger(__name__)
 
 WorkspaceFactory = Callable[[str], Workspace]
 
@@ -69,6 +72,8 @@ def build_runtime(
 ) -> Runtime:
     """Open the configured database (migrating it when asked) and the queue: the Azure
     Storage Queue when a connection string is set, else the database's table."""
+    for line in settings.inert_settings():
+        logger.warning(line)
     database = Database(settings.database_url)
     try:
         if migrate:

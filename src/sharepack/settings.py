@@ -18,6 +18,26 @@ DEFAULT_DATA_DIR = Path(".sharepack")
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
+_PLANNED = "read by the {} work planned for this release; no effect yet"
+_PARSED_ONLY = "kept so the original deployment's settings still parse; it has no effect"
+
+#: Settings the original deployment sets that sharepack reads but does not act on (yet),
+#: each with why it is kept; setting one logs a warning (`inert_settings`).
+INERT_SETTINGS: dict[str, str] = {
+    "enable_workflow": f"the original's feature flag, sharepack is the workflow: {_PARSED_ONLY}",
+    "account_id": f"workspace-level calls need no account id: {_PARSED_ONLY}",
+    "azure_subscription_id": f"the original's cost reports: {_PARSED_ONLY}",
+    "sync_queue_name": _PLANNED.format("drift and sync"),
+    "azure_tenant_id": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
+    "graph_client_id": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
+    "graph_client_secret": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
+    "smtp_host": _PLANNED.format("notifications"),
+    "smtp_port": _PLANNED.format("notifications"),
+    "smtp_username": _PLANNED.format("notifications"),
+    "smtp_password": _PLANNED.format("notifications"),
+    "notification_from_email": _PLANNED.format("notifications"),
+}
+
 
 def normalise_workspace_url(url: str) -> str:
     """The canonical form of a workspace URL, the one compared and stored.
@@ -96,6 +116,13 @@ class Settings(BaseSettings):
         if self.domain_db_connection_string:
             return self.domain_db_connection_string
         return f"sqlite:///{(self.sharepack_data_dir / 'sharepack.db').as_posix()}"
+
+    def inert_settings(self) -> list[str]:
+        """One line for each setting given (in the environment or `.env`) that has no effect."""
+        return [
+            f"{name.upper()} is set but {INERT_SETTINGS[name]}"
+            for name in sorted(self.model_fields_set & INERT_SETTINGS.keys())
+        ]
 
     def is_workspace_allowed(self, url: str) -> bool:
         """Whether `url` is listed, both compared in canonical form (`normalise_workspace_url`)."""

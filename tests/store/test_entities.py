@@ -80,16 +80,16 @@ def test_a_request_links_a_project_and_a_pack(database: Database, make_pack: Mak
 
 def test_log_rows_are_appended_with_the_database_time(database: Database) -> None:
     with database.unit_of_work() as uow:
-        older = uow.project_costs.append(
-            project_id=uuid.uuid4(), cost_amount=Decimal("12.5000"), currency="EUR"
+        older = uow.job_metrics.append(
+            pipeline_id=uuid.uuid4(), duration_seconds=Decimal("12.500"), run_status="COMPLETED"
         )
         newer = uow.sync_jobs.append(sync_type="AD_USERS", sync_status="COMPLETED")
         uow.commit()
 
     with database.unit_of_work() as uow:
-        costs = uow.project_costs.recent()
+        metrics = uow.job_metrics.recent()
         syncs = uow.sync_jobs.recent()
-    assert [c.values["cost_amount"] for c in costs] == [Decimal("12.5000")]
+    assert [m.values["duration_seconds"] for m in metrics] == [Decimal("12.500")]
     assert syncs[0].entry_id == newer.entry_id
     assert older.created_at <= newer.created_at
 

@@ -44,12 +44,10 @@ class UnitOfWork:
         self.locks = ResourceLockRepository(self.session)
         self.workspaces = WorkspaceIdentities(self.session)
         self.queries = AuditQueries(self.session)
-        # The seeds' other tables, kept with the same SCD2 and append-only rules.
+        # The seeds' other tables that this round's identity, drift and sync work writes;
+        # `tenant_regions` and `project_costs` have no writer planned and no repository.
         session = self.session
         self.tenants = VersionedRepository(session, tables.tenants, "tenant_id")
-        self.tenant_regions = VersionedRepository(
-            session, tables.tenant_regions, "tenant_region_id"
-        )
         self.projects = VersionedRepository(session, tables.projects, "project_id")
         self.requests = VersionedRepository(session, tables.requests, "request_id")
         self.users = VersionedRepository(session, tables.users, "user_id")
@@ -58,7 +56,6 @@ class UnitOfWork:
             session, tables.databricks_objects, "object_id"
         )
         self.job_metrics = AppendOnlyLog(session, tables.job_metrics, "metric_id")
-        self.project_costs = AppendOnlyLog(session, tables.project_costs, "cost_id")
         self.sync_jobs = AppendOnlyLog(session, tables.sync_jobs, "sync_job_id")
 
     def __enter__(self) -> UnitOfWork:
