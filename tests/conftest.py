@@ -42,7 +42,7 @@ def workspace_client(emulator: EmulatorServer) -> WorkspaceClient:
 @pytest.fixture
 def settings(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         sharepack_data_dir=tmp_path / "data",
         domain_db_connection_string=database_url,
         sharepack_workspace_urls=[emulator.url],

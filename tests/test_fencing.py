@@ -15,7 +15,6 @@ import pytest
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.errors import LeaseLostError
-from sharepack.running import worker as worker_module
 from sharepack.running.provision import make_worker, mark_failed, process_share_pack
 from sharepack.running.worker import LeaseKeeper, Worker
 from sharepack.runtime import Runtime
@@ -85,7 +84,7 @@ def test_a_holder_paused_past_its_lease_stops_before_its_next_call(
         expire_leases(runtime)
         assert runtime.queue.claim(worker_id="other", lease_seconds=60) is not None
         now = time.monotonic()
-        monkeypatch.setattr(worker_module.time, "monotonic", lambda: now + 61)
+        monkeypatch.setattr(time, "monotonic", lambda: now + 61)
 
         with pytest.raises(LeaseLostError):
             workspace.read_state()
@@ -102,7 +101,7 @@ def test_a_holder_paused_past_its_lease_that_nobody_took_carries_on(
 
     with LeaseKeeper(runtime, claimed, 60) as keeper:
         now = time.monotonic()
-        monkeypatch.setattr(worker_module.time, "monotonic", lambda: now + 61)
+        monkeypatch.setattr(time, "monotonic", lambda: now + 61)
         keeper.check()  # confirms the lease again: nobody else holds the message
 
     assert runtime.queue.claim(worker_id="other", lease_seconds=60) is None

@@ -399,7 +399,7 @@ def test_invalid_file_names_its_place(name: str, tmp_path: Path) -> None:
     )
 
 
-XLSX_INVALID = {
+XLSX_INVALID: dict[str, tuple[dict[str | tuple[str, str], str], str, str]] = {
     "missing shares sheet": ({"delete": "Shares"}, "c.xlsx", "no 'Shares' sheet"),
     "bad type cell": ({("Recipients", "B2"): "D9"}, "Recipients!B2", "D2O"),
     "bad ip cell": ({("Recipients", "E2"): "1.2.3"}, "Recipients!E2", "not an IPv4"),
@@ -422,8 +422,8 @@ def test_invalid_workbook_names_its_cell(name: str, tmp_path: Path) -> None:
     write_template_xlsx(path)
     workbook = load_workbook(path)
     for target, value in edits.items():
-        if target == "delete":
-            del workbook[str(value)]
+        if isinstance(target, str):  # "delete"
+            del workbook[value]
         else:
             sheet, cell = target
             workbook[sheet][cell] = value

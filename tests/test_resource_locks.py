@@ -92,7 +92,7 @@ def test_a_run_that_waits_too_long_fails_naming_the_holder_and_changes_nothing(
     assert record.share_pack_status == "FAILED"
     assert record.rollback_status == "NOT_NEEDED"
     assert f"Share pack {first} was still changing recipient:sales-analyst" in (
-        record.error_message
+        record.error_message or ""
     )
     assert write_calls(emulator) == []
 

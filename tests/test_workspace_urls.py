@@ -53,7 +53,7 @@ def test_two_spellings_of_one_host_stay_two_urls() -> None:
 
 
 def _allowing(*urls: str) -> Settings:
-    return Settings(_env_file=None, sharepack_workspace_urls=list(urls))  # type: ignore[call-arg]
+    return Settings(_env_file=None, sharepack_workspace_urls=list(urls))
 
 
 def test_the_allow_list_is_kept_in_canonical_form() -> None:

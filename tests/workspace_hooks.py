@@ -62,7 +62,7 @@ def hooked(runtime: Runtime, hook: Hook) -> Runtime:
     make = runtime.workspace_for
     return dataclasses.replace(
         runtime,
-        workspace_for=lambda url: _Hooked(make(url), hook),  # type: ignore[arg-type,return-value]
+        workspace_for=lambda url: _Hooked(make(url), hook),
     )
 
 

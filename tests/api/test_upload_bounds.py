@@ -11,7 +11,7 @@ import asyncio
 import logging
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import httpx
@@ -157,16 +157,16 @@ class _Client:
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self.read = 0
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[MutableMapping[str, Any]] = []
 
-    async def receive(self) -> dict[str, Any]:
+    async def receive(self) -> MutableMapping[str, Any]:
         chunk = next(self._chunks, None)
         if chunk is None:
             return {"type": "http.request", "body": b"", "more_body": False}
         self.read += len(chunk)
         return {"type": "http.request", "body": chunk, "more_body": True}
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: MutableMapping[str, Any]) -> None:
         self.messages.append(message)
 
     def answer(self) -> tuple[int, bytes]:

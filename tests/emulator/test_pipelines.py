@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import DatabricksError, NotFound
+from databricks.sdk.errors import NotFound
+from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service import pipelines
 
 from tests.emulator._support import emulator_only, wait_for_update

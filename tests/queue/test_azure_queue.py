@@ -155,7 +155,7 @@ def test_the_runtime_uses_azure_when_a_connection_string_is_set(
     tmp_path: Path, azure_queue: AzureStorageQueue, azurite_connection_string: str
 ) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         sharepack_data_dir=tmp_path,
         azure_queue_connection_string=SecretStr(azurite_connection_string),
         azure_queue_name=azure_queue.queue_name,
@@ -174,7 +174,7 @@ def test_the_runtime_uses_the_database_table_without_a_connection_string(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AZURE_QUEUE_CONNECTION_STRING", raising=False)
-    settings = Settings(_env_file=None, sharepack_data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, sharepack_data_dir=tmp_path)
 
     runtime = build_runtime(settings)
     try:

@@ -45,7 +45,7 @@ def test_upserting_the_same_values_writes_no_new_version(
     database: Database, make_pack: MakePack
 ) -> None:
     pack = make_pack()
-    values = {"databricks_share_id": "sales", "share_assets": ["main.sales.orders"]}
+    values: dict[str, Any] = {"databricks_share_id": "sales", "share_assets": ["main.sales.orders"]}
 
     with database.unit_of_work() as uow:
         first = uow.shares.upsert(

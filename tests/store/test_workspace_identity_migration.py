@@ -5,6 +5,7 @@ start empty (they live only while a run does)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ def before_identity(database_url: str) -> Iterator[Database]:
 
 
 def _table(
-    database: Database, name: str, schema: str, *columns: sa.ColumnClause[object]
+    database: Database, name: str, schema: str, *columns: sa.ColumnClause[Any]
 ) -> sa.TableClause:
     return sa.table(name, *columns, schema=None if database.is_sqlite else schema)
 
@@ -50,7 +51,7 @@ def _versioned(key: str) -> dict[str, object]:
     }
 
 
-def _version_columns(key: str) -> list[sa.ColumnClause[object]]:
+def _version_columns(key: str) -> list[sa.ColumnClause[Any]]:
     return [
         sa.column("record_id", sa.Uuid()),
         sa.column(key, sa.Uuid()),
