@@ -1,0 +1,75 @@
+"""The layout's import rules (ARCHITECTURE.md), checked on the source: a package imports
+only the packages beneath it, and the emulator imports nothing of sharepack."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src"
+
+#: Each part of `sharepack` and the parts it may import (`errors` is open to all).
+MAY_IMPORT: dict[str, set[str]] = {
+    "packfile": set(),
+    "workspace": set(),
+    "store": set(),
+    "settings": set(),
+    "engine": {"packfile", "workspace"},
+    "queue": {"store"},
+    "runtime": {"engine", "queue", "settings", "store", "workspace"},
+    "history": {"engine", "packfile", "store", "workspace"},
+    "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
+    "usecases": {
+        *("engine", "history", "packfile", "queue", "running", "runtime"),
+        *("settings", "store", "workspace"),
+    },
+    "api": {"packfile", "running", "runtime", "usecases", "settings"},
+    "cli": {
+        *("api", "engine", "packfile", "running", "runtime", "settings", "store"),
+        *("usecases", "workspace"),
+    },
+}
+
+
+def _imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def _part(path: Path) -> str:
+    return path.relative_to(SRC / "sharepack").with_suffix("").parts[0]
+
+
+def test_every_part_of_sharepack_is_in_the_table() -> None:
+    parts = {_part(p) for p in (SRC / "sharepack").rglob("*.py")} - {"__init__", "errors"}
+    assert parts == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("part", sorted(MAY_IMPORT))
+def test_a_part_imports_only_what_lies_beneath_it(part: str) -> None:
+    allowed = MAY_IMPORT[part] | {part, "errors", "__version__"}
+    found = set()
+    for path in (SRC / "sharepack").rglob("*.py"):
+        if _part(path) != part:
+            continue
+        for module in _imports(path):
+            names = module.split(".")
+            if names[0] == "sharepack" and len(names) > 1 and names[1] not in allowed:
+                found.add(f"{path.relative_to(SRC)} imports {module}")
+    assert sorted(found) == []
+
+
+def test_the_emulator_imports_nothing_of_sharepack() -> None:
+    found = [
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in (SRC / "databricks_emulator").rglob("*.py")
+        for module in _imports(path)
+        if module.split(".")[0] == "sharepack"
+    ]
+    assert found == []
