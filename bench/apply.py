@@ -14,7 +14,6 @@ import httpx
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.engine import InMemoryJournal, apply, names_of, plan, read_names
-from sharepack.settings import Settings
 from sharepack.packfile.models import (
     Metadata,
     RecipientSpec,
@@ -22,6 +21,7 @@ from sharepack.packfile.models import (
     SharePackConfig,
     ShareSpec,
 )
+from sharepack.settings import Settings
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")

@@ -452,14 +452,12 @@ def random_states(draw: st.DrawFn, config: SharePackConfig) -> WorkspaceState:
         if draw(st.integers(0, 2)) == 0:
             continue
         # Mostly the declared recipient, perhaps changed; now and then one of another type.
-        spec = declared.get(name) if draw(st.integers(0, 3)) else None
-        spec = spec or draw(recipient_specs(name))
-        recipient = desired_recipient(spec)
+        known = declared.get(name) if draw(st.integers(0, 3)) else None
+        recipient = desired_recipient(known or draw(recipient_specs(name)))
         if draw(st.booleans()):
-            changed = {"comment": draw(COMMENTS), "contact_email": draw(EMAILS)}
+            recipient = replace(recipient, comment=draw(COMMENTS), contact_email=draw(EMAILS))
             if recipient.authentication_type is AuthenticationType.TOKEN:
-                changed["allowed_ips"] = draw(IP_LISTS)
-            recipient = replace(recipient, **changed)
+                recipient = replace(recipient, allowed_ips=draw(IP_LISTS))
         recipients[name] = recipient
     shares = {}
     for name in SHARE_NAMES:
@@ -470,16 +468,16 @@ def random_states(draw: st.DrawFn, config: SharePackConfig) -> WorkspaceState:
     pipelines, jobs = {}, {}
     targets = set()
     for share in config.shares:
-        for spec in share.pipelines:
+        for feed in share.pipelines:
             if draw(st.booleans()):
-                other = draw(pipeline_specs(share.name, int(spec.name[-1])))
-                pipeline = desired_pipeline(spec if draw(st.booleans()) else other)
-                pipelines[spec.name] = replace(pipeline, pipeline_id=f"id-{spec.name}")
+                other = draw(pipeline_specs(share.name, int(feed.name[-1])))
+                pipeline = desired_pipeline(feed if draw(st.booleans()) else other)
+                pipelines[feed.name] = replace(pipeline, pipeline_id=f"id-{feed.name}")
                 if draw(st.booleans()):
-                    targets.add(spec.target_asset)
-            job = desired_job(spec.model_copy(update={"schedule": draw(SCHEDULES)}))
+                    targets.add(feed.target_asset)
+            job = desired_job(feed.model_copy(update={"schedule": draw(SCHEDULES)}))
             if job is not None and draw(st.booleans()):
-                jobs[job_name(spec.name)] = replace(job, job_id=1, pipeline_id=f"id-{spec.name}")
+                jobs[job_name(feed.name)] = replace(job, job_id=1, pipeline_id=f"id-{feed.name}")
     return WorkspaceState(
         recipients, shares, pipelines, jobs, frozenset({*TABLES, *SOURCES, *targets})
     )

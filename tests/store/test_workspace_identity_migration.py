@@ -5,9 +5,9 @@ start empty (they live only while a run does)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
