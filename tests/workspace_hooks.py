@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
 
@@ -57,13 +57,15 @@ class _Hooked:
         return hooked
 
 
+def hooked_workspace(workspace: Workspace, hook: Hook) -> Workspace:
+    """`workspace`, running `hook` at its call."""
+    return cast(Workspace, _Hooked(workspace, hook))
+
+
 def hooked(runtime: Runtime, hook: Hook) -> Runtime:
     """`runtime` whose workspaces run `hook` at its call."""
     make = runtime.workspace_for
-    return dataclasses.replace(
-        runtime,
-        workspace_for=lambda url: _Hooked(make(url), hook),  # type: ignore[arg-type,return-value]
-    )
+    return dataclasses.replace(runtime, workspace_for=lambda url: hooked_workspace(make(url), hook))
 
 
 def expire_leases(runtime: Runtime) -> None:

@@ -206,7 +206,7 @@ class InMemoryWorkspace:
                     name=share.name.lower(),
                     owner=self._user,
                     comment=share.comment,
-                    objects=list(share.objects),
+                    objects=[_as_added(o) for o in share.objects],
                     grantees={g.lower() for g in share.grantees},
                 )
             for pipeline in state.pipelines.values():
@@ -229,6 +229,8 @@ class InMemoryWorkspace:
             if held.name == job.name:
                 del self._jobs[job_id]
         job_id = job.job_id if job.job_id is not None else self._new_job_id()
+        if job_id in self._jobs:
+            raise ValueError(f"Job id {job_id} is taken: a workspace gives each job its own")
         self._next_job_id = max(self._next_job_id, job_id + 1)
         pipeline_id = job.pipeline_id or self._find_pipeline_id(job.pipeline_name) or ""
         self._jobs[job_id] = _Job(
@@ -471,12 +473,11 @@ class InMemoryWorkspace:
             raise ResourceAlreadyExistsError(
                 f"{what}: Data object '{obj.name}' already exists in share '{share.name}'."
             )
-        history = obj.history_data_sharing_status or HistoryDataSharingStatus.DISABLED
-        stored = replace(obj, name=name, history_data_sharing_status=history)
+        stored = _as_added(obj)
         if kind is DataObjectType.SCHEMA:
             if name not in self._schemas:
                 raise ResourceNotFoundError(f"{what}: Schema '{obj.name}' does not exist.")
-            return replace(stored, shared_as=None)
+            return stored
         if kind not in _TABLE_KINDS:
             raise InvalidRequestError(f"{what}: Data object type '{kind}' is not supported.")
         if obj.string_shared_as:
@@ -488,7 +489,7 @@ class InMemoryWorkspace:
             raise ResourceNotFoundError(f"{what}: Table '{obj.name}' does not exist.")
         if (kind is DataObjectType.VIEW) != (table_type == VIEW):
             raise InvalidRequestError(f"{what}: {name} is a {table_type}, not a {kind}.")
-        alias = (obj.shared_as or name.split(".", 1)[1]).lower()
+        alias = stored.shared_as or ""
         if alias.count(".") != 1 or not all(alias.split(".")):
             raise InvalidRequestError(f"{what}: shared_as '{alias}' must be schema.table.")
         if alias in aliases:
@@ -497,7 +498,7 @@ class InMemoryWorkspace:
                 f"share '{share.name}'."
             )
         aliases[alias] = name
-        return replace(stored, shared_as=alias)
+        return stored
 
     def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None:
         what = f"Updating the grants of share '{name}'"
@@ -794,6 +795,19 @@ def _stored_recipient(recipient: RecipientState, owner: str) -> _Recipient:
         properties=properties,
         expiration_time=recipient.expiration_time,
     )
+
+
+def _as_added(obj: ShareObjectState) -> ShareObjectState:
+    """The object as a share holds it once added: its name in lower case, history sharing
+    DISABLED unless set, a table-like object's alias `schema.table` unless set."""
+    history = obj.history_data_sharing_status or HistoryDataSharingStatus.DISABLED
+    if obj.data_object_type is DataObjectType.SCHEMA:
+        alias = None
+    elif obj.data_object_type in _TABLE_KINDS:
+        alias = (obj.shared_as or obj.name.split(".", 1)[-1]).lower()
+    else:
+        alias = obj.shared_as
+    return replace(obj, name=obj.name.lower(), history_data_sharing_status=history, shared_as=alias)
 
 
 def _target_parts(pipeline: PipelineState) -> tuple[str, str, str]:
