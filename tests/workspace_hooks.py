@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
-
-from sharepack.runtime import Runtime
-from sharepack.store.own_tables import queue_messages
 from sharepack.workspace.protocol import Workspace
+
+if TYPE_CHECKING:
+    from sharepack.runtime import Runtime
 
 
 class Killed(BaseException):
@@ -70,6 +69,10 @@ def hooked(runtime: Runtime, hook: Hook) -> Runtime:
 
 def expire_leases(runtime: Runtime) -> None:
     """What a pause longer than the lease amounts to: every message claimable again."""
+    from sqlalchemy import update
+
+    from sharepack.store.own_tables import queue_messages
+
     with runtime.database.unit_of_work() as uow:
         uow.session.execute(update(queue_messages).values(visible_at=queue_messages.c.enqueued_at))
         uow.commit()
