@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
-from databricks.sdk import WorkspaceClient
-from pydantic import SecretStr
 
-from databricks_emulator.server import EmulatorServer
-from sharepack.runtime import Runtime, build_runtime
-from sharepack.settings import Settings
+if TYPE_CHECKING:  # imported where used: tests that need none of them start faster
+    from databricks.sdk import WorkspaceClient
+
+    from databricks_emulator.server import EmulatorServer
+    from sharepack.runtime import Runtime
+    from sharepack.settings import Settings
 
 EMULATOR_TOKEN = "dapi-test-token"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ pytest_plugins = ["tests.db_fixtures"]
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[EmulatorServer]:
+    from databricks_emulator.server import EmulatorServer
+
     server = EmulatorServer(token=EMULATOR_TOKEN)
     server.start()
     yield server
@@ -30,17 +33,25 @@ def emulator_server() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
     """The session's emulator, reset to its seed fixture for this test."""
+    import httpx
+
     httpx.post(f"{emulator_server.url}/_emulator/reset").raise_for_status()
     return emulator_server
 
 
 @pytest.fixture
 def workspace_client(emulator: EmulatorServer) -> WorkspaceClient:
+    from databricks.sdk import WorkspaceClient
+
     return WorkspaceClient(host=emulator.url, token=EMULATOR_TOKEN, auth_type="pat")
 
 
 @pytest.fixture
 def settings(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Settings:
+    from pydantic import SecretStr
+
+    from sharepack.settings import Settings
+
     return Settings(
         _env_file=None,
         sharepack_data_dir=tmp_path / "data",
@@ -53,6 +64,8 @@ def settings(tmp_path: Path, emulator: EmulatorServer, database_url: str) -> Set
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
+    from sharepack.runtime import build_runtime
+
     runtime = build_runtime(settings)
     yield runtime
     runtime.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
-
-from sharepack.runtime import Runtime
-from sharepack.store.own_tables import queue_messages
 from sharepack.workspace.protocol import Workspace
+
+if TYPE_CHECKING:
+    from sharepack.runtime import Runtime
 
 
 class Killed(BaseException):
@@ -57,17 +56,23 @@ class _Hooked:
         return hooked
 
 
+def hooked_workspace(workspace: Workspace, hook: Hook) -> Workspace:
+    """`workspace`, running `hook` at its call."""
+    return cast(Workspace, _Hooked(workspace, hook))
+
+
 def hooked(runtime: Runtime, hook: Hook) -> Runtime:
     """`runtime` whose workspaces run `hook` at its call."""
     make = runtime.workspace_for
-    return dataclasses.replace(
-        runtime,
-        workspace_for=lambda url: _Hooked(make(url), hook),
-    )
+    return dataclasses.replace(runtime, workspace_for=lambda url: hooked_workspace(make(url), hook))
 
 
 def expire_leases(runtime: Runtime) -> None:
     """What a pause longer than the lease amounts to: every message claimable again."""
+    from sqlalchemy import update
+
+    from sharepack.store.own_tables import queue_messages
+
     with runtime.database.unit_of_work() as uow:
         uow.session.execute(update(queue_messages).values(visible_at=queue_messages.c.enqueued_at))
         uow.commit()

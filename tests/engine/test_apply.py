@@ -1,23 +1,28 @@
-"""Apply against the emulator: what a progress display is told, and when."""
+"""Apply on an in-memory workspace: what a progress display is told, and when."""
 
 from __future__ import annotations
 
-from databricks_emulator.server import EmulatorServer
-from sharepack.engine import InMemoryJournal, names_of, plan, read_names
+from sharepack.engine import InMemoryJournal, Plan, names_of, plan, read_names
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.apply import apply
 from sharepack.engine.journal import ActionStatus
 from sharepack.packfile import load_share_pack
-from sharepack.workspace.sdk import SdkWorkspace, make_client
-from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
+from sharepack.workspace.errors import InvalidRequestError
+from sharepack.workspace.memory import InMemoryWorkspace
+from tests.conftest import REPO_ROOT
+from tests.workspace_hooks import Hook, hooked_workspace
+
+TABLE = "prod_catalog.sales.transactions"
 
 
-def test_progress_hears_of_each_action_when_it_starts_and_when_it_ends(
-    emulator: EmulatorServer,
-) -> None:
+def _example_planned() -> tuple[InMemoryWorkspace, Plan]:
     config = load_share_pack((REPO_ROOT / "examples" / "sharepack.yaml").read_bytes(), "p.yaml")
-    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
-    the_plan = plan(config.config, read_names(workspace, names_of(config.config)))
+    workspace = InMemoryWorkspace(tables=[TABLE])
+    return workspace, plan(config.config, read_names(workspace, names_of(config.config)))
+
+
+def test_progress_hears_of_each_action_when_it_starts_and_when_it_ends() -> None:
+    workspace, the_plan = _example_planned()
     heard: list[tuple[str, ActionStatus]] = []
 
     def progress(action: PlanAction, status: ActionStatus) -> None:
@@ -31,14 +36,16 @@ def test_progress_hears_of_each_action_when_it_starts_and_when_it_ends(
         assert events == [ActionStatus.PENDING, ActionStatus.DONE], action.action_id
 
 
-def test_after_a_failure_no_dependent_action_is_started(emulator: EmulatorServer) -> None:
-    config = load_share_pack((REPO_ROOT / "examples" / "sharepack.yaml").read_bytes(), "p.yaml")
-    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
-    the_plan = plan(config.config, read_names(workspace, names_of(config.config)))
-    emulator.add_fault(method="POST", path_regex=r"/recipients$", status=400)
+def test_after_a_failure_no_dependent_action_is_started() -> None:
+    workspace, the_plan = _example_planned()
+
+    def refuse() -> None:
+        raise InvalidRequestError("Creating recipient 'sales-analyst': refused")
+
+    refusing = hooked_workspace(workspace, Hook("create_recipient", before=refuse))
     journal = InMemoryJournal()
 
-    result = apply(the_plan, workspace, journal, concurrency=8)
+    result = apply(the_plan, refusing, journal, concurrency=8)
 
     assert result.failed is not None
     assert result.failed.action_id == "create-recipient:sales-analyst"

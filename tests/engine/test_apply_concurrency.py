@@ -1,19 +1,16 @@
-"""Apply against the emulator with latency: independent actions overlap, dependent ones wait.
+"""Apply on an in-memory workspace: independent actions overlap, dependent ones wait.
 
-Concurrency is observed from the server (`peak_in_flight`: the most calls it served at
+Concurrency is observed at the workspace (`InFlight.peak`: the most writes in flight at
 once) and order from the journal (each action's start and end, as they happened); no
 assertion depends on wall-clock time.
 """
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from databricks_emulator.server import EmulatorServer
-from sharepack.engine import InMemoryJournal, Plan, apply, names_of, plan, read_names
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine import Plan, apply, names_of, plan, read_names
+from sharepack.engine.actions import ActionKind
 from sharepack.engine.journal import ActionStatus
 from sharepack.packfile.models import (
     Metadata,
@@ -24,34 +21,12 @@ from sharepack.packfile.models import (
     SharePackConfig,
     ShareSpec,
 )
-from sharepack.workspace.sdk import SdkWorkspace, make_client
-from tests.conftest import EMULATOR_TOKEN
+from sharepack.workspace.memory import InMemoryWorkspace
+from tests.engine.observed import InFlight, RecordingJournal
 
-LATENCY_MS = 50
 TABLE = "prod_catalog.sales.transactions"
 SOURCE = "raw_catalog.sales.transactions"
 TARGET = "prod_catalog.sales.concurrency_daily"
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-class RecordingJournal(InMemoryJournal):
-    """An in-memory journal that also keeps each action's start and end in the order they
-    happened (an action starts after `started` returns and ends before `finished`)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._order = threading.Lock()
-        self.events: list[tuple[str, ActionStatus]] = []
-
-    def started(self, action: PlanAction) -> None:
-        with self._order:
-            super().started(action)
-            self.events.append((action.action_id, ActionStatus.PENDING))
-
-    def finished(self, action: PlanAction, status: ActionStatus, error: str | None = None) -> None:
-        with self._order:
-            super().finished(action, status, error)
-            self.events.append((action.action_id, status))
 
 
 def _pack(recipients: int = 10, pipeline: PipelineSpec | None = None) -> SharePackConfig:
@@ -88,14 +63,12 @@ FEED = PipelineSpec(
 )
 
 
-def _planned(emulator: EmulatorServer, config: SharePackConfig) -> tuple[SdkWorkspace, Plan]:
-    """The plan read from the workspace; then the emulator's counters start afresh (reads
-    run side by side and must not count), at `LATENCY_MS` per call."""
-    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+def _planned(config: SharePackConfig, *, until_overlap: bool = False) -> tuple[InFlight, Plan]:
+    """The plan read from a workspace holding the source tables, and that workspace with
+    its writes observed."""
+    workspace = InMemoryWorkspace(tables=[TABLE, SOURCE])
     the_plan = plan(config, read_names(workspace, names_of(config)))
-    emulator.reset()  # nothing was written: the workspace is as it was read
-    emulator.set_latency(LATENCY_MS)
-    return workspace, the_plan
+    return InFlight(workspace, until_overlap=until_overlap), the_plan
 
 
 def _assert_dependencies_done_before_start(the_plan: Plan, journal: RecordingJournal) -> None:
@@ -110,30 +83,27 @@ def _assert_dependencies_done_before_start(the_plan: Plan, journal: RecordingJou
 
 @pytest.mark.parametrize(("concurrency", "overlap"), [(8, True), (1, False)])
 def test_independent_actions_overlap_only_when_concurrency_allows(
-    emulator: EmulatorServer, concurrency: int, overlap: bool
+    concurrency: int, overlap: bool
 ) -> None:
-    workspace, the_plan = _planned(emulator, _pack())
+    observed, the_plan = _planned(_pack(), until_overlap=overlap)
     journal = RecordingJournal()
 
-    result = apply(the_plan, workspace, journal, concurrency=concurrency)
+    result = apply(the_plan, observed.workspace, journal, concurrency=concurrency)
 
     assert result.ok, result.error
-    peak = emulator.stats()["peak_in_flight"]
     if overlap:
-        assert peak >= 2
-        assert peak <= concurrency
+        assert observed.peak >= 2
+        assert observed.peak <= concurrency
     else:
-        assert peak == 1
+        assert observed.peak == 1
     assert [e.status for e in journal.entries()] == [ActionStatus.DONE] * len(the_plan.actions)
 
 
-def test_at_concurrency_1_actions_run_one_after_the_other_in_plan_order(
-    emulator: EmulatorServer,
-) -> None:
-    workspace, the_plan = _planned(emulator, _pack(recipients=4))
+def test_at_concurrency_1_actions_run_one_after_the_other_in_plan_order() -> None:
+    observed, the_plan = _planned(_pack(recipients=4))
     journal = RecordingJournal()
 
-    apply(the_plan, workspace, journal, concurrency=1)
+    apply(the_plan, observed.workspace, journal, concurrency=1)
 
     expected = [
         (a.action_id, status)
@@ -143,33 +113,28 @@ def test_at_concurrency_1_actions_run_one_after_the_other_in_plan_order(
     assert journal.events == expected
 
 
-def test_grants_start_only_after_the_share_its_objects_and_every_recipient_are_done(
-    emulator: EmulatorServer,
-) -> None:
-    workspace, the_plan = _planned(emulator, _pack())
+def test_grants_start_only_after_the_share_its_objects_and_every_recipient_are_done() -> None:
+    observed, the_plan = _planned(_pack())
     journal = RecordingJournal()
 
-    result = apply(the_plan, workspace, journal, concurrency=8)
+    result = apply(the_plan, observed.workspace, journal, concurrency=8)
 
     assert result.ok, result.error
     grants = next(a for a in the_plan.actions if a.kind is ActionKind.UPDATE_SHARE_GRANTS)
     recipients = {a.action_id for a in the_plan.actions if a.kind is ActionKind.CREATE_RECIPIENT}
     assert recipients <= set(grants.depends_on)
     _assert_dependencies_done_before_start(the_plan, journal)
-    # The server saw it the same way: the grant call came after every call it waits for.
-    writes = [c for c in emulator.calls() if c["method"] in WRITES]
-    grant_call = max(i for i, c in enumerate(writes) if c["path"].endswith("/permissions"))
-    assert all(c["path"].endswith("/permissions") for c in writes[grant_call:])
-    assert sum(1 for c in writes[:grant_call] if c["path"].endswith("/recipients")) == 10
+    # The workspace saw it the same way: the grant call came after every call it waits for.
+    grant_call = observed.calls.index("update_share_grants")
+    assert observed.calls[grant_call:] == ["update_share_grants"]
+    assert observed.calls[:grant_call].count("create_recipient") == 10
 
 
-def test_a_produced_table_is_shared_only_after_its_pipeline_is_created_and_has_run(
-    emulator: EmulatorServer,
-) -> None:
-    workspace, the_plan = _planned(emulator, _pack(recipients=3, pipeline=FEED))
+def test_a_produced_table_is_shared_only_after_its_pipeline_is_created_and_has_run() -> None:
+    observed, the_plan = _planned(_pack(recipients=3, pipeline=FEED), until_overlap=True)
     journal = RecordingJournal()
 
-    result = apply(the_plan, workspace, journal, concurrency=8)
+    result = apply(the_plan, observed.workspace, journal, concurrency=8)
 
     assert result.ok, result.error
     ids = [a.action_id for a in the_plan.actions]
@@ -185,4 +150,4 @@ def test_a_produced_table_is_shared_only_after_its_pipeline_is_created_and_has_r
     assert order.index("share-objects:concurrency_share:1") < order.index(
         "share-grants:concurrency_share"
     )
-    assert emulator.stats()["peak_in_flight"] >= 2
+    assert observed.peak >= 2

@@ -33,6 +33,7 @@ from sharepack.workspace.state import (
     AuthenticationType,
     PipelineState,
     RecipientState,
+    ScheduleJobState,
     ShareObjectState,
     ShareState,
     WorkspaceState,
@@ -358,10 +359,14 @@ TABLES = tuple(f"prop_catalog.sales.t{i:03d}" for i in range(260))
 SOURCES = tuple(f"raw_catalog.sales.s{i}" for i in range(3))
 RECIPIENT_NAMES = ("r0", "r1", "r2", "r3")
 SHARE_NAMES = ("s0", "s1", "s2")
-METASTORES = (
-    "azure:eastus:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
-    "aws:us-west-2:11111111-2222-3333-4444-555555555555",
-)
+#: Two metastores for each recipient name: a workspace holds one recipient per metastore.
+METASTORES = {
+    name: (
+        f"azure:eastus:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a{index:02d}",
+        f"aws:us-west-2:11111111-2222-3333-4444-5555555555{index:02d}",
+    )
+    for index, name in enumerate(RECIPIENT_NAMES)
+}
 COMMENTS = st.sampled_from(["", "one", "two"])
 EMAILS = st.sampled_from([None, "a@example.com", "b@example.com"])
 IP_LISTS = st.sampled_from([(), ("10.0.0.1",), ("10.0.0.1", "10.1.0.0/16")])
@@ -389,7 +394,7 @@ def recipient_specs(draw: st.DrawFn, name: str) -> RecipientSpec:
         return RecipientSpec(
             name=name, type=RecipientType.D2O, email=draw(EMAILS), allowed_ips=draw(IP_LISTS)
         )
-    metastore = draw(st.sampled_from(METASTORES))
+    metastore = draw(st.sampled_from(METASTORES[name]))
     return RecipientSpec(name=name, type=RecipientType.D2D, metastore_id=metastore)
 
 
@@ -465,7 +470,8 @@ def random_states(draw: st.DrawFn, config: SharePackConfig) -> WorkspaceState:
             objects = tuple(ShareObjectState(name=o) for o in _slice(draw, TABLES, 150))
             grantees = draw(st.lists(st.sampled_from((*RECIPIENT_NAMES, "old")), unique=True))
             shares[name] = ShareState(name, draw(COMMENTS), objects, frozenset(grantees))
-    pipelines, jobs = {}, {}
+    pipelines: dict[str, PipelineState] = {}
+    jobs: dict[str, ScheduleJobState] = {}
     targets = set()
     for share in config.shares:
         for feed in share.pipelines:
@@ -477,7 +483,10 @@ def random_states(draw: st.DrawFn, config: SharePackConfig) -> WorkspaceState:
                     targets.add(feed.target_asset)
             job = desired_job(feed.model_copy(update={"schedule": draw(SCHEDULES)}))
             if job is not None and draw(st.booleans()):
-                jobs[job_name(feed.name)] = replace(job, job_id=1, pipeline_id=f"id-{feed.name}")
+                job_id = len(jobs) + 1  # each job its own id, as in a workspace
+                jobs[job_name(feed.name)] = replace(
+                    job, job_id=job_id, pipeline_id=f"id-{feed.name}"
+                )
     return WorkspaceState(
         recipients, shares, pipelines, jobs, frozenset({*TABLES, *SOURCES, *targets})
     )

@@ -1,7 +1,7 @@
 """The plan, case by case: each change to a pack plans exactly its actions, and nothing more.
 
-Every case is also re-planned against the workspace a faithful apply of its plan leaves
-(`state_after`, a pure model of the workspace): that plan must be empty.
+Every case is also re-planned against the workspace its plan leaves when applied to an
+`InMemoryWorkspace` holding the case's state (`state_after`): that plan must be empty.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from sharepack.engine import Plan, PlanOptions, plan
+from sharepack.engine import Plan, PlanOptions, ResourceNames, plan
 from sharepack.engine.actions import ActionKind, PlanAction
-from sharepack.engine.plan import MAX_OBJECT_UPDATES, desired_recipient
+from sharepack.engine.apply import execute
+from sharepack.engine.plan import MAX_OBJECT_UPDATES, as_declared, desired_recipient
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline, job_name
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
@@ -27,6 +28,7 @@ from sharepack.packfile.models import (
     ShareSpec,
     Strategy,
 )
+from sharepack.workspace.memory import InMemoryWorkspace
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
@@ -82,7 +84,7 @@ SALES = ShareSpec(
 )
 
 
-# --- a pure model of the workspace -------------------------------------------------------
+# --- the workspace a plan leaves -------------------------------------------------------------
 
 
 def execution_order(the_plan: Plan) -> list[PlanAction]:
@@ -108,75 +110,27 @@ def _server_shared_as(obj: ShareObjectState) -> ShareObjectState:
 
 
 def state_after(the_plan: Plan, actual: WorkspaceState) -> WorkspaceState:
-    """The workspace left by applying `the_plan` to `actual`, with the fields a server fills
-    in (object aliases, ids); raises AssertionError on a call the workspace would refuse."""
-    recipients = dict(actual.recipients)
-    shares = dict(actual.shares)
-    pipelines = dict(actual.pipelines)
-    jobs = dict(actual.jobs)
-    catalog = set(actual.existing_objects)
+    """The workspace left by applying `the_plan`, action by action in `execution_order`, to
+    an `InMemoryWorkspace` holding `actual` (and the schemas its pipelines write to), as
+    read back; a call the workspace refuses raises its `WorkspaceError`."""
+    targets = {a.pipeline.target_asset for a in the_plan.actions if a.pipeline}
+    workspace = InMemoryWorkspace(tables=CATALOG, schemas={t.rsplit(".", 1)[0] for t in targets})
+    workspace.seed(actual)
     for action in execution_order(the_plan):
-        kind, name = action.kind, action.resource
-        if kind is K.CREATE_RECIPIENT:
-            assert name not in recipients, action
-            assert action.recipient is not None, action
-            recipients[name] = action.recipient
-        elif kind is K.UPDATE_RECIPIENT:
-            assert name in recipients, action
-            assert action.recipient is not None, action
-            recipients[name] = action.recipient
-        elif kind is K.DELETE_RECIPIENT:
-            del recipients[name]
-        elif kind is K.CREATE_SHARE:
-            assert name not in shares, action
-            shares[name] = ShareState(name=name, comment=action.comment)
-        elif kind is K.UPDATE_SHARE_COMMENT:
-            shares[name] = replace(shares[name], comment=action.comment)
-        elif kind is K.DELETE_SHARE:
-            del shares[name]
-        elif kind is K.UPDATE_SHARE_OBJECTS:
-            shares[name] = _objects_changed(shares[name], action, catalog)
-        elif kind is K.UPDATE_SHARE_GRANTS:
-            share = shares[name]
-            assert set(action.add_grantees) <= set(recipients), action
-            grantees = (share.grantees | set(action.add_grantees)) - set(action.remove_grantees)
-            shares[name] = replace(share, grantees=frozenset(grantees))
-        elif kind is K.CREATE_PIPELINE:
-            assert name not in pipelines, action
-            assert action.pipeline is not None, action
-            assert action.pipeline.source_asset in catalog, action
-            pipelines[name] = replace(action.pipeline, pipeline_id=f"pipeline-{name}")
-        elif kind is K.UPDATE_PIPELINE:
-            assert action.pipeline is not None, action
-            pipelines[name] = replace(action.pipeline, pipeline_id=pipelines[name].pipeline_id)
-        elif kind is K.DELETE_PIPELINE:
-            del pipelines[name]
-        elif kind is K.RUN_PIPELINE_UPDATE:
-            assert name in pipelines, action
-            assert action.pipeline is not None, action
-            catalog.add(action.pipeline.target_asset)
-        elif kind in (K.CREATE_SCHEDULE_JOB, K.UPDATE_SCHEDULE_JOB):
-            assert action.job is not None, action
-            assert (name in jobs) is (kind is K.UPDATE_SCHEDULE_JOB), action
-            owner = pipelines[action.job.pipeline_name]
-            jobs[name] = replace(action.job, job_id=len(jobs) + 1, pipeline_id=owner.pipeline_id)
-        elif kind is K.DELETE_SCHEDULE_JOB:
-            del jobs[name]
-        else:  # pragma: no cover - the plan never holds NOTHING
-            raise AssertionError(f"unexpected {kind}")
-    return WorkspaceState(recipients, shares, pipelines, jobs, frozenset(catalog))
+        execute(action, workspace)
+    return workspace.read_state(
+        recipients={*actual.recipients, *(a.resource for a in the_plan.actions)},
+        shares={*actual.shares, *(a.resource for a in the_plan.actions)},
+        pipelines={*actual.pipelines, *(a.resource for a in the_plan.actions)},
+        jobs={*actual.jobs, *(a.resource for a in the_plan.actions)},
+        objects={*actual.existing_objects, *targets},
+        recipient_grants=actual.recipient_grants,
+    )
 
 
-def _objects_changed(share: ShareState, action: PlanAction, catalog: set[str]) -> ShareState:
-    added = [o.name for o in action.add_objects]
-    touched = [*added, *action.remove_objects]
-    assert len(touched) <= MAX_OBJECT_UPDATES, action.action_id
-    assert len(set(touched)) == len(touched), f"an object twice in {action.action_id}"
-    assert not share.object_names.intersection(added), action.action_id
-    assert set(action.remove_objects) <= share.object_names, action.action_id
-    assert all(n in catalog for n in added), f"{action.action_id} adds a table not there yet"
-    kept = tuple(o for o in share.objects if o.name not in action.remove_objects)
-    return replace(share, objects=(*kept, *map(_server_shared_as, action.add_objects)))
+def as_read(state: WorkspaceState) -> WorkspaceState:
+    """`state` as a workspace holding it answers a read of it."""
+    return state_after(Plan((), Strategy.UPDATE, ResourceNames()), state)
 
 
 def assert_well_formed(the_plan: Plan) -> None:
@@ -472,8 +426,12 @@ def test_every_update_carries_the_desired_value_and_the_before_state(case: Case)
 
     for action in the_plan.actions:
         if action.kind is K.UPDATE_RECIPIENT:
-            assert action.recipient == desired_recipient(declared[action.resource])
-            assert action.before == case.actual.recipients[action.resource]
+            before = case.actual.recipients[action.resource]
+            # What the pack declares; its owner, expiry and other properties kept as read.
+            assert action.recipient == as_declared(
+                desired_recipient(declared[action.resource]), before
+            )
+            assert action.before == before
         elif action.kind is K.UPDATE_PIPELINE:
             assert action.pipeline == desired_pipeline(feeds[action.resource])
             assert action.before_pipeline == case.actual.pipelines[action.resource]

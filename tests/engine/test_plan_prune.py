@@ -29,9 +29,11 @@ from sharepack.packfile.models import (
     ShareSpec,
     Strategy,
 )
+from sharepack.workspace.memory import DEFAULT_USER
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
+    HistoryDataSharingStatus,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -45,6 +47,8 @@ K = ActionKind
 TABLE = "prod_catalog.sales.transactions"
 OLD_TABLES = tuple(f"bench_catalog.bench.t{i:04d}" for i in range(MAX_OBJECT_UPDATES + 50))
 METASTORE = "azure:eastus:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+OWNER = DEFAULT_USER  # the in-memory workspace's user, who made everything here
+DISABLED = HistoryDataSharingStatus.DISABLED
 
 ANALYST = RecipientSpec(
     name="analyst", type=RecipientType.D2O, email="a@partner.example.com", allowed_ips=("10.0.0.1",)
@@ -56,6 +60,7 @@ ANALYST_STATE = RecipientState(
     authentication_type=AuthenticationType.TOKEN,
     allowed_ips=("10.0.0.1",),
     contact_email="a@partner.example.com",
+    owner=OWNER,
 )
 OLD_PARTNER = RecipientState(
     name="old_partner",
@@ -63,16 +68,31 @@ OLD_PARTNER = RecipientState(
     comment="Former partner",
     metastore_id=METASTORE,
     contact_email="old@partner.example.com",
+    owner=OWNER,
 )
 OLD_TOKEN = RecipientState(
-    name="old_token", authentication_type=AuthenticationType.TOKEN, allowed_ips=("10.9.0.0/16",)
+    name="old_token",
+    authentication_type=AuthenticationType.TOKEN,
+    allowed_ips=("10.9.0.0/16",),
+    owner=OWNER,
 )
 OLD_SHARE = ShareState(
     name="old_share",
     comment="Old tables",
     objects=(
-        *(ShareObjectState(name=t, shared_as=f"bench.{t.rsplit('.', 1)[1]}") for t in OLD_TABLES),
-        ShareObjectState(name="prod_catalog.sales", data_object_type=DataObjectType.SCHEMA),
+        *(
+            ShareObjectState(
+                name=t,
+                shared_as=f"bench.{t.rsplit('.', 1)[1]}",
+                history_data_sharing_status=DISABLED,
+            )
+            for t in OLD_TABLES
+        ),
+        ShareObjectState(
+            name="prod_catalog.sales",
+            data_object_type=DataObjectType.SCHEMA,
+            history_data_sharing_status=DISABLED,
+        ),
     ),
     grantees=frozenset({"analyst", "old_partner"}),
 )
@@ -83,16 +103,25 @@ OLD_FEED = PipelineState(
     pipeline_id="pipeline-old",
 )
 OLD_JOB = ScheduleJobState(
-    name=job_name("old_feed"), pipeline_name="old_feed", quartz_cron="0 0 2 * * ?", job_id=7
+    name=job_name("old_feed"),
+    pipeline_name="old_feed",
+    quartz_cron="0 0 2 * * ?",
+    job_id=7,
+    pipeline_id="pipeline-old",
 )
 #: The workspace: the pack's own share and recipient, what the project made before and no
-#: longer names, and `elsewhere`, another project's share (granting the pack's analyst).
+#: longer names, and `elsewhere`, another project's share (granting the pack's analyst);
+#: each as a read answers it (owners, aliases and history status filled).
 ACTUAL = WorkspaceState(
     recipients={"analyst": ANALYST_STATE, "old_partner": OLD_PARTNER, "old_token": OLD_TOKEN},
     shares={
         "sales": ShareState(
             name="sales",
-            objects=(ShareObjectState(name=TABLE, shared_as="sales.transactions"),),
+            objects=(
+                ShareObjectState(
+                    name=TABLE, shared_as="sales.transactions", history_data_sharing_status=DISABLED
+                ),
+            ),
             grantees=frozenset({"analyst", "old_partner"}),
         ),
         "old_share": OLD_SHARE,

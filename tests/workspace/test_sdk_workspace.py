@@ -1,4 +1,6 @@
-"""The databricks-sdk adapter against the emulator: what it writes reads back the same."""
+"""The databricks-sdk adapter over HTTP: what only it has (tokens, listings instead of a
+GET each, joining a running update, the id its answers carry). What every workspace does
+is in `test_workspace_contract.py`."""
 
 from __future__ import annotations
 
@@ -7,28 +9,12 @@ from dataclasses import replace
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.sharing import SecurablePropertiesKvPairs
 
-from databricks_emulator.emulator import CURRENT_USER
 from databricks_emulator.server import EmulatorServer
-from sharepack.workspace.errors import (
-    InvalidRequestError,
-    ResourceAlreadyExistsError,
-    ResourceNotFoundError,
-    WorkspacePermissionError,
-    WorkspaceUnavailableError,
-)
+from sharepack.workspace.errors import WorkspacePermissionError, WorkspaceUnavailableError
 from sharepack.workspace.sdk import SdkWorkspace, make_client
-from sharepack.workspace.state import (
-    AuthenticationType,
-    DataObjectType,
-    HistoryDataSharingStatus,
-    Partition,
-    PartitionOp,
-    PartitionValue,
-    PipelineState,
-    RecipientState,
-    ShareObjectState,
-)
+from sharepack.workspace.state import AuthenticationType, PipelineState, RecipientState
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator_helpers import emulator_calls
 
@@ -48,147 +34,6 @@ def _open_recipient(name: str = "analyst") -> RecipientState:
         allowed_ips=("10.0.0.0/24", "198.51.100.50"),
         contact_email="analyst@partner.example.com",
     )
-
-
-def test_created_recipient_reads_back_equal(workspace: SdkWorkspace) -> None:
-    created = workspace.create_recipient(_open_recipient())
-
-    state = workspace.read_state(recipients=["analyst", "absent"])
-
-    assert state.recipients == {"analyst": created}
-    assert created == replace(_open_recipient(), owner=CURRENT_USER)  # the creator owns it
-
-
-def test_updated_recipient_reads_back_with_new_ip_list(workspace: SdkWorkspace) -> None:
-    workspace.create_recipient(_open_recipient())
-    changed = RecipientState(
-        name="analyst",
-        authentication_type=AuthenticationType.TOKEN,
-        comment="now internal",
-        allowed_ips=("192.168.0.1",),
-        contact_email="other@partner.example.com",
-        owner=CURRENT_USER,
-    )
-
-    workspace.update_recipient(changed)
-
-    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == changed
-
-
-def test_a_recipient_created_with_every_field_reads_back_equal(workspace: SdkWorkspace) -> None:
-    full = replace(
-        _open_recipient(),
-        properties=(("country", "PT"), ("partner.tier", "gold")),
-        expiration_time=1_900_000_000_000,
-        owner=CURRENT_USER,
-    )
-
-    created = workspace.create_recipient(full)
-
-    assert created == full
-    assert workspace.read_state(recipients=["analyst"]).recipients["analyst"] == full
-
-
-def test_updating_a_recipient_keeps_its_expiry_and_other_properties(
-    workspace: SdkWorkspace,
-) -> None:
-    full = replace(
-        _open_recipient(),
-        properties=(("partner.tier", "gold"),),
-        expiration_time=1_900_000_000_000,
-        owner=CURRENT_USER,
-    )
-    workspace.create_recipient(full)
-
-    workspace.update_recipient(replace(full, comment="renamed", contact_email=None))
-
-    read = workspace.read_state(recipients=["analyst"]).recipients["analyst"]
-    assert read == replace(full, comment="renamed", contact_email=None)
-
-
-def test_share_objects_added_with_every_field_read_back_equal(workspace: SdkWorkspace) -> None:
-    full = ShareObjectState(
-        name=TABLE,
-        shared_as="partner.transactions",
-        comment="for the partner",
-        cdf_enabled=True,
-        history_data_sharing_status=HistoryDataSharingStatus.ENABLED,
-        start_version=3,
-        partitions=(
-            Partition(
-                values=(
-                    PartitionValue(name="region", op=PartitionOp.EQUAL, value="eu"),
-                    PartitionValue(name="tier", recipient_property_key="partner.tier"),
-                )
-            ),
-        ),
-    )
-    schema = ShareObjectState(
-        name="prod_catalog.finance",
-        data_object_type=DataObjectType.SCHEMA,
-        comment="all of finance",
-        history_data_sharing_status=HistoryDataSharingStatus.DISABLED,
-    )
-    workspace.create_share("sales", "")
-
-    workspace.update_share_objects("sales", [full, schema], [])
-
-    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == (full, schema)
-
-
-def test_creating_a_recipient_twice_raises_already_exists(workspace: SdkWorkspace) -> None:
-    workspace.create_recipient(_open_recipient())
-
-    with pytest.raises(ResourceAlreadyExistsError, match="analyst"):
-        workspace.create_recipient(_open_recipient())
-
-
-def test_deleting_an_absent_share_raises_not_found(workspace: SdkWorkspace) -> None:
-    with pytest.raises(ResourceNotFoundError, match="nope"):
-        workspace.delete_share("nope")
-
-
-def test_share_objects_and_grants_read_back(workspace: SdkWorkspace) -> None:
-    workspace.create_recipient(_open_recipient())
-    workspace.create_share("sales", "Sales data")
-
-    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
-    workspace.update_share_grants("sales", ["analyst"], [])
-    share = workspace.read_state(shares=["sales"]).shares["sales"]
-
-    assert share.comment == "Sales data"
-    assert share.object_names == {TABLE}
-    assert share.objects[0].data_object_type is DataObjectType.TABLE
-    assert share.grantees == {"analyst"}
-
-
-def test_removing_objects_and_grants_empties_the_share(workspace: SdkWorkspace) -> None:
-    workspace.create_recipient(_open_recipient())
-    workspace.create_share("sales", "")
-    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
-    workspace.update_share_grants("sales", ["analyst"], [])
-
-    workspace.update_share_objects("sales", [], [TABLE])
-    workspace.update_share_grants("sales", [], ["analyst"])
-    share = workspace.read_state(shares=["sales"]).shares["sales"]
-
-    assert share.objects == ()
-    assert share.grantees == frozenset()
-
-
-def test_adding_a_missing_table_is_rejected(workspace: SdkWorkspace) -> None:
-    workspace.create_share("sales", "")
-
-    with pytest.raises((InvalidRequestError, ResourceNotFoundError), match="no_such_table"):
-        workspace.update_share_objects(
-            "sales", [ShareObjectState(name="prod_catalog.sales.no_such_table")], []
-        )
-
-
-def test_existing_objects_lists_only_what_the_catalog_has(workspace: SdkWorkspace) -> None:
-    state = workspace.read_state(objects=[TABLE, "prod_catalog.sales", "prod_catalog.sales.nope"])
-
-    assert state.existing_objects == {TABLE, "prod_catalog.sales"}
 
 
 def test_sdk_client_carries_the_token(emulator: EmulatorServer) -> None:
@@ -222,32 +67,10 @@ def test_running_an_update_joins_one_already_running_instead_of_failing(
     assert workspace_client.tables.exists(target).table_exists
 
 
-def test_removing_the_contact_email_clears_it_and_keeps_other_properties(
+def test_an_update_keeps_the_properties_map_whole_on_the_server(
     workspace: SdkWorkspace, workspace_client: WorkspaceClient
 ) -> None:
-    from databricks.sdk.service.sharing import SecurablePropertiesKvPairs
-
-    workspace.create_recipient(_open_recipient())
-    properties = {"sharepack.contact_email": "analyst@partner.example.com", "owner_team": "x"}
-    workspace_client.recipients.update(
-        "analyst", properties_kvpairs=SecurablePropertiesKvPairs(properties=properties)
-    )
-    without_email = replace(_open_recipient(), contact_email=None)
-
-    workspace.update_recipient(without_email)
-
-    read = workspace.read_state(recipients=["analyst"]).recipients["analyst"]
-    assert read == replace(without_email, properties=(("owner_team", "x"),), owner=CURRENT_USER)
-    kept = workspace_client.recipients.get("analyst").properties_kvpairs
-    assert kept is not None
-    assert kept.properties == {"owner_team": "x"}
-
-
-def test_setting_the_contact_email_keeps_other_properties(
-    workspace: SdkWorkspace, workspace_client: WorkspaceClient
-) -> None:
-    from databricks.sdk.service.sharing import SecurablePropertiesKvPairs
-
+    # The API replaces the properties map as a whole: the adapter sends it read-modify-write.
     workspace.create_recipient(replace(_open_recipient(), contact_email=None))
     workspace_client.recipients.update(
         "analyst", properties_kvpairs=SecurablePropertiesKvPairs(properties={"owner_team": "x"})
@@ -261,69 +84,6 @@ def test_setting_the_contact_email_keeps_other_properties(
         "owner_team": "x",
         "sharepack.contact_email": "analyst@partner.example.com",
     }
-
-
-def test_a_view_reads_as_a_view_and_is_shared_as_one(
-    workspace: SdkWorkspace, emulator: EmulatorServer
-) -> None:
-    import httpx
-
-    view = "prod_catalog.sales.recent_view"
-    httpx.post(
-        f"{emulator.url}/_emulator/tables", json={"tables": [{"name": view, "table_type": "VIEW"}]}
-    ).raise_for_status()
-    workspace.create_share("sales", "")
-
-    state = workspace.read_state(objects=[view, TABLE])
-    workspace.update_share_objects(
-        "sales", [ShareObjectState(name=view, data_object_type=DataObjectType.VIEW)], []
-    )
-
-    assert state.existing_objects == {view, TABLE}
-    assert state.views == {view}
-    (shared,) = workspace.read_state(shares=["sales"]).shares["sales"].objects
-    assert (shared.name, shared.data_object_type) == (view, DataObjectType.VIEW)
-
-
-def test_views_are_found_when_a_schema_is_listed(
-    workspace: SdkWorkspace, emulator: EmulatorServer
-) -> None:
-    import httpx
-
-    views = [f"prod_catalog.sales.v{i}" for i in range(5)]
-    httpx.post(
-        f"{emulator.url}/_emulator/tables",
-        json={"tables": [{"name": v, "table_type": "VIEW"} for v in views]},
-    ).raise_for_status()
-
-    state = workspace.read_state(objects=[*views, TABLE])
-
-    assert state.existing_objects == {*views, TABLE}
-    assert state.views == set(views)
-
-
-def test_a_pipeline_not_running_the_sharepack_notebook_reads_as_foreign(
-    workspace: SdkWorkspace, workspace_client: WorkspaceClient
-) -> None:
-    from databricks.sdk.service.pipelines import NotebookLibrary, PipelineLibrary
-
-    workspace_client.pipelines.create(
-        name="daily_feed",
-        catalog="prod_catalog",
-        schema="sales",
-        libraries=[PipelineLibrary(notebook=NotebookLibrary(path="/Users/someone/etl"))],
-    )
-    ours = workspace.create_pipeline(
-        PipelineState(
-            name="ours", source_asset=TABLE, target_asset="prod_catalog.sales.ours_target"
-        )
-    )
-
-    state = workspace.read_state(pipelines=["daily_feed", "ours"])
-
-    assert state.pipelines["daily_feed"].runs_sharepack_notebook is False
-    assert state.pipelines["ours"].runs_sharepack_notebook is True
-    assert state.pipelines["ours"] == ours
 
 
 def test_many_recipients_are_read_from_a_listing_not_one_get_each(
@@ -340,10 +100,6 @@ def test_many_recipients_are_read_from_a_listing_not_one_get_each(
     gets = [c["path"] for c in calls if c["method"] == "GET"]
     assert all(path.endswith("/unity-catalog/recipients") for path in gets), gets
     assert len(gets) < 5
-    # A few names are still read one by one, as before.
-    assert workspace.read_state(recipients=names[:3]).recipients == {
-        name: created[name] for name in names[:3]
-    }
 
 
 def test_the_workspace_id_is_the_one_its_answers_carry_read_once(

@@ -229,11 +229,12 @@ def _job_settings(job: ScheduleJobState, pipeline_id: str) -> dict[str, object]:
             timezone_id=job.timezone,
             pause_status=jobs.PauseStatus.UNPAUSED,
         ),
-        "tags": {PIPELINE_TAG: job.pipeline_name, **_mark_tags(job.created_by)},
+        "tags": {PIPELINE_TAG: job.pipeline_name, **mark_tags(job.created_by)},
     }
 
 
-def _mark_tags(mark: CreationMark | None) -> dict[str, str]:
+def mark_tags(mark: CreationMark | None) -> dict[str, str]:
+    """The job tags that carry `mark` (none for None), each within a tag's length."""
     if mark is None:
         return {}
     return {RUN_TAG: _tag_value(mark.run), ACTION_TAG: _tag_value(mark.action)}
@@ -306,8 +307,8 @@ def reconcile_schedule_job(
     deleted: the one with id `keep` if listed, else the oldest. None if there is none."""
     if job.created_by is None:
         return None
-    wanted = _mark_tags(job.created_by)
-    ours = [j for j in _jobs_named(client, job.name) if _mark_tags(j.created_by) == wanted]
+    wanted = mark_tags(job.created_by)
+    ours = [j for j in _jobs_named(client, job.name) if mark_tags(j.created_by) == wanted]
     if not ours:
         return None
     kept = next((j for j in ours if j.job_id == keep), min(ours, key=lambda j: j.job_id or 0))
