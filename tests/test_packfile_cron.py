@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from sharepack.cron import CronError, to_quartz
 from sharepack.packfile import SpecError, load_share_pack
-from sharepack.packfile.cron import CronError, to_quartz
 from sharepack.packfile.templates import template_yaml
 
 

@@ -16,7 +16,7 @@ from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
-from sharepack.packfile.cron import CronError, to_quartz
+from sharepack.cron import CronError, to_quartz
 from sharepack.packfile.limits import length_problems
 from sharepack.packfile.models import (
     PipelineSpec,

@@ -20,7 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sharepack.packfile.cron import CronError, check_quartz
+from sharepack.cron import CronError, check_quartz
 from sharepack.workspace.errors import (
     InvalidRequestError,
     ResourceAlreadyExistsError,
