@@ -1,0 +1,248 @@
+"""Recipients, shares, their objects and grants, held in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sharepack.workspace.errors import (
+    InvalidRequestError,
+    ResourceAlreadyExistsError,
+    ResourceNotFoundError,
+    WorkspacePermissionError,
+)
+from sharepack.workspace.memory.held import (
+    MAX_OBJECT_UPDATES,
+    MAX_OBJECTS_PER_SHARE,
+    MAX_RECIPIENTS,
+    MAX_SHARES,
+    SHARING_ID,
+    TABLE_KINDS,
+    VIEW,
+    HeldRecipient,
+    HeldShare,
+    HeldState,
+    as_added,
+    check_partitions,
+    checked_ips,
+    checked_name,
+    stored_recipient,
+)
+from sharepack.workspace.sdk_sharing import CONTACT_EMAIL_PROPERTY
+from sharepack.workspace.state import (
+    AuthenticationType,
+    DataObjectType,
+    RecipientState,
+    ShareObjectState,
+    ShareState,
+)
+
+
+class SharingPart(HeldState):
+    """The recipients and shares of `InMemoryWorkspace`."""
+
+    def create_recipient(self, recipient: RecipientState) -> RecipientState:
+        what = f"Creating recipient '{recipient.name}'"
+        with self._lock:
+            name = checked_name(what, "Recipient", recipient.name)
+            if name in self._recipients:
+                raise ResourceAlreadyExistsError(f"{what}: Recipient '{name}' already exists")
+            if len(self._recipients) >= MAX_RECIPIENTS:
+                raise InvalidRequestError(f"{what}: at most {MAX_RECIPIENTS} recipients")
+            token = recipient.authentication_type is AuthenticationType.TOKEN
+            if token and recipient.metastore_id:
+                raise InvalidRequestError(
+                    f"{what}: data_recipient_global_metastore_id applies to DATABRICKS recipients."
+                )
+            if not token:
+                self._check_sharing_id(what, recipient.metastore_id)
+            held = stored_recipient(recipient, recipient.owner or self._user)
+            held.name = name
+            # The adapter sends an IP list for TOKEN recipients only.
+            held.allowed_ips = checked_ips(what, recipient.allowed_ips) if token else ()
+            self._recipients[name] = held
+            return held.state()
+
+    def _check_sharing_id(self, what: str, global_id: str | None) -> None:
+        if not global_id:
+            raise InvalidRequestError(
+                f"{what}: data_recipient_global_metastore_id is required for DATABRICKS recipients."
+            )
+        if not SHARING_ID.match(global_id):
+            raise InvalidRequestError(
+                f"{what}: Cannot resolve target shard for sharing identifier '{global_id}'."
+            )
+        for other in self._recipients.values():
+            if other.metastore_id == global_id:
+                raise InvalidRequestError(
+                    f"{what}: There is already a Recipient object '{other.name}' for the "
+                    f"metastore '{global_id}'."
+                )
+
+    def update_recipient(self, recipient: RecipientState) -> RecipientState:
+        """Set what a pack declares; other properties, expiry and owner stay as held."""
+        what = f"Updating recipient '{recipient.name}'"
+        with self._lock:
+            held = self._owned_recipient(what, recipient.name)
+            if recipient.authentication_type is AuthenticationType.TOKEN:
+                if held.authentication_type is not AuthenticationType.TOKEN:
+                    raise InvalidRequestError(
+                        f"{what}: IP access lists apply to TOKEN recipients only."
+                    )
+                held.allowed_ips = checked_ips(what, recipient.allowed_ips)
+            held.comment = recipient.comment
+            held.properties.pop(CONTACT_EMAIL_PROPERTY, None)
+            if recipient.contact_email is not None:
+                held.properties[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
+            return held.state()
+
+    def delete_recipient(self, name: str) -> None:
+        """Dropping a recipient revokes what it was granted on every share."""
+        with self._lock:
+            held = self._owned_recipient(f"Deleting recipient '{name}'", name)
+            del self._recipients[held.name]
+            for share in self._shares.values():
+                share.grantees.discard(held.name)
+
+    def _owned_recipient(self, what: str, name: str) -> HeldRecipient:
+        held = self._recipients.get(name.lower())
+        if held is None:
+            raise ResourceNotFoundError(f"{what}: Recipient '{name.lower()}' does not exist.")
+        if held.owner != self._user:
+            raise WorkspacePermissionError(
+                f"{what}: User is not an owner of Recipient '{held.name}'."
+            )
+        return held
+
+    # --- shares -------------------------------------------------------------------------
+
+    def create_share(self, name: str, comment: str) -> ShareState:
+        what = f"Creating share '{name}'"
+        with self._lock:
+            key = checked_name(what, "Share", name)
+            if key in self._shares:
+                raise ResourceAlreadyExistsError(f"{what}: Share '{key}' already exists")
+            if len(self._shares) >= MAX_SHARES:
+                raise InvalidRequestError(f"{what}: at most {MAX_SHARES} shares")
+            self._shares[key] = HeldShare(name=key, owner=self._user, comment=comment)
+            return ShareState(name=key, comment=comment)
+
+    def update_share_comment(self, name: str, comment: str) -> None:
+        with self._lock:
+            self._owned_share(f"Updating the comment of share '{name}'", name).comment = comment
+
+    def delete_share(self, name: str) -> None:
+        with self._lock:
+            held = self._owned_share(f"Deleting share '{name}'", name)
+            del self._shares[held.name]
+
+    def update_share_objects(
+        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+    ) -> None:
+        """One change, checked whole before any of it is made: at most 100 updates,
+        never the same object twice."""
+        what = f"Updating the objects of share '{name}'"
+        with self._lock:
+            share = self._owned_share(what, name)
+            added = self._checked_object_updates(what, share, add, remove)
+            removed = {n.lower() for n in remove}
+            share.objects = [o for o in share.objects if o.name not in removed] + added
+
+    def _checked_object_updates(
+        self, what: str, share: HeldShare, add: Sequence[ShareObjectState], remove: Sequence[str]
+    ) -> list[ShareObjectState]:
+        """The objects to add as the share will hold them; raise as a workspace refuses."""
+        if len(add) + len(remove) > MAX_OBJECT_UPDATES:
+            raise InvalidRequestError(
+                f"{what}: UpdateShare number of data objects to update exceeds limit "
+                f"{MAX_OBJECT_UPDATES}"
+            )
+        touched = [o.name.lower() for o in add] + [n.lower() for n in remove]
+        repeated = sorted({n for n in touched if touched.count(n) > 1})
+        if repeated:
+            raise InvalidRequestError(
+                f"{what}: UpdateShare duplicate updates on the same data object, names: "
+                f"[{', '.join(repeated)}]."
+            )
+        present = {o.name: o for o in share.objects}
+        aliases = {o.shared_as: o.name for o in share.objects if o.shared_as}
+        added = [self._checked_add(what, share, obj, present, aliases) for obj in add]
+        for object_name in remove:
+            gone = present.get(object_name.lower())
+            if gone is None:
+                raise ResourceNotFoundError(
+                    f"{what}: Data object '{object_name}' does not exist in share '{share.name}'."
+                )
+            aliases.pop(gone.shared_as or "", None)
+        count = len(share.objects) + len(add) - len(remove)
+        if count > MAX_OBJECTS_PER_SHARE:
+            raise InvalidRequestError(
+                f"{what}: Share '{share.name}' would hold {count} data objects; the limit is "
+                f"{MAX_OBJECTS_PER_SHARE}."
+            )
+        return added
+
+    def _checked_add(
+        self,
+        what: str,
+        share: HeldShare,
+        obj: ShareObjectState,
+        present: Mapping[str, ShareObjectState],
+        aliases: dict[str, str],
+    ) -> ShareObjectState:
+        name, kind = obj.name.lower(), obj.data_object_type
+        check_partitions(what, obj)
+        if name in present:
+            raise ResourceAlreadyExistsError(
+                f"{what}: Data object '{obj.name}' already exists in share '{share.name}'."
+            )
+        stored = as_added(obj)
+        if kind is DataObjectType.SCHEMA:
+            if name not in self._schemas:
+                raise ResourceNotFoundError(f"{what}: Schema '{obj.name}' does not exist.")
+            return stored
+        if kind not in TABLE_KINDS:
+            raise InvalidRequestError(f"{what}: Data object type '{kind}' is not supported.")
+        if obj.string_shared_as:
+            raise InvalidRequestError(
+                f"{what}: string_shared_as applies to non-table objects; {name} is a {kind}."
+            )
+        table_type = self._tables.get(name)
+        if table_type is None:
+            raise ResourceNotFoundError(f"{what}: Table '{obj.name}' does not exist.")
+        if (kind is DataObjectType.VIEW) != (table_type == VIEW):
+            raise InvalidRequestError(f"{what}: {name} is a {table_type}, not a {kind}.")
+        alias = stored.shared_as or ""
+        if alias.count(".") != 1 or not all(alias.split(".")):
+            raise InvalidRequestError(f"{what}: shared_as '{alias}' must be schema.table.")
+        if alias in aliases:
+            raise InvalidRequestError(
+                f"{what}: Data object '{aliases[alias]}' is already shared as '{alias}' in "
+                f"share '{share.name}'."
+            )
+        aliases[alias] = name
+        return stored
+
+    def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None:
+        what = f"Updating the grants of share '{name}'"
+        with self._lock:
+            share = self._owned_share(what, name)
+            for principal in [*add, *remove]:
+                if not principal:
+                    raise InvalidRequestError(
+                        f"{what}: a permissions change must name its principal"
+                    )
+            for principal in add:
+                if principal.lower() not in self._recipients:
+                    raise ResourceNotFoundError(
+                        f"{what}: Recipient '{principal.lower()}' does not exist."
+                    )
+            share.grantees.update(p.lower() for p in add)
+            share.grantees.difference_update(p.lower() for p in remove)
+
+    def _owned_share(self, what: str, name: str) -> HeldShare:
+        held = self._shares.get(name.lower())
+        if held is None:
+            raise ResourceNotFoundError(f"{what}: Share '{name.lower()}' does not exist.")
+        if held.owner != self._user:
+            raise WorkspacePermissionError(f"{what}: User is not an owner of Share '{held.name}'.")
+        return held
