@@ -40,6 +40,7 @@ from sharepack.errors import (
     StoreError,
     WorkspaceNotAllowedError,
 )
+from sharepack.packfile.cron import CronError
 from sharepack.packfile.errors import SpecError
 from sharepack.running.status import PackStatus
 from sharepack.workspace.errors import (
@@ -72,6 +73,7 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     # The caller's mistakes: nothing was stored, the message says what to change.
     SpecError: Answer(400, "VALIDATION_FAILED"),
     PlanError: Answer(400, "VALIDATION_FAILED"),
+    CronError: Answer(400, "INVALID_SCHEDULE"),  # a pack's schedule; the file rules locate it
     BadRequestError: Answer(400, "BAD_REQUEST"),
     InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
     WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
