@@ -28,7 +28,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         *("engine", "history", "packfile", "queue", "running", "runtime"),
         *("settings", "store", "workspace"),
     },
-    "api": {"packfile", "running", "runtime", "usecases", "settings"},
+    "api": {"packfile", "running", "runtime", "usecases", "settings", "workspace"},
     "cli": {
         *("api", "engine", "packfile", "running", "runtime", "settings", "store"),
         *("usecases", "workspace"),

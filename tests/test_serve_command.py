@@ -154,3 +154,26 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     process.send_signal(signal.SIGINT)
 
     assert process.wait(timeout=30) == 0
+
+
+def test_serve_refuses_to_start_with_an_allow_list_entry_that_is_not_http(
+    tmp_path: Path,
+) -> None:
+    env = {**_environment(tmp_path), "SHAREPACK_WORKSPACE_URLS": "https://adb-1.net,ftp://weird"}
+
+    finished = subprocess.run(
+        [str(SHAREPACK), "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_S,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        "Invalid settings: SHAREPACK_WORKSPACE_URLS: 'ftp://weird' is not an http(s) URL "
+        "with a host; list each workspace as https://host"
+    ]
+    assert not (tmp_path / "data").exists()

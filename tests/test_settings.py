@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from sharepack.errors import ConfigurationError
 from sharepack.runtime import build_runtime
-from sharepack.settings import DEFAULT_DATA_DIR, INERT_SETTINGS, Settings
+from sharepack.settings import DEFAULT_DATA_DIR, INERT_SETTINGS, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -227,3 +228,36 @@ def test_a_setting_with_no_effect_is_named_in_a_warning(
 
 def test_settings_left_unset_warn_of_nothing(tmp_path: Path) -> None:
     assert Settings(sharepack_data_dir=tmp_path).inert_settings() == []
+
+
+@pytest.mark.parametrize("entry", ["ftp://weird", "adb-1.azuredatabricks.net", "https://"])
+def test_an_allow_list_entry_that_is_not_an_http_url_is_refused_naming_it(
+    entry: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", f"https://adb-1.example.net,{entry}")
+
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+
+    assert str(refused.value) == (
+        f"Invalid settings: SHAREPACK_WORKSPACE_URLS: '{entry}' is not an http(s) URL with a "
+        "host; list each workspace as https://host"
+    )
+
+
+def test_settings_given_in_code_refuse_an_entry_that_is_not_an_http_url_too() -> None:
+    with pytest.raises(ValidationError, match="'ftp://weird' is not an http"):
+        Settings(sharepack_workspace_urls=["https://adb-1.example.net", "ftp://weird"])
+
+
+def test_every_unusable_setting_is_named_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", "ftp://a,gopher://b")
+    monkeypatch.setenv("SHAREPACK_APPLY_CONCURRENCY", "0")
+
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "SHAREPACK_WORKSPACE_URLS: 'ftp://a', 'gopher://b' are not http(s) URLs" in message
+    assert "SHAREPACK_APPLY_CONCURRENCY: Input should be greater than or equal to 1" in message

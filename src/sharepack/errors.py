@@ -46,6 +46,15 @@ class NotFoundError(StoreError):
     """The record does not exist."""
 
 
+class DatabaseUnavailableError(StoreError):
+    """The database could not be reached."""
+
+
+class SchemaNotReadyError(StoreError):
+    """The database has no sharepack schema, or not the one this sharepack needs; run
+    `sharepack db upgrade`."""
+
+
 class QueueError(SharePackError):
     """The queue operation failed."""
 

@@ -70,14 +70,20 @@ def sdk_workspace_factory(
 def build_runtime(
     settings: Settings, *, workspace_for: WorkspaceFactory | None = None, migrate: bool = True
 ) -> Runtime:
-    """Open the configured database (migrating it when asked) and the queue: the Azure
-    Storage Queue when a connection string is set, else the database's table."""
+    """Open the configured database and the queue: the Azure Storage Queue when a
+    connection string is set, else the database's table.
+
+    With `migrate` the schema is created or migrated; without it (commands that only
+    read) nothing is written, and a database without the current schema (or, for the
+    embedded one, without its file) raises `SchemaNotReadyError` naming the fix."""
     for line in settings.inert_settings():
         logger.warning(line)
     database = Database(settings.database_url)
     try:
         if migrate:
             database.upgrade()
+        else:
+            database.check_schema()
         queue = build_queue(settings, database)
     except BaseException:
         database.dispose()

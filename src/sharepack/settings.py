@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from sharepack.errors import ConfigurationError
 
 DEFAULT_DATA_DIR = Path(".sharepack")
 
@@ -48,15 +50,24 @@ def normalise_workspace_url(url: str) -> str:
     workspace a URL reaches is told by the id the workspace answers with, not by this.
     Text that is not an http(s) URL with a host comes back only stripped of spaces.
     """
-    text = url.strip()
+    canonical = _canonical_workspace_url(url)
+    return canonical if canonical is not None else url.strip()
+
+
+def is_workspace_url(url: str) -> bool:
+    """Whether `url` is an http(s) URL with a host (and a numeric port, if any)."""
+    return _canonical_workspace_url(url) is not None
+
+
+def _canonical_workspace_url(url: str) -> str | None:
     try:
-        parts = urlsplit(text)
+        parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        return text
+        return None
     scheme, host = parts.scheme.lower(), parts.hostname
     if scheme not in _DEFAULT_PORTS or not host:
-        return text
+        return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
@@ -110,6 +121,20 @@ class Settings(BaseSettings):
             return [normalise_workspace_url(str(u)) for u in value]
         return value
 
+    @field_validator("sharepack_workspace_urls")
+    @classmethod
+    def _only_http_urls(cls, urls: list[str]) -> list[str]:
+        """An entry sharepack could never reach is refused when the settings load, not
+        met later by an upload naming it."""
+        wrong = [url for url in urls if not is_workspace_url(url)]
+        if wrong:
+            named = ", ".join(f"'{url}'" for url in wrong)
+            raise ValueError(
+                f"{named} {'is not an http(s) URL' if len(wrong) == 1 else 'are not http(s) URLs'}"
+                " with a host; list each workspace as https://host"
+            )
+        return urls
+
     @property
     def database_url(self) -> str:
         """The configured database, or the embedded SQLite file."""
@@ -127,3 +152,17 @@ class Settings(BaseSettings):
     def is_workspace_allowed(self, url: str) -> bool:
         """Whether `url` is listed, both compared in canonical form (`normalise_workspace_url`)."""
         return normalise_workspace_url(url) in self.sharepack_workspace_urls
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `.env`; a value that cannot be used raises
+    `ConfigurationError`, one line naming each such setting and what is wrong with it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: "
+            f"{str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid settings: {problems}") from None

@@ -105,7 +105,7 @@ def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> N
         for method, operation in operations.items()
     }
     assert answers == {
-        ("/workflow/sharepack/upload", "post"): ["202", "400", "500"],
-        ("/workflow/sharepack/{share_pack_id}", "get"): ["200", "404", "500"],
+        ("/workflow/sharepack/upload", "post"): ["202", "400", "500", "503"],
+        ("/workflow/sharepack/{share_pack_id}", "get"): ["200", "404", "500", "503"],
         ("/workflow/health", "get"): ["200", "500", "503"],
     }

@@ -57,9 +57,11 @@ def _stored(runtime: Runtime) -> tuple[int, int]:
         return _counts(uow)
 
 
-def _logged_failure(response: httpx.Response, caplog: pytest.LogCaptureFixture) -> str:
-    """The failure the log holds under the 500's error id (the answer does not show it)."""
-    assert response.status_code == 500
+def _logged_failure(
+    response: httpx.Response, caplog: pytest.LogCaptureFixture, status: int = 500
+) -> str:
+    """The failure the log holds under the answer's error id (the answer does not show it)."""
+    assert response.status_code == status
     error_id = response.json()["ErrorId"]
     (record,) = [r for r in caplog.records if error_id in r.getMessage()]
     assert record.exc_info is not None
@@ -115,7 +117,8 @@ def test_failing_enqueue_leaves_no_row(
     with caplog.at_level(logging.ERROR, logger="sharepack"):
         response = _upload(client, runtime)
 
-    assert "queue refused the message" in _logged_failure(response, caplog)
+    assert "queue refused the message" in _logged_failure(response, caplog, status=503)
+    assert response.json()["ErrorCode"] == "QUEUE_UNAVAILABLE"
     assert _stored(runtime) == (0, 0)
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
+from sharepack.store import Database
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 from tests.emulator_helpers import write_calls
 
@@ -20,9 +21,10 @@ EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 
 @pytest.fixture
 def cli_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database: Database
 ) -> EmulatorServer:
-    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    """The emulator, and a migrated database (`plan` only reads: it never migrates)."""
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
     monkeypatch.chdir(tmp_path)
     return emulator

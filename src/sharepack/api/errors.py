@@ -1,13 +1,17 @@
-"""The one mapping from sharepack's exceptions to HTTP answers.
+"""The one mapping from sharepack's exceptions to HTTP answers: `ANSWERS`.
 
-A 500 never shows what failed (a database error carries its SQL, its parameters and the
-database's URL): it answers an error id, and the log has the details under the same id.
+A caller's mistake is a 4xx naming it; a workspace that answered badly is a 502, one (or a
+database, a queue) that could not be reached a 503. What the caller cannot act on never
+shows what failed (a database error carries its SQL, its parameters and the database's
+URL): it answers an error id, and the log has the details under the same id. The 500 with
+an error id is left for what no row expects: a bug.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,20 +25,89 @@ from sharepack.api.schemas import (
     UploadResponse,
     ValidationMessage,
 )
-from sharepack.errors import NotFoundError, PlanError, SharePackError, WorkspaceNotAllowedError
+from sharepack.cron import CronError
+from sharepack.errors import (
+    ApplyError,
+    ConfigurationError,
+    DatabaseUnavailableError,
+    LeaseLostError,
+    NotFoundError,
+    PlanError,
+    QueueError,
+    RollbackError,
+    RunHandedOverError,
+    SchemaNotReadyError,
+    SharePackError,
+    StoreError,
+    WorkspaceNotAllowedError,
+)
 from sharepack.packfile.errors import SpecError
 from sharepack.running.status import PackStatus
+from sharepack.workspace.errors import (
+    InvalidWorkspaceUrlError,
+    WorkspaceError,
+    WorkspaceUnavailableError,
+)
 
 
 class BadRequestError(SharePackError):
     """The request is malformed."""
 
 
-_STATUS: tuple[tuple[type[SharePackError], int, str], ...] = (
-    (WorkspaceNotAllowedError, 400, "WORKSPACE_NOT_ALLOWED"),
-    (BadRequestError, 400, "BAD_REQUEST"),
-    (NotFoundError, 404, "NOT_FOUND"),
-)
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP status and `ErrorCode`. `shown`: the error's message is the caller's to
+    read; otherwise the answer says only `hidden_message` and an `ErrorId`, and the log
+    has the error under that id."""
+
+    status: int
+    error_code: str
+    shown: bool = True
+    hidden_message: str = "Internal error"
+
+
+_INTERNAL = Answer(500, "INTERNAL_ERROR", shown=False)
+
+#: Error type -> answer; an error takes the row of the nearest type in its MRO.
+ANSWERS: dict[type[SharePackError], Answer] = {
+    # The caller's mistakes: nothing was stored, the message says what to change.
+    SpecError: Answer(400, "VALIDATION_FAILED"),
+    PlanError: Answer(400, "VALIDATION_FAILED"),
+    CronError: Answer(400, "INVALID_SCHEDULE"),  # a pack's schedule; the file rules locate it
+    BadRequestError: Answer(400, "BAD_REQUEST"),
+    InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
+    WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
+    NotFoundError: Answer(404, "NOT_FOUND"),
+    # A workspace the request reached: it answered badly, or could not be reached.
+    WorkspaceError: Answer(502, "WORKSPACE_ERROR"),
+    WorkspaceUnavailableError: Answer(503, "WORKSPACE_UNAVAILABLE"),
+    # sharepack's own parts: try again later; the operator has the details.
+    DatabaseUnavailableError: Answer(
+        503, "DATABASE_UNAVAILABLE", shown=False, hidden_message="The database is unavailable"
+    ),
+    SchemaNotReadyError: Answer(
+        503, "DATABASE_NOT_MIGRATED", shown=False, hidden_message="The database is not ready"
+    ),
+    QueueError: Answer(503, "QUEUE_UNAVAILABLE", shown=False, hidden_message="The queue failed"),
+    ConfigurationError: Answer(
+        500, "CONFIGURATION_ERROR", shown=False, hidden_message="sharepack is misconfigured"
+    ),
+    # Failures no request should meet (they belong to runs, which workers carry out).
+    StoreError: _INTERNAL,
+    ApplyError: _INTERNAL,
+    RollbackError: _INTERNAL,
+    RunHandedOverError: _INTERNAL,
+    LeaseLostError: _INTERNAL,
+    SharePackError: _INTERNAL,
+}
+
+
+def answer_for(kind: type[SharePackError]) -> Answer:
+    """The row of `kind`, or of its nearest ancestor that has one."""
+    for ancestor in kind.__mro__:
+        if ancestor in ANSWERS:
+            return ANSWERS[ancestor]
+    raise TypeError(f"{kind.__name__} is not a SharePackError")
 
 
 logger = logging.getLogger(__name__)
@@ -44,17 +117,20 @@ def _json(model: ErrorResponse | UploadResponse, status: int) -> JSONResponse:
     return JSONResponse(model.model_dump(by_alias=True), status_code=status)
 
 
-def internal_error_response(exc: BaseException, scope: Scope) -> JSONResponse:
-    """500 with a new error id; the error itself is logged under that id, never answered."""
+def internal_error_response(
+    exc: BaseException, scope: Scope, answer: Answer = _INTERNAL
+) -> JSONResponse:
+    """The answer with a new error id; the error itself is logged under that id, never
+    answered."""
     error_id = str(uuid.uuid4())
     where = f"{scope.get('method', '')} {scope.get('path', '')}".strip()
-    logger.error("Internal error %s on %s", error_id, where, exc_info=exc)
+    logger.error("%s %s on %s", answer.hidden_message, error_id, where, exc_info=exc)
     body = InternalErrorResponse(
-        message=f"Internal error; reference {error_id}",
-        error_code="INTERNAL_ERROR",
+        message=f"{answer.hidden_message}; reference {error_id}",
+        error_code=answer.error_code,
         error_id=error_id,
     )
-    return JSONResponse(body.model_dump(by_alias=True), status_code=500)
+    return JSONResponse(body.model_dump(by_alias=True), status_code=answer.status)
 
 
 def spec_error_response(exc: SpecError) -> JSONResponse:
@@ -69,32 +145,29 @@ def spec_error_response(exc: SpecError) -> JSONResponse:
             for p in exc.problems
         ],
     )
-    return _json(body, 400)
-
-
-async def _spec_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SpecError)
-    return spec_error_response(exc)
+    return _json(body, ANSWERS[SpecError].status)
 
 
 async def _sharepack_error(request: Request, exc: Exception) -> JSONResponse:
-    """The errors a caller can act on say what to do; any other (a database or queue
-    failure, a configuration error) is internal."""
+    """Every sharepack error, answered by its row of `ANSWERS`."""
     assert isinstance(exc, SharePackError)
-    for kind, status, code in _STATUS:
-        if isinstance(exc, kind):
-            return _json(ErrorResponse(message=exc.message, error_code=code), status)
-    return internal_error_response(exc, request.scope)
+    if isinstance(exc, SpecError):
+        return spec_error_response(exc)
+    if isinstance(exc, PlanError):
+        return _plan_error(exc)
+    answer = answer_for(type(exc))
+    if not answer.shown:
+        return internal_error_response(exc, request.scope, answer)
+    return _json(ErrorResponse(message=exc.message, error_code=answer.error_code), answer.status)
 
 
-async def _plan_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PlanError)
+def _plan_error(exc: PlanError) -> JSONResponse:
     body = UploadResponse(
         message="The share pack cannot be applied to this workspace; nothing was stored",
         status=PackStatus.VALIDATION_FAILED.value,
         validation_errors=[exc.message],
     )
-    return _json(body, 400)
+    return _json(body, ANSWERS[PlanError].status)
 
 
 async def _malformed_request(_: Request, exc: Exception) -> JSONResponse:
@@ -140,6 +213,4 @@ class InternalErrors:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(InternalErrors)
     app.add_exception_handler(RequestValidationError, _malformed_request)
-    app.add_exception_handler(SpecError, _spec_error)
-    app.add_exception_handler(PlanError, _plan_error)
     app.add_exception_handler(SharePackError, _sharepack_error)

@@ -33,14 +33,21 @@ _INTERNAL: dict[int | str, dict[str, Any]] = {
     500: {
         "model": InternalErrorResponse,
         "description": "An unexpected failure; its details are logged under ErrorId",
-    }
+    },
+    503: {
+        "model": InternalErrorResponse,
+        "description": "The database or the queue could not be reached (ErrorCode "
+        "DATABASE_UNAVAILABLE, DATABASE_NOT_MIGRATED or QUEUE_UNAVAILABLE); try again later, "
+        "the details are logged under ErrorId",
+    },
 }
 _BAD_REQUEST: dict[int | str, dict[str, Any]] = {
     400: {
         "model": UploadResponse | ErrorResponse,
         "description": "Invalid pack (Status VALIDATION_FAILED, located ValidationErrors; a "
         "file over SHAREPACK_MAX_UPLOAD_BYTES is refused before the rest of it is read), "
-        "a workspace that is not allow-listed, a missing header or file; nothing is stored",
+        "a workspace URL that is not http(s) or not allow-listed, a missing header or "
+        "file; nothing is stored",
     },
     **_INTERNAL,
 }
@@ -113,8 +120,8 @@ def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
     "/health",
     response_model=HealthResponse,
     responses={
-        503: {"model": HealthResponse, "description": "The database or queue is down"},
         **_INTERNAL,
+        503: {"model": HealthResponse, "description": "The database or queue is down"},
     },
 )
 def health(request: Request) -> JSONResponse:

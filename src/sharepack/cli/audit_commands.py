@@ -1,6 +1,7 @@
 """`sharepack access` and `sharepack status`: the recorded history, read from a terminal.
 
-Both read the configured database only; neither calls a workspace.
+Both only read the configured database: they never migrate it (a database without the
+current schema is named with the fix), and neither calls a workspace.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from sharepack.errors import NotFoundError
-from sharepack.settings import Settings, normalise_workspace_url
+from sharepack.cli.exit_codes import UsageError
+from sharepack.settings import load_settings, normalise_workspace_url
 
-err = Console(stderr=True)
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
 
 def _runtime() -> Any:
     from sharepack.runtime import build_runtime
 
-    return build_runtime(Settings())
+    return build_runtime(load_settings(), migrate=False)
 
 
 def _moment(value: str | None) -> datetime:
@@ -32,8 +31,9 @@ def _moment(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]--at '{value}' is not an ISO 8601 time, e.g. 2025-03-01T09:30:00Z[/]")
-        raise typer.Exit(2) from None
+        raise UsageError(
+            f"--at '{value}' is not an ISO 8601 time, e.g. 2025-03-01T09:30:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -78,14 +78,10 @@ def status(
     try:
         pack_id = uuid.UUID(share_pack_id)
     except ValueError:
-        err.print(f"[red]'{share_pack_id}' is not a share pack id (a UUID)[/]")
-        raise typer.Exit(2) from None
+        raise UsageError(f"'{share_pack_id}' is not a share pack id (a UUID)") from None
     runtime = _runtime()
     try:
         history = share_pack_history(runtime, pack_id)
-    except NotFoundError as exc:
-        err.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(1) from exc
     finally:
         runtime.close()
     current = history[-1]

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import typer
 
-from sharepack.errors import StoreError
+from sharepack.cli.boundary import BoundaryGroup
+from sharepack.cli.exit_codes import UsageError
 from sharepack.store.database import Database
 from sharepack.store.tables import DELTASHARE_TABLES
 
@@ -14,7 +15,7 @@ from sharepack.store.tables import DELTASHARE_TABLES
 def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) -> None:
     """Add the `db` command group to `app`; `default_url` supplies the URL when no
     `--url` or DOMAIN_DB_CONNECTION_STRING is given (the embedded database, say)."""
-    db = typer.Typer(help="The sharepack database.", no_args_is_help=True)
+    db = typer.Typer(help="The sharepack database.", no_args_is_help=True, cls=BoundaryGroup)
 
     @db.command()
     def upgrade(
@@ -28,15 +29,11 @@ def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) 
         """Create or migrate the schema to the newest version; safe to run again."""
         chosen = url or (default_url() if default_url is not None else None)
         if not chosen:
-            typer.echo("No database URL: pass --url or set DOMAIN_DB_CONNECTION_STRING.", err=True)
-            raise typer.Exit(code=2)
+            raise UsageError("No database URL: pass --url or set DOMAIN_DB_CONNECTION_STRING.")
         database = Database(chosen)
         try:
             database.upgrade()
             count = database.table_count()
-        except StoreError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(code=1) from exc
         finally:
             database.dispose()
         typer.echo(

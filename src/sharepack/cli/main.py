@@ -1,4 +1,8 @@
-"""The `sharepack` command line: commands are thin; the work is in `sharepack.usecases`."""
+"""The `sharepack` command line: commands are thin; the work is in `sharepack.usecases`.
+
+Every command ends through one boundary (`sharepack.cli.boundary`): an error is one line
+on stderr and the exit code of `sharepack.cli.exit_codes.EXIT_CODES`.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,19 @@ import typer
 
 from sharepack import __version__
 from sharepack.cli.audit_commands import register as register_audit_commands
+from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.db_commands import register as register_db_commands
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
-from sharepack.settings import Settings
+from sharepack.settings import load_settings
 
 app = typer.Typer(
     name="sharepack",
     help="Provision Databricks Delta Sharing from declarative share pack files.",
     no_args_is_help=True,
     add_completion=False,
+    cls=BoundaryGroup,
 )
 app.command()(serve)
 app.command()(worker)
@@ -26,7 +32,7 @@ app.command()(apply)
 
 def _configured_database_url() -> str:
     """The settings' database (the embedded SQLite file when none is configured)."""
-    return Settings().database_url
+    return load_settings().database_url
 
 
 register_db_commands(app, default_url=_configured_database_url)

@@ -1,7 +1,8 @@
 """`sharepack plan` and `sharepack apply`: a pack against a workspace, now, from a terminal.
 
-Exit codes: 0 planned / COMPLETED, 1 cannot apply / FAILED, 2 invalid file or usage;
-`apply` interrupted by Ctrl-C: 130, its run handed over to the service's workers.
+Exit codes (`sharepack.cli.exit_codes`): 0 planned / COMPLETED, 1 cannot apply / FAILED,
+2 invalid file or usage; `apply` interrupted by Ctrl-C: 130, its run handed over to the
+service's workers. `plan` only reads the database; `apply` migrates it first.
 """
 
 from __future__ import annotations
@@ -9,24 +10,23 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sharepack.cli.exit_codes import ExitCode, UsageError, exit_code_for
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
-from sharepack.errors import PlanError, RunHandedOverError
-from sharepack.packfile import LoadedSharePack, SpecError
+from sharepack.errors import RunHandedOverError, SharePackError
+from sharepack.packfile import LoadedSharePack
 from sharepack.packfile.limits import WORKSPACE_URL_CHARS
 from sharepack.running.status import PackStatus, RollbackOutcome
-from sharepack.settings import Settings, normalise_workspace_url
-from sharepack.workspace.errors import WorkspaceError
+from sharepack.settings import Settings, load_settings, normalise_workspace_url
+from sharepack.workspace.errors import InvalidWorkspaceUrlError
 
 err = Console(stderr=True)
-INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
 WORKSPACE = typer.Option(
     ..., "--workspace", help="The workspace URL, e.g. https://adb-1.azuredatabricks.net"
@@ -44,52 +44,38 @@ class _CallCounter:
             self.count += 1
 
 
-def _runtime(settings: Settings, counter: _CallCounter) -> Any:
+def _runtime(settings: Settings, counter: _CallCounter, *, migrate: bool) -> Any:
     from sharepack.runtime import build_runtime, sdk_workspace_factory
 
     return build_runtime(
-        settings, workspace_for=sdk_workspace_factory(settings, on_request=counter)
+        settings, workspace_for=sdk_workspace_factory(settings, on_request=counter), migrate=migrate
     )
-
-
-class _RefusedError(Exception):
-    """The command cannot start: an invalid file or usage (exit 2). Lines to print."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 def _check_workspace(url: str) -> None:
     from sharepack.workspace.sdk import check_workspace_url
 
-    try:
-        check_workspace_url(url)
-    except WorkspaceError as exc:
-        raise _RefusedError(exc.message) from None
+    check_workspace_url(url)
     if (length := len(normalise_workspace_url(url))) > WORKSPACE_URL_CHARS:
-        raise _RefusedError(
+        raise InvalidWorkspaceUrlError(
             f"The workspace URL is {length} characters long; at most "
             f"{WORKSPACE_URL_CHARS} are accepted"
         )
 
 
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise UsageError(f"No such file: {path}")
+
+
 def _load(runtime: Any, path: Path) -> LoadedSharePack:
     from sharepack.usecases.plan_apply import read_file
 
-    if not path.is_file():
-        raise _RefusedError(f"No such file: {path}")
-    try:
-        return read_file(runtime, path.read_bytes(), path.name)
-    except SpecError as exc:
-        raise _RefusedError(f"{path} is invalid:", *(f"  {p}" for p in exc.problems)) from None
+    return read_file(runtime, path.read_bytes(), path.name)
 
 
-def _print_refusal(refused: _RefusedError) -> None:
-    first, *rest = refused.lines
-    err.print(f"[red]{escape(first)}[/]", highlight=False)
-    for line in rest:
-        err.print(escape(line), highlight=False)
+def _error_text(error: SharePackError | UsageError) -> str:
+    return error.message if isinstance(error, SharePackError) else str(error)
 
 
 def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) -> None:
@@ -99,32 +85,20 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
     counter = _CallCounter()
     try:
         _check_workspace(workspace)
-        runtime = _runtime(Settings(), counter)
+        _check_file(file)
+        runtime = _runtime(load_settings(), counter, migrate=False)
         try:
-            loaded = _load(runtime, file)
-            try:
-                the_plan = plan_file(runtime, loaded, workspace)
-            except (PlanError, WorkspaceError) as exc:
-                _fail_plan(exc.message, as_json)
+            the_plan = plan_file(runtime, _load(runtime, file), workspace)
         finally:
             runtime.close()
-    except _RefusedError as refused:
-        _print_refusal(refused)
+    except (SharePackError, UsageError) as error:
         if as_json:
-            typer.echo(json.dumps({"error": str(refused)}))
-        raise typer.Exit(2) from None
+            typer.echo(json.dumps({"error": _error_text(error)}))
+        raise
     if as_json:
         typer.echo(json.dumps({**the_plan.to_dict(), "api_calls": counter.count}, indent=2))
         return
     _print_plan(the_plan)
-
-
-def _fail_plan(message: str, as_json: bool) -> NoReturn:
-    if as_json:
-        typer.echo(json.dumps({"error": message}))
-    else:
-        err.print(f"[red]Cannot apply:[/] {message}")
-    raise typer.Exit(1)
 
 
 def _print_plan(the_plan: Plan) -> None:
@@ -153,7 +127,6 @@ def apply(
     from sharepack.running.provision import Observer
     from sharepack.usecases.plan_apply import apply_file
 
-    settings = Settings()
     overrides: dict[str, Any] = {}
     if concurrency is not None:
         overrides["sharepack_apply_concurrency"] = concurrency
@@ -163,7 +136,9 @@ def apply(
     actions = 0
     try:
         _check_workspace(workspace)
-        runtime = _runtime(settings.model_copy(update=overrides), counter)
+        _check_file(file)
+        settings = load_settings().model_copy(update=overrides)
+        runtime = _runtime(settings, counter, migrate=True)
         try:
             loaded = _load(runtime, file)
             with _ProgressDisplay(enabled=not as_json) as display:
@@ -180,23 +155,20 @@ def apply(
                     actions = display.actions
         finally:
             runtime.close()
-    except _RefusedError as refused:
-        _print_refusal(refused)
-        if as_json:
-            _echo_outcome(PackStatus.VALIDATION_FAILED.value, None, 0, counter.count, str(refused))
-        raise typer.Exit(2) from None
     except RunHandedOverError as exc:
-        err.print(f"[yellow]Handed over:[/] {exc.message}")
         if as_json:
             _echo_outcome(
                 PackStatus.IN_PROGRESS.value, exc.share_pack_id, actions, counter.count, exc.message
             )
-        raise typer.Exit(
-            INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else 1
-        ) from exc
+        raise
+    except (SharePackError, UsageError) as error:
+        if as_json and exit_code_for(error) is ExitCode.USAGE:
+            status = PackStatus.VALIDATION_FAILED.value
+            _echo_outcome(status, None, 0, counter.count, _error_text(error))
+        raise
     _report(record, actions, counter.count, as_json)
     if record.share_pack_status != PackStatus.COMPLETED.value:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def _echo_outcome(

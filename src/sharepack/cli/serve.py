@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from sharepack.runtime import Runtime
-from sharepack.settings import Settings, normalise_workspace_url
+from sharepack.settings import Settings, load_settings, normalise_workspace_url
 
 if TYPE_CHECKING:
     from sharepack.runtime import Runtime
@@ -88,8 +88,8 @@ def serve(
     from sharepack.api.app import create_app
     from sharepack.runtime import build_runtime
 
+    settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     with _maybe_emulator(settings, emulator) as (settings, emulator_url):
         runtime = build_runtime(settings)
         try:
@@ -114,8 +114,9 @@ def worker() -> None:
     from sharepack.running.provision import make_worker
     from sharepack.runtime import build_runtime
 
+    settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    runtime = build_runtime(Settings())
+    runtime = build_runtime(settings)
     stop = threading.Event()
     _stop_after_the_current_run(stop)
     console.print(

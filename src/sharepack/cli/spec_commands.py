@@ -9,10 +9,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from sharepack.cli.exit_codes import ExitCode, UsageError
 from sharepack.packfile import Problem, ReadLimits, SpecError, load_share_pack
 from sharepack.packfile.loader import check_size
 from sharepack.packfile.templates import json_schema, template_yaml, write_template_xlsx
-from sharepack.settings import Settings
+from sharepack.settings import load_settings
 
 err = Console(stderr=True)
 
@@ -40,9 +41,8 @@ def validate(
 ) -> None:
     """Check FILE: exit 0 when valid, 1 when invalid, 2 on a usage error."""
     if not file.is_file():
-        err.print(f"[red]No such file: {file}[/]")
-        raise typer.Exit(2)
-    limits = ReadLimits(max_bytes=Settings().sharepack_max_upload_bytes)
+        raise UsageError(f"No such file: {file}")
+    limits = ReadLimits(max_bytes=load_settings().sharepack_max_upload_bytes)
     try:
         loaded = load_share_pack(_read_at_most(file, limits), file.name, limits=limits)
         errors: tuple[Problem, ...] = ()
@@ -64,7 +64,7 @@ def validate(
         verdict = "[green]valid[/]" if not errors else f"[red]invalid[/] ({len(errors)} error(s))"
         err.print(f"{file}: {verdict}")
     if errors:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def schema() -> None:
@@ -78,8 +78,7 @@ def template(
 ) -> None:
     """Write a commented example pack that validates."""
     if output.exists():
-        err.print(f"[red]{output} exists; not overwriting it[/]")
-        raise typer.Exit(2)
+        raise UsageError(f"{output} exists; not overwriting it")
     if format is TemplateFormat.xlsx:
         write_template_xlsx(output)
     else:

@@ -16,14 +16,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 
-from sharepack.errors import StoreError
+from sharepack.errors import DatabaseUnavailableError, SchemaNotReadyError, StoreError
 from sharepack.store.claims import Claim
 from sharepack.store.own_tables import OWN_SCHEMA
 from sharepack.store.tables import DELTASHARE_TABLES, SCHEMA
 from sharepack.store.uow import UnitOfWork
+
+#: The command that creates or migrates the schema, named where one is missing.
+UPGRADE_COMMAND = "sharepack db upgrade"
 
 #: How long a SQLite writer waits for the write lock before failing, in seconds.
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
@@ -95,6 +101,20 @@ class Database:
             self.engine = create_engine(
                 self.url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
             )
+        event.listen(self.engine, "handle_error", self._refuse_to_connect)
+
+    def _refuse_to_connect(self, context: ExceptionContext) -> None:
+        """A connection that cannot be opened leaves as `DatabaseUnavailableError`, wherever
+        it was asked for; errors on an open connection keep their own handling."""
+        if context.connection is None and not context.is_pre_ping:
+            raise self.unavailable(context.original_exception)
+
+    def unavailable(self, cause: BaseException) -> DatabaseUnavailableError:
+        """The error saying this database cannot be reached, in one line without password."""
+        reason = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+        return DatabaseUnavailableError(
+            f"Cannot reach the database {self.describe()}: {reason or type(cause).__name__}"
+        )
 
     def alembic_config(self) -> Config:
         """Alembic's configuration, built in code: the migrations ship inside the package."""
@@ -111,8 +131,43 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         try:
             command.upgrade(self.alembic_config(), "head")
+        except DatabaseUnavailableError:
+            raise
         except Exception as exc:
             raise StoreError(f"Migrating {self.describe()} failed: {exc}") from exc
+
+    def check_schema(self) -> None:
+        """Raise `SchemaNotReadyError` unless the schema is the newest migration, and
+        `DatabaseUnavailableError` if the database cannot be reached. Only reads: it
+        migrates nothing and creates no SQLite file."""
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:" and not Path(database).is_file():
+                raise SchemaNotReadyError(
+                    f"No database at {self.describe()}: create it with `{UPGRADE_COMMAND}`"
+                )
+        script = ScriptDirectory.from_config(self.alembic_config())
+        head = script.get_current_head()
+        with self.engine.connect() as connection:
+            options = {"version_table_schema": None if self.is_sqlite else OWN_SCHEMA}
+            current = MigrationContext.configure(connection, opts=options).get_current_revision()
+        if current == head:
+            return
+        if current is None:
+            raise SchemaNotReadyError(
+                f"{self.describe()} has no sharepack schema: create it with `{UPGRADE_COMMAND}`"
+            )
+        try:
+            script.get_revision(current)
+        except CommandError:
+            raise SchemaNotReadyError(
+                f"{self.describe()} has schema version {current}, newer than this sharepack "
+                f"knows ({head}): use the sharepack that migrated it"
+            ) from None
+        raise SchemaNotReadyError(
+            f"{self.describe()} has schema version {current}, older than this sharepack's "
+            f"{head}: migrate it with `{UPGRADE_COMMAND}`"
+        )
 
     def ping(self) -> bool:
         """Whether the database answers a query."""

@@ -15,8 +15,8 @@ from sharepack.packfile.models import SharePackConfig, Strategy
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
-from sharepack.settings import normalise_workspace_url
-from sharepack.workspace.errors import WorkspaceError
+from sharepack.settings import is_workspace_url, normalise_workspace_url
+from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceError
 
 QUEUED_STATUS_LINE = "Step 1/8: Queued for provisioning"
 
@@ -35,11 +35,18 @@ def share_pack_name(requestor: str, at: datetime) -> str:
 
 
 def check_workspace_allowed(runtime: Runtime, workspace_url: str) -> str:
-    """Return the normalised URL, or raise before anything is read, stored or sent.
+    """Return the normalised URL, or raise before anything is read, stored or sent:
+    `InvalidWorkspaceUrlError` for text that is not an http(s) URL, else
+    `WorkspaceNotAllowedError` for a URL not listed.
 
     The refusal names the workspace and the setting, not the workspaces that are allowed:
     a caller who may not target a workspace need not learn which ones it could.
     """
+    if not is_workspace_url(workspace_url):
+        raise InvalidWorkspaceUrlError(
+            f"Workspace '{_shown(workspace_url)}' is not an http(s) URL with a host: name the "
+            "workspace as https://host, e.g. https://adb-1234567890123456.7.azuredatabricks.net"
+        )
     if not runtime.settings.is_workspace_allowed(workspace_url):
         raise WorkspaceNotAllowedError(
             f"Workspace '{_shown(workspace_url)}' is not allowed: sharepack only targets the "
@@ -81,9 +88,9 @@ def preview_strategy(
     Raises `PlanError` for conflicts and missing tables; an unreachable workspace only warns,
     since the worker plans again when it runs.
     """
-    workspace = runtime.workspace_for(workspace_url)
     retired = retired_names(runtime.database, workspace_url, config)
     try:
+        workspace = runtime.workspace_for(workspace_url)
         before = read_names(workspace, names_to_read(config, retired))
     except WorkspaceError as exc:
         return config.metadata.strategy, (

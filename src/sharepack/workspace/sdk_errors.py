@@ -27,6 +27,7 @@ _MAPPING: tuple[tuple[type[Exception], type[WorkspaceError]], ...] = (
     (sdk_errors.BadRequest, InvalidRequestError),
     (DatabricksError, WorkspaceUnavailableError),
     (requests.RequestException, WorkspaceUnavailableError),
+    (TimeoutError, WorkspaceUnavailableError),  # the SDK's retries gave up on the host
 )
 
 

@@ -1,0 +1,63 @@
+"""The error boundary of every `sharepack` command: one line on stderr, not a traceback,
+and the exit code of `sharepack.cli.exit_codes.EXIT_CODES`.
+
+Commands print what they report (a plan, an outcome, a `--json` object) and let errors
+escape; `BoundaryGroup` turns each into its line and code. An exception outside the
+table is a bug, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from sharepack.cli.exit_codes import EXIT_CODES, ExitCode, UsageError, exit_code_for
+from sharepack.errors import PlanError, RunHandedOverError, SharePackError
+from sharepack.packfile.errors import SpecError
+
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+_EXPECTED = tuple(kind for kind, _ in EXIT_CODES)
+
+#: Words before the message of some errors, saying what the outcome means.
+_PREFIX: tuple[tuple[type[SharePackError], str], ...] = (
+    (PlanError, "Cannot apply: "),
+    (RunHandedOverError, "Handed over: "),
+)
+
+
+def describe(error: BaseException) -> list[str]:
+    """What is printed for `error`: its one line, and for an invalid file its problems."""
+    if isinstance(error, KeyboardInterrupt):
+        return ["Interrupted"]
+    if isinstance(error, UsageError):
+        return list(error.lines)
+    if isinstance(error, SpecError):
+        return ["The share pack file is invalid:", *(f"  {p}" for p in error.problems)]
+    message = str(error.message if isinstance(error, SharePackError) else error)
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    prefix = next((words for kind, words in _PREFIX if isinstance(error, kind)), "")
+    return [f"{prefix}{first or type(error).__name__}"]
+
+
+def report(error: BaseException) -> ExitCode:
+    """Print `error` as `describe` says, and return its exit code."""
+    first, *rest = describe(error)
+    err.print(f"[red]{escape(first)}[/]")
+    for line in rest:
+        err.print(escape(line))
+    return exit_code_for(error)
+
+
+class BoundaryGroup(TyperGroup):
+    """A command group whose commands all end through `report`."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click.Context, which it keeps private
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED as error:
+            raise typer.Exit(report(error)) from None
