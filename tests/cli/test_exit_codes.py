@@ -173,7 +173,7 @@ def test_an_invalid_file_exits_2_listing_its_problems(migrated: Database, tmp_pa
 
     assert result.exit_code == ExitCode.USAGE
     head, *problems = result.stderr.splitlines()
-    assert head == "The share pack file is invalid:"
+    assert head == f"{broken} is invalid:"
     assert any("broken.yaml" in p and "recipient[0].type" in p for p in problems)
 
 

@@ -37,7 +37,8 @@ def describe(error: BaseException) -> list[str]:
     if isinstance(error, UsageError):
         return list(error.lines)
     if isinstance(error, SpecError):
-        return ["The share pack file is invalid:", *(f"  {p}" for p in error.problems)]
+        what = error.source or "The share pack file"
+        return [f"{what} is invalid:", *(f"  {p}" for p in error.problems)]
     message = str(error.message if isinstance(error, SharePackError) else error)
     first = next((line.strip() for line in message.splitlines() if line.strip()), "")
     prefix = next((words for kind, words in _PREFIX if isinstance(error, kind)), "")

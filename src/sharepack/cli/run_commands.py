@@ -21,6 +21,7 @@ from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
 from sharepack.errors import RunHandedOverError, SharePackError
 from sharepack.packfile import LoadedSharePack
+from sharepack.packfile.errors import SpecError
 from sharepack.packfile.limits import WORKSPACE_URL_CHARS
 from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings, load_settings, normalise_workspace_url
@@ -71,7 +72,10 @@ def _check_file(path: Path) -> None:
 def _load(runtime: Any, path: Path) -> LoadedSharePack:
     from sharepack.usecases.plan_apply import read_file
 
-    return read_file(runtime, path.read_bytes(), path.name)
+    try:
+        return read_file(runtime, path.read_bytes(), path.name)
+    except SpecError as invalid:
+        raise invalid.in_file(str(path)) from None
 
 
 def _error_text(error: SharePackError | UsageError) -> str:

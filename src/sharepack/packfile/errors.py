@@ -27,13 +27,20 @@ class Problem:
 
 
 class SpecError(SharePackError):
-    """The share pack file is invalid."""
+    """The share pack file is invalid; `source` names the file when the reader knows it."""
 
-    def __init__(self, problems: Sequence[Problem], warnings: Sequence[Problem] = ()) -> None:
+    def __init__(
+        self, problems: Sequence[Problem], warnings: Sequence[Problem] = (), source: str = ""
+    ) -> None:
         self.problems = tuple(problems)
         self.warnings = tuple(warnings)
+        self.source = source
         summary = "; ".join(str(p) for p in self.problems[:5])
         more = len(self.problems) - 5
         if more > 0:
             summary += f"; and {more} more"
         super().__init__(f"The share pack file is invalid: {summary}")
+
+    def in_file(self, source: str) -> SpecError:
+        """The same problems, said of the file `source` (a path the user gave)."""
+        return SpecError(self.problems, self.warnings, source=source)
