@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sharepack.engine import Plan, PlanOptions, plan
-from sharepack.engine.actions import ActionKind, inverse
+from sharepack.engine.actions import ActionKind
 from sharepack.engine.plan import desired_recipient
 from sharepack.engine.serialise import (
     action_from_dict,
@@ -161,7 +161,7 @@ def test_changed_ip_list_plans_an_update_whose_inverse_restores_it() -> None:
 
     (update,) = the_plan.actions
     assert update.kind is ActionKind.UPDATE_RECIPIENT
-    undo = inverse(update)
+    undo = update.inverse()
     assert undo is not None
     assert undo.recipient == desired_recipient(ANALYST)
 
@@ -189,7 +189,7 @@ def test_an_update_keeps_what_the_pack_does_not_declare_and_its_inverse_restores
 
     before = actual.recipients["analyst"]
     assert update.recipient == replace(before, allowed_ips=("10.9.9.9",))
-    undo = inverse(update)
+    undo = update.inverse()
     assert undo is not None
     assert undo.recipient == before
 
@@ -319,7 +319,7 @@ def test_pipeline_no_longer_on_a_cron_loses_its_schedule_job(schedule: str | Non
         if schedule
         else {ActionKind.DELETE_SCHEDULE_JOB}
     )
-    undo = inverse(deletion)
+    undo = deletion.inverse()
     assert undo is not None
     assert undo.kind is ActionKind.CREATE_SCHEDULE_JOB
     assert undo.job == actual.jobs[job.name]
@@ -347,7 +347,7 @@ def test_prune_removes_objects_and_grants_the_pack_no_longer_names() -> None:
     objects, grants = the_plan.actions
     assert objects.remove_objects == ("prod_catalog.sales.customers",)
     assert grants.remove_grantees == ("old",)
-    undo = inverse(objects)
+    undo = objects.inverse()
     assert undo is not None
     assert undo.add_objects == (extra,)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from databricks_emulator.server import EmulatorServer
-from sharepack.engine.actions import ActionKind, PlanAction, inverse
+from sharepack.engine.actions import DeleteRecipient
 from sharepack.engine.apply import execute
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.state import AuthenticationType, RecipientState
@@ -68,14 +68,10 @@ def test_a_deleted_recipient_is_recreated_from_its_before_state(
 ) -> None:
     workspace.create_recipient(PARTNER)
     before = workspace.read_state(recipients=[PARTNER.name]).recipients[PARTNER.name]
-    delete = PlanAction(
-        "delete-recipient:grants-partner", ActionKind.DELETE_RECIPIENT, PARTNER.name, before=before
-    )
+    delete = DeleteRecipient("delete-recipient:grants-partner", PARTNER.name, before=before)
     execute(delete, workspace)
     assert not workspace.read_state(recipients=[PARTNER.name]).recipients
 
-    undo = inverse(delete)
-    assert undo is not None
-    execute(undo, workspace)
+    execute(delete.inverse(), workspace)
 
     assert workspace.read_state(recipients=[PARTNER.name]).recipients[PARTNER.name] == before
