@@ -30,14 +30,6 @@ class PlanError(SharePackError):
     """The change could not be planned."""
 
 
-class ApplyError(SharePackError):
-    """An action failed while applying a plan."""
-
-
-class RollbackError(SharePackError):
-    """Rollback did not restore the workspace to its snapshot."""
-
-
 class StoreError(SharePackError):
     """The database operation failed."""
 

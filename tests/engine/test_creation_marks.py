@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sharepack.engine import plan
-from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, inverse, marked
+from sharepack.engine.actions import (
+    ActionKind,
+    CreateScheduleJob,
+    DeleteScheduleJob,
+    comparable_job,
+    marked,
+)
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.rollback import differences
 from sharepack.engine.serialise import action_from_dict, action_to_dict, job_from_dict
@@ -19,19 +25,19 @@ JOB = ScheduleJobState(
 )
 
 
-def _planned_job_create() -> PlanAction:
+def _planned_job_create() -> CreateScheduleJob:
     the_plan = plan(_pipeline_pack(), SOURCE_ONLY)
-    return next(a for a in the_plan.actions if a.kind is ActionKind.CREATE_SCHEDULE_JOB)
+    return next(a for a in the_plan.actions if isinstance(a, CreateScheduleJob))
 
 
 def test_a_job_create_is_marked_with_its_run_and_action() -> None:
     create = _planned_job_create()
 
-    job = marked(create, RUN).job
+    made = marked(create, RUN)
 
-    assert job is not None
-    assert job.created_by == CreationMark(run=RUN, action="create-job:daily_feed_schedule")
-    assert replace(job, created_by=None) == create.job
+    assert isinstance(made, CreateScheduleJob)
+    assert made.job.created_by == CreationMark(run=RUN, action="create-job:daily_feed_schedule")
+    assert replace(made.job, created_by=None) == create.job
 
 
 def test_only_job_creates_are_marked() -> None:
@@ -44,19 +50,18 @@ def test_only_job_creates_are_marked() -> None:
 
 def test_the_undo_of_a_deleted_job_is_marked_as_the_rolling_back_run_s() -> None:
     old_mark = CreationMark(run="an-earlier-run", action="create-job:daily_feed_schedule")
-    deleted = PlanAction(
+    deleted = DeleteScheduleJob(
         "delete-job:daily_feed_schedule",
-        ActionKind.DELETE_SCHEDULE_JOB,
         JOB.name,
         before_job=replace(JOB, job_id=7, created_by=old_mark),
     )
-    undo = inverse(deleted)
-    assert undo is not None
 
-    job = marked(undo, RUN).job
+    undo = marked(deleted.inverse(), RUN)
 
-    assert job is not None
-    assert job.created_by == CreationMark(run=RUN, action="undo:delete-job:daily_feed_schedule")
+    assert isinstance(undo, CreateScheduleJob)
+    assert undo.job.created_by == CreationMark(
+        run=RUN, action="undo:delete-job:daily_feed_schedule"
+    )
 
 
 def test_a_marked_job_create_survives_the_journal_round_trip() -> None:

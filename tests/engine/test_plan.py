@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sharepack.engine import Plan, PlanOptions, plan
-from sharepack.engine.actions import ActionKind, inverse
+from sharepack.engine.actions import (
+    ActionKind,
+    UpdateRecipient,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.engine.plan import desired_recipient
 from sharepack.engine.serialise import (
     action_from_dict,
@@ -162,7 +168,7 @@ def test_changed_ip_list_plans_an_update_whose_inverse_restores_it() -> None:
 
     (update,) = the_plan.actions
     assert update.kind is ActionKind.UPDATE_RECIPIENT
-    undo = inverse(update)
+    undo = update.inverse()
     assert undo is not None
     assert undo.recipient == desired_recipient(ANALYST)
 
@@ -188,11 +194,10 @@ def test_an_update_keeps_what_the_pack_does_not_declare_and_its_inverse_restores
 
     (update,) = plan(_pack(strategy=Strategy.UPDATE, recipients=(changed,)), actual).actions
 
+    assert isinstance(update, UpdateRecipient)
     before = actual.recipients["analyst"]
     assert update.recipient == replace(before, allowed_ips=("10.9.9.9",))
-    undo = inverse(update)
-    assert undo is not None
-    assert undo.recipient == before
+    assert update.inverse().recipient == before
 
 
 def test_every_planned_action_survives_the_journal_round_trip() -> None:
@@ -240,7 +245,7 @@ def test_table_produced_by_the_pack_is_shared_after_the_first_update() -> None:
 
     the_plan = plan(_pipeline_pack(), actual)
 
-    by_id = {a.action_id: a for a in the_plan.actions}
+    by_id: dict[str, Any] = {a.action_id: a for a in the_plan.actions}
     run = by_id["run-pipeline:daily_feed"]
     assert run.depends_on == ("create-pipeline:daily_feed",)
     assert by_id["create-job:daily_feed_schedule"].job is not None
@@ -320,7 +325,7 @@ def test_pipeline_no_longer_on_a_cron_loses_its_schedule_job(schedule: str | Non
         if schedule
         else {ActionKind.DELETE_SCHEDULE_JOB}
     )
-    undo = inverse(deletion)
+    undo = deletion.inverse()
     assert undo is not None
     assert undo.kind is ActionKind.CREATE_SCHEDULE_JOB
     assert undo.job == actual.jobs[job.name]
@@ -346,11 +351,11 @@ def test_prune_removes_objects_and_grants_the_pack_no_longer_names() -> None:
     the_plan = plan(config, actual)
 
     objects, grants = the_plan.actions
+    assert isinstance(objects, UpdateShareObjects)
+    assert isinstance(grants, UpdateShareGrants)
     assert objects.remove_objects == ("prod_catalog.sales.customers",)
     assert grants.remove_grantees == ("old",)
-    undo = inverse(objects)
-    assert undo is not None
-    assert undo.add_objects == (extra,)
+    assert objects.inverse().add_objects == (extra,)
 
 
 # --- properties over random packs and random workspaces -------------------------------------

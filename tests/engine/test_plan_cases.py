@@ -9,11 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import pytest
 
 from sharepack.engine import Plan, PlanOptions, ResourceNames, plan
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.actions import (
+    Action,
+    ActionKind,
+    CreatePipeline,
+    PlanAction,
+    RunPipelineUpdate,
+    UpdatePipeline,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.engine.apply import execute
 from sharepack.engine.plan import MAX_OBJECT_UPDATES, as_declared, desired_recipient
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline, job_name
@@ -38,6 +48,8 @@ from sharepack.workspace.state import (
 )
 
 K = ActionKind
+A = TypeVar("A", bound=Action)
+WITH_PIPELINE = (CreatePipeline, UpdatePipeline, RunPipelineUpdate)
 TABLE = "prod_catalog.sales.transactions"
 CUSTOMERS = "prod_catalog.sales.customers"
 ORDERS = "prod_catalog.sales.orders"
@@ -113,7 +125,7 @@ def state_after(the_plan: Plan, actual: WorkspaceState) -> WorkspaceState:
     """The workspace left by applying `the_plan`, action by action in `execution_order`, to
     an `InMemoryWorkspace` holding `actual` (and the schemas its pipelines write to), as
     read back; a call the workspace refuses raises its `WorkspaceError`."""
-    targets = {a.pipeline.target_asset for a in the_plan.actions if a.pipeline}
+    targets = {a.pipeline.target_asset for a in the_plan.actions if isinstance(a, WITH_PIPELINE)}
     workspace = InMemoryWorkspace(tables=CATALOG, schemas={t.rsplit(".", 1)[0] for t in targets})
     workspace.seed(actual)
     for action in execution_order(the_plan):
@@ -446,8 +458,8 @@ def test_every_update_carries_the_desired_value_and_the_before_state(case: Case)
 # --- what the actions of some cases hold ----------------------------------------------------
 
 
-def _only(the_plan: Plan, kind: ActionKind) -> PlanAction:
-    (action,) = [a for a in the_plan.actions if a.kind is kind]
+def _only(the_plan: Plan, kind: type[A]) -> A:
+    (action,) = [a for a in the_plan.actions if isinstance(a, kind)]
     return action
 
 
@@ -466,7 +478,7 @@ def _case(case_id: str) -> Case:
 def test_object_changes_under_update(
     case_id: str, added: tuple[str, ...], removed: tuple[str, ...]
 ) -> None:
-    objects = _only(_plan(_case(case_id)), K.UPDATE_SHARE_OBJECTS)
+    objects = _only(_plan(_case(case_id)), UpdateShareObjects)
 
     assert tuple(o.name for o in objects.add_objects) == added
     assert objects.remove_objects == removed
@@ -485,7 +497,7 @@ def test_grant_changes_under_update(
 ) -> None:
     the_plan = _plan(_case(case_id))
 
-    grants = _only(the_plan, K.UPDATE_SHARE_GRANTS)
+    grants = _only(the_plan, UpdateShareGrants)
 
     assert grants.add_grantees == added
     assert grants.remove_grantees == removed
@@ -519,7 +531,7 @@ def test_prune_removals_mixed_with_additions_stay_within_100_per_call() -> None:
 def test_a_target_produced_by_the_pack_is_shared_after_create_and_first_update() -> None:
     the_plan = _plan(_case("new-pack-from-nothing"))
 
-    by_id = {a.action_id: a for a in the_plan.actions}
+    by_id: dict[str, Any] = {a.action_id: a for a in the_plan.actions}
     assert by_id["run-pipeline:daily_feed"].depends_on == ("create-pipeline:daily_feed",)
     assert by_id["run-pipeline:daily_feed"].wait_seconds == PlanOptions().pipeline_wait_seconds
     assert set(by_id["share-objects:sales:1"].depends_on) == {
@@ -532,10 +544,10 @@ def test_a_target_produced_by_the_pack_is_shared_after_create_and_first_update()
 def test_a_new_continuous_pipeline_is_run_before_its_target_is_shared() -> None:
     the_plan = _plan(_case("new-continuous-pipeline-has-no-job"))
 
-    run = _only(the_plan, K.RUN_PIPELINE_UPDATE)
+    run = _only(the_plan, RunPipelineUpdate)
     assert run.pipeline is not None
     assert run.pipeline.continuous
-    objects = _only(the_plan, K.UPDATE_SHARE_OBJECTS)
+    objects = _only(the_plan, UpdateShareObjects)
     assert objects.depends_on == (run.action_id,)
     assert [o.name for o in objects.add_objects] == [LIVE_TARGET]
 
@@ -543,7 +555,7 @@ def test_a_new_continuous_pipeline_is_run_before_its_target_is_shared() -> None:
 def test_a_pipeline_whose_target_exists_does_not_hold_up_the_share() -> None:
     the_plan = _plan(_case("new-pipeline-whose-target-exists-is-not-waited-for"))
 
-    objects = _only(the_plan, K.UPDATE_SHARE_OBJECTS)
+    objects = _only(the_plan, UpdateShareObjects)
     assert objects.depends_on == ()
     assert [o.name for o in objects.add_objects] == [ORDERS]
 
@@ -673,7 +685,7 @@ def test_a_table_produced_for_one_share_is_added_to_another_after_it_is_produced
 
 
 def _transitive_dependencies(the_plan: Plan, action_id: str) -> set[str]:
-    by_id = {a.action_id: a for a in the_plan.actions}
+    by_id: dict[str, Any] = {a.action_id: a for a in the_plan.actions}
     found: set[str] = set()
     todo = list(by_id[action_id].depends_on)
     while todo:

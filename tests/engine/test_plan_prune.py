@@ -8,11 +8,12 @@ about. Undoing every action, newest first, gives back the workspace as it was.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from sharepack.engine import Plan, PlanOptions, ResourceNames, names_to_read, plan
-from sharepack.engine.actions import ActionKind, PlanAction, inverse
+from sharepack.engine.actions import ActionKind, DeleteShare, PlanAction, UpdateShareGrants
 from sharepack.engine.plan import MAX_OBJECT_UPDATES
 from sharepack.engine.plan_pipelines import job_name
 from sharepack.engine.serialise import (
@@ -165,7 +166,8 @@ def planned(
     return plan(config or pack(), actual, PlanOptions(retired=retired))
 
 
-def by_id(the_plan: Plan) -> dict[str, PlanAction]:
+def by_id(the_plan: Plan) -> dict[str, Any]:
+    """The plan's actions by id (of any type: each test knows which type it looks up)."""
     return {a.action_id: a for a in the_plan.actions}
 
 
@@ -271,7 +273,11 @@ def test_a_retired_recipient_a_share_of_the_pack_still_lists_is_kept() -> None:
 
     assert "delete-recipient:old_partner" not in by_id(the_plan)
     # Its grant goes only with the retired share that is deleted whole.
-    revoking = [a.action_id for a in the_plan.actions if "old_partner" in a.remove_grantees]
+    revoking = [
+        a.action_id
+        for a in the_plan.actions
+        if isinstance(a, UpdateShareGrants) and "old_partner" in a.remove_grantees
+    ]
     assert revoking == ["retire-share-grants:old_share"]
 
 
@@ -434,7 +440,7 @@ def test_undoing_every_action_newest_first_restores_the_workspace() -> None:
     after = model(the_plan, ACTUAL)
     undos: list[PlanAction] = []
     for action in reversed(order):
-        undo = inverse(action)
+        undo = action.inverse()
         assert undo is not None, f"{action.action_id} has no inverse"
         depends = (undos[-1].action_id,) if undos else ()
         undos.append(replace(undo, depends_on=depends))
@@ -447,8 +453,8 @@ def test_undoing_every_action_newest_first_restores_the_workspace() -> None:
 def test_the_inverse_of_a_delete_recreates_from_the_recorded_before_state() -> None:
     actions = by_id(planned())
 
-    share = inverse(actions["delete-share:old_share"])
-    recipient = inverse(actions["delete-recipient:old_partner"])
+    share = actions["delete-share:old_share"].inverse()
+    recipient = actions["delete-recipient:old_partner"].inverse()
 
     assert share is not None
     assert (share.kind, share.comment) == (K.CREATE_SHARE, "Old tables")
@@ -456,9 +462,12 @@ def test_the_inverse_of_a_delete_recreates_from_the_recorded_before_state() -> N
     assert (recipient.kind, recipient.recipient) == (K.CREATE_RECIPIENT, OLD_PARTNER)
 
 
-def test_a_delete_without_a_before_state_still_has_no_inverse() -> None:
-    assert inverse(PlanAction("undo:x", K.DELETE_SHARE, "x")) is None
-    assert inverse(PlanAction("undo:y", K.DELETE_RECIPIENT, "y")) is None
+def test_a_journaled_delete_without_its_before_state_is_refused() -> None:
+    deletion = action_to_dict(by_id(planned())["delete-recipient:old_partner"])
+    deletion["before"] = None
+
+    with pytest.raises(ValueError, match="has no before"):
+        action_from_dict(deletion)
 
 
 # --- the journal ----------------------------------------------------------------------------
@@ -475,17 +484,20 @@ def test_every_retiring_action_and_its_inverse_survive_the_journal() -> None:
     }
 
     for action in retiring:
-        undo = inverse(action)
+        undo = action.inverse()
         assert undo is not None
         for value in (action, undo):
             assert action_from_dict(action_to_dict(value)) == value
 
 
 def test_a_journal_entry_written_before_before_share_existed_still_reads() -> None:
-    entry = action_to_dict(PlanAction("undo:create-share:s", K.DELETE_SHARE, "s"))
+    entry = action_to_dict(DeleteShare("delete-share:s", "s", before_share=ShareState("s", "c")))
     del entry["before_share"]
 
-    assert action_from_dict(entry) == PlanAction("undo:create-share:s", K.DELETE_SHARE, "s")
+    # The share had been emptied before its deletion; its comment was not kept then.
+    assert action_from_dict(entry) == DeleteShare(
+        "delete-share:s", "s", before_share=ShareState("s")
+    )
 
 
 def test_a_snapshot_keeps_the_recipients_grants() -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.actions import (
+    ActionKind,
+    CreateRecipient,
+    CreateShare,
+    UpdateRecipient,
+    UpdateShareObjects,
+)
 from sharepack.engine.undo import undo_step
 from sharepack.workspace.state import (
     AuthenticationType,
@@ -14,7 +20,7 @@ from sharepack.workspace.state import (
 
 BEFORE = RecipientState("acme", AuthenticationType.TOKEN, "old", ("10.0.0.1",))
 LEFT = RecipientState("acme", AuthenticationType.TOKEN, "new", ("10.0.0.2",))
-UPDATE = PlanAction("a1", ActionKind.UPDATE_RECIPIENT, "acme", recipient=LEFT, before=BEFORE)
+UPDATE = UpdateRecipient("a1", "acme", recipient=LEFT, before=BEFORE)
 
 
 def _recipients(now: RecipientState | None) -> WorkspaceState:
@@ -25,7 +31,9 @@ def test_an_update_still_as_the_run_left_it_goes_back_whole() -> None:
     step = undo_step(UPDATE, _recipients(LEFT))
 
     assert step.expected == BEFORE
-    assert [(c.kind, c.recipient) for c in step.calls] == [(ActionKind.UPDATE_RECIPIENT, BEFORE)]
+    (call,) = step.calls
+    assert call.kind is ActionKind.UPDATE_RECIPIENT
+    assert (call.recipient, call.before) == (BEFORE, LEFT)
     assert (step.kept, step.conflict) == ((), False)
 
 
@@ -52,7 +60,7 @@ def test_a_comment_someone_changed_after_the_run_is_kept_as_a_conflict() -> None
 
 def test_an_undo_already_in_effect_makes_no_call() -> None:
     assert undo_step(UPDATE, _recipients(BEFORE)).calls == ()
-    create = PlanAction("a2", ActionKind.CREATE_RECIPIENT, "acme", recipient=LEFT)
+    create = CreateRecipient("a2", "acme", recipient=LEFT)
     assert undo_step(create, _recipients(None)).calls == ()
 
 
@@ -60,9 +68,8 @@ def test_objects_the_run_added_go_and_those_it_removed_come_back_beside_others()
     added = ShareObjectState("c.s.added")
     removed = ShareObjectState("c.s.removed", comment="kept comment", cdf_enabled=True)
     theirs = ShareObjectState("c.s.theirs")
-    action = PlanAction(
+    action = UpdateShareObjects(
         "a3",
-        ActionKind.UPDATE_SHARE_OBJECTS,
         "sales",
         add_objects=(added,),
         remove_objects=(removed.name,),
@@ -73,13 +80,14 @@ def test_objects_the_run_added_go_and_those_it_removed_come_back_beside_others()
     step = undo_step(action, WorkspaceState(shares={"sales": now}))
 
     (call,) = step.calls
+    assert isinstance(call, UpdateShareObjects)
     assert call.remove_objects == ("c.s.added",)
     assert call.add_objects == (removed,)
     assert step.expected.objects == (theirs, removed)
 
 
 def test_a_created_share_someone_added_to_is_kept() -> None:
-    create = PlanAction("a4", ActionKind.CREATE_SHARE, "sales", comment="ours")
+    create = CreateShare("a4", "sales", comment="ours")
     now = ShareState("sales", "ours", objects=(ShareObjectState("c.s.theirs"),))
 
     step = undo_step(create, WorkspaceState(shares={"sales": now}))

@@ -27,14 +27,12 @@ from sharepack.api.schemas import (
 )
 from sharepack.cron import CronError
 from sharepack.errors import (
-    ApplyError,
     ConfigurationError,
     DatabaseUnavailableError,
     LeaseLostError,
     NotFoundError,
     PlanError,
     QueueError,
-    RollbackError,
     RunHandedOverError,
     SchemaNotReadyError,
     SharePackError,
@@ -94,8 +92,6 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     ),
     # Failures no request should meet (they belong to runs, which workers carry out).
     StoreError: _INTERNAL,
-    ApplyError: _INTERNAL,
-    RollbackError: _INTERNAL,
     RunHandedOverError: _INTERNAL,
     LeaseLostError: _INTERNAL,
     SharePackError: _INTERNAL,

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import assert_never
 
 from sharepack.engine.actions import (
-    DELETED_FROM,
-    ActionKind,
+    DELETING_ACTIONS,
+    CreatePipeline,
+    CreateRecipient,
+    CreateScheduleJob,
+    CreateShare,
+    DeletePipeline,
+    DeleteRecipient,
+    DeleteScheduleJob,
+    DeleteShare,
+    Nothing,
     PlanAction,
-    comparable_job,
-    comparable_pipeline,
+    RunPipelineUpdate,
+    UpdatePipeline,
+    UpdateRecipient,
+    UpdateScheduleJob,
+    UpdateShareComment,
+    UpdateShareGrants,
+    UpdateShareObjects,
     marked,
 )
 from sharepack.engine.journal import ActionStatus, Journal
@@ -23,7 +37,6 @@ from sharepack.engine.plan import Plan
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
-from sharepack.workspace.state import RecipientState
 
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
@@ -46,60 +59,50 @@ class ApplyResult:
 
 def execute(action: PlanAction, workspace: Workspace) -> None:
     """Make the one call `action` stands for."""
-    kind, name = action.kind, action.resource
-    if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
-        assert action.recipient is not None
-        if kind is ActionKind.CREATE_RECIPIENT:
+    name = action.resource
+    match action:
+        case CreateRecipient():
             workspace.create_recipient(action.recipient)
-        else:
+        case UpdateRecipient():
             workspace.update_recipient(action.recipient)
-    elif kind is ActionKind.DELETE_RECIPIENT:
-        workspace.delete_recipient(name)
-    elif kind is ActionKind.CREATE_SHARE:
-        workspace.create_share(name, action.comment)
-    elif kind is ActionKind.UPDATE_SHARE_COMMENT:
-        workspace.update_share_comment(name, action.comment)
-    elif kind is ActionKind.DELETE_SHARE:
-        workspace.delete_share(name)
-    elif kind is ActionKind.UPDATE_SHARE_OBJECTS:
-        workspace.update_share_objects(name, action.add_objects, action.remove_objects)
-    elif kind is ActionKind.UPDATE_SHARE_GRANTS:
-        workspace.update_share_grants(name, action.add_grantees, action.remove_grantees)
-    else:
-        _execute_pipeline_action(action, workspace)
-
-
-def _execute_pipeline_action(action: PlanAction, workspace: Workspace) -> None:
-    kind, name = action.kind, action.resource
-    if kind is ActionKind.CREATE_PIPELINE:
-        assert action.pipeline is not None
-        workspace.create_pipeline(action.pipeline)
-    elif kind is ActionKind.UPDATE_PIPELINE:
-        assert action.pipeline is not None
-        workspace.update_pipeline(action.pipeline)
-    elif kind is ActionKind.DELETE_PIPELINE:
-        workspace.delete_pipeline(_pipeline_id(workspace, name))
-    elif kind is ActionKind.RUN_PIPELINE_UPDATE:
-        assert action.pipeline is not None
-        workspace.run_pipeline_update(
-            _pipeline_id(workspace, name),
-            timeout_seconds=action.wait_seconds,
-            continuous=action.pipeline.continuous,
-            produces=action.pipeline.target_asset,
-        )
-    elif kind is ActionKind.CREATE_SCHEDULE_JOB:
-        assert action.job is not None
-        workspace.create_schedule_job(action.job)
-    elif kind is ActionKind.UPDATE_SCHEDULE_JOB:
-        assert action.job is not None
-        workspace.update_schedule_job(action.job)
-    elif kind is ActionKind.DELETE_SCHEDULE_JOB:
-        job = workspace.read_state(jobs=[name]).jobs.get(name)
-        if job is None or job.job_id is None:
-            raise ResourceNotFoundError(f"Schedule job '{name}' does not exist")
-        workspace.delete_schedule_job(job.job_id)
-    elif kind is not ActionKind.NOTHING:  # pragma: no cover - every kind is handled
-        raise AssertionError(f"unhandled action kind {kind}")
+        case DeleteRecipient():
+            workspace.delete_recipient(name)
+        case CreateShare():
+            workspace.create_share(name, action.comment)
+        case UpdateShareComment():
+            workspace.update_share_comment(name, action.comment)
+        case DeleteShare():
+            workspace.delete_share(name)
+        case UpdateShareObjects():
+            workspace.update_share_objects(name, action.add_objects, action.remove_objects)
+        case UpdateShareGrants():
+            workspace.update_share_grants(name, action.add_grantees, action.remove_grantees)
+        case CreatePipeline():
+            workspace.create_pipeline(action.pipeline)
+        case UpdatePipeline():
+            workspace.update_pipeline(action.pipeline)
+        case DeletePipeline():
+            workspace.delete_pipeline(_pipeline_id(workspace, name))
+        case RunPipelineUpdate():
+            workspace.run_pipeline_update(
+                _pipeline_id(workspace, name),
+                timeout_seconds=action.wait_seconds,
+                continuous=action.pipeline.continuous,
+                produces=action.pipeline.target_asset,
+            )
+        case CreateScheduleJob():
+            workspace.create_schedule_job(action.job)
+        case UpdateScheduleJob():
+            workspace.update_schedule_job(action.job)
+        case DeleteScheduleJob():
+            job = workspace.read_state(jobs=[name]).jobs.get(name)
+            if job is None or job.job_id is None:
+                raise ResourceNotFoundError(f"Schedule job '{name}' does not exist")
+            workspace.delete_schedule_job(job.job_id)
+        case Nothing():
+            pass
+        case _:
+            assert_never(action)
 
 
 def _pipeline_id(workspace: Workspace, name: str) -> str:
@@ -115,66 +118,11 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     Asked after "already exists" (the SDK retries creates on timeouts, so a create can reach
     the server twice) and for actions a crashed run left PENDING.
     """
-    kind = action.kind
-    collection = DELETED_FROM.get(kind)
-    if collection is not None:
-        state = workspace.read_state(**{collection: [action.resource]})
-        return action.resource not in getattr(state, collection)
-    if kind in _PIPELINE_KINDS:
-        return _pipeline_action_applied(action, workspace)
-    if kind in (ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT):
-        assert action.recipient is not None
-        found = workspace.read_state(recipients=[action.resource]).recipients
-        return recipient_holds(found.get(action.resource), action.recipient)
-    share = workspace.read_state(shares=[action.resource]).shares.get(action.resource)
-    if share is None:
-        return False
-    if kind in (ActionKind.CREATE_SHARE, ActionKind.UPDATE_SHARE_COMMENT):
-        return share.comment == action.comment
-    if kind is ActionKind.UPDATE_SHARE_OBJECTS:
-        names = share.object_names
-        added = all(o.name in names for o in action.add_objects)
-        return added and not names.intersection(action.remove_objects)
-    granted = share.grantees.issuperset(action.add_grantees)
-    return granted and not share.grantees.intersection(action.remove_grantees)
-
-
-def recipient_holds(found: RecipientState | None, wanted: RecipientState) -> bool:
-    """Is `found` the recipient `wanted`? An owner left None is whoever created it."""
-    if found is None:
-        return False
-    return found == (wanted if wanted.owner is not None else replace(wanted, owner=found.owner))
-
-
-_PIPELINE_KINDS = frozenset(
-    {
-        ActionKind.CREATE_PIPELINE,
-        ActionKind.UPDATE_PIPELINE,
-        ActionKind.RUN_PIPELINE_UPDATE,
-        ActionKind.CREATE_SCHEDULE_JOB,
-        ActionKind.UPDATE_SCHEDULE_JOB,
-    }
-)
-
-
-def _pipeline_action_applied(action: PlanAction, workspace: Workspace) -> bool:
-    name = action.resource
-    if action.kind is ActionKind.RUN_PIPELINE_UPDATE:
-        assert action.pipeline is not None
-        target = action.pipeline.target_asset
-        return target in workspace.read_state(objects=[target]).existing_objects
-    if action.pipeline is not None:
-        found = workspace.read_state(pipelines=[name]).pipelines.get(name)
-        wanted = comparable_pipeline(action.pipeline)
-        return found is not None and comparable_pipeline(found) == wanted
-    assert action.job is not None
-    if action.kind is ActionKind.CREATE_SCHEDULE_JOB and action.job.created_by is not None:
+    if isinstance(action, CreateScheduleJob) and action.job.created_by is not None:
         # Only a job this action made counts, found by its mark; if the create was sent
         # twice, the extra one goes.
-        job = workspace.reconcile_schedule_job(action.job)
-    else:
-        job = workspace.read_state(jobs=[name]).jobs.get(name)
-    return job is not None and comparable_job(job) == comparable_job(action.job)
+        return action.holds(workspace.reconcile_schedule_job(action.job))
+    return action.took_effect(workspace.read_state(**action.reads()))
 
 
 def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> None:
@@ -187,7 +135,7 @@ def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> No
                 raise
         except ResourceNotFoundError:
             # A delete whose answer was lost after it took effect (the SDK retried it).
-            if action.kind not in DELETED_FROM or not is_applied(action, workspace):
+            if not isinstance(action, DELETING_ACTIONS) or not is_applied(action, workspace):
                 raise
     except LeaseLostError:
         raise  # nothing may be written: the run is another holder's now

@@ -13,9 +13,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sharepack.engine.actions import MAX_OBJECT_UPDATES as MAX_OBJECT_UPDATES
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.actions import (
+    CreateRecipient,
+    CreateShare,
+    PlanAction,
+    UpdateRecipient,
+    UpdateShareComment,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.engine.plan_retired import retire
+from sharepack.engine.serialise import action_summary
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
     RecipientSpec,
@@ -91,7 +100,7 @@ class Plan:
         return {
             "strategy": self.strategy.value,
             "warnings": list(self.warnings),
-            "actions": [a.to_dict() for a in self.actions],
+            "actions": [action_summary(a) for a in self.actions],
         }
 
 
@@ -304,21 +313,12 @@ def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
 
 def _recipient_action(wanted: RecipientState, existing: RecipientState | None) -> PlanAction | None:
     if existing is None:
-        return PlanAction(
-            f"create-recipient:{wanted.name}",
-            ActionKind.CREATE_RECIPIENT,
-            wanted.name,
-            recipient=wanted,
-        )
+        return CreateRecipient(f"create-recipient:{wanted.name}", wanted.name, recipient=wanted)
     wanted = as_declared(wanted, existing)
     if existing == wanted:
         return None
-    return PlanAction(
-        f"update-recipient:{wanted.name}",
-        ActionKind.UPDATE_RECIPIENT,
-        wanted.name,
-        recipient=wanted,
-        before=existing,
+    return UpdateRecipient(
+        f"update-recipient:{wanted.name}", wanted.name, recipient=wanted, before=existing
     )
 
 
@@ -334,14 +334,13 @@ def _share_actions(
     actions: list[PlanAction] = []
     after: tuple[str, ...] = ()
     if existing is None:
-        create = PlanAction(f"create-share:{name}", ActionKind.CREATE_SHARE, name, comment=comment)
+        create = CreateShare(f"create-share:{name}", name, comment=comment)
         actions.append(create)
         after = (create.action_id,)
     elif existing.comment != comment:
         actions.append(
-            PlanAction(
+            UpdateShareComment(
                 f"update-share-comment:{name}",
-                ActionKind.UPDATE_SHARE_COMMENT,
                 name,
                 comment=comment,
                 before_comment=existing.comment,
@@ -356,7 +355,7 @@ def _share_actions(
     # Tables this pack's pipelines must produce first come after their first update.
     after = (*after, *sorted({producers[o.name] for o in to_add if o.name in producers}))
     actions.extend(_object_batches(name, to_add, to_remove, after))
-    if actions and actions[-1].kind is ActionKind.UPDATE_SHARE_OBJECTS:
+    if actions and isinstance(actions[-1], UpdateShareObjects):
         after = (actions[-1].action_id,)
     granted = existing.grantees if existing else frozenset()
     grantees = tuple(r for r in share.recipients if r not in granted)
@@ -364,9 +363,8 @@ def _share_actions(
     if grantees or revoked:
         needs = tuple(recipient_actions[r] for r in grantees if r in recipient_actions)
         actions.append(
-            PlanAction(
+            UpdateShareGrants(
                 f"share-grants:{name}",
-                ActionKind.UPDATE_SHARE_GRANTS,
                 name,
                 depends_on=(*after, *needs),
                 add_grantees=grantees,
@@ -381,17 +379,16 @@ def _object_batches(
     to_add: list[ShareObjectState],
     to_remove: list[ShareObjectState],
     after: tuple[str, ...],
-) -> list[PlanAction]:
+) -> list[UpdateShareObjects]:
     """Additions then removals, at most 100 per call, one after the other; each object once."""
     changes: list[tuple[ShareObjectState, bool]] = [(o, True) for o in to_add]
     changes += [(o, False) for o in to_remove]
-    batches: list[PlanAction] = []
+    batches: list[UpdateShareObjects] = []
     for number, start in enumerate(range(0, len(changes), MAX_OBJECT_UPDATES), start=1):
         chunk = changes[start : start + MAX_OBJECT_UPDATES]
         removed = tuple(o for o, adding in chunk if not adding)
-        batch = PlanAction(
+        batch = UpdateShareObjects(
             f"share-objects:{name}:{number}",
-            ActionKind.UPDATE_SHARE_OBJECTS,
             name,
             depends_on=after,
             add_objects=tuple(o for o, adding in chunk if adding),

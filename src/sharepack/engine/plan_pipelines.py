@@ -6,7 +6,17 @@ creates the pipeline, runs its first update to completion, and only then adds th
 
 from __future__ import annotations
 
-from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
+from sharepack.engine.actions import (
+    CreatePipeline,
+    CreateScheduleJob,
+    DeleteScheduleJob,
+    PlanAction,
+    RunPipelineUpdate,
+    UpdatePipeline,
+    UpdateScheduleJob,
+    comparable_job,
+    comparable_pipeline,
+)
 from sharepack.packfile.models import PipelineSpec, ShareSpec
 from sharepack.workspace.state import PipelineState, ScheduleJobState, WorkspaceState
 
@@ -80,9 +90,8 @@ def pipeline_actions(
         if pipeline_action:
             actions.append(pipeline_action)
         if spec.target_asset not in actual.existing_objects:
-            run = PlanAction(
+            run = RunPipelineUpdate(
                 f"run-pipeline:{spec.name}",
-                ActionKind.RUN_PIPELINE_UPDATE,
                 spec.name,
                 depends_on=after,
                 pipeline=wanted,
@@ -99,9 +108,8 @@ def pipeline_actions(
         elif existing_job is not None:
             # Continuous now, or triggered by hand: its cron job would still trigger it.
             actions.append(
-                PlanAction(
+                DeleteScheduleJob(
                     f"delete-job:{existing_job.name}",
-                    ActionKind.DELETE_SCHEDULE_JOB,
                     existing_job.name,
                     depends_on=after,
                     before_job=existing_job,
@@ -110,19 +118,15 @@ def pipeline_actions(
     return actions, producers
 
 
-def _pipeline_action(wanted: PipelineState, existing: PipelineState | None) -> PlanAction | None:
+def _pipeline_action(
+    wanted: PipelineState, existing: PipelineState | None
+) -> CreatePipeline | UpdatePipeline | None:
     if existing is None:
-        return PlanAction(
-            f"create-pipeline:{wanted.name}",
-            ActionKind.CREATE_PIPELINE,
-            wanted.name,
-            pipeline=wanted,
-        )
+        return CreatePipeline(f"create-pipeline:{wanted.name}", wanted.name, pipeline=wanted)
     if comparable_pipeline(existing) == wanted:
         return None
-    return PlanAction(
+    return UpdatePipeline(
         f"update-pipeline:{wanted.name}",
-        ActionKind.UPDATE_PIPELINE,
         wanted.name,
         pipeline=wanted,
         before_pipeline=existing,
@@ -131,20 +135,18 @@ def _pipeline_action(wanted: PipelineState, existing: PipelineState | None) -> P
 
 def _job_action(
     wanted: ScheduleJobState, existing: ScheduleJobState | None, after: tuple[str, ...]
-) -> PlanAction | None:
+) -> CreateScheduleJob | UpdateScheduleJob | None:
     if existing is None:
-        return PlanAction(
+        return CreateScheduleJob(
             f"create-job:{wanted.name}",
-            ActionKind.CREATE_SCHEDULE_JOB,
             wanted.name,
             depends_on=after,
             job=wanted,
         )
     if comparable_job(existing) == wanted:
         return None
-    return PlanAction(
+    return UpdateScheduleJob(
         f"update-job:{wanted.name}",
-        ActionKind.UPDATE_SCHEDULE_JOB,
         wanted.name,
         depends_on=after,
         job=wanted,

@@ -18,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sharepack.engine.actions import MAX_OBJECT_UPDATES, ActionKind, PlanAction
+from sharepack.engine.actions import (
+    MAX_OBJECT_UPDATES,
+    DeleteRecipient,
+    DeleteShare,
+    PlanAction,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.workspace.state import ShareState, WorkspaceState
 
 
@@ -64,9 +71,8 @@ def retire(
         actions += _share_deletion(name, actual.shares[name])
     everything_else = tuple(a.action_id for a in (*planned, *actions))
     actions += [
-        PlanAction(
+        DeleteRecipient(
             f"delete-recipient:{name}",
-            ActionKind.DELETE_RECIPIENT,
             name,
             depends_on=everything_else,
             before=actual.recipients[name],
@@ -87,9 +93,8 @@ def _share_deletion(name: str, share: ShareState) -> list[PlanAction]:
     actions: list[PlanAction] = []
     after: tuple[str, ...] = ()
     if share.grantees:
-        revoke = PlanAction(
+        revoke = UpdateShareGrants(
             f"retire-share-grants:{name}",
-            ActionKind.UPDATE_SHARE_GRANTS,
             name,
             remove_grantees=tuple(sorted(share.grantees)),
         )
@@ -97,9 +102,8 @@ def _share_deletion(name: str, share: ShareState) -> list[PlanAction]:
         after = (revoke.action_id,)
     for number, start in enumerate(range(0, len(share.objects), MAX_OBJECT_UPDATES), start=1):
         chunk = share.objects[start : start + MAX_OBJECT_UPDATES]
-        batch = PlanAction(
+        batch = UpdateShareObjects(
             f"retire-share-objects:{name}:{number}",
-            ActionKind.UPDATE_SHARE_OBJECTS,
             name,
             depends_on=after,
             remove_objects=tuple(o.name for o in chunk),
@@ -108,9 +112,8 @@ def _share_deletion(name: str, share: ShareState) -> list[PlanAction]:
         actions.append(batch)
         after = (batch.action_id,)
     actions.append(
-        PlanAction(
+        DeleteShare(
             f"delete-share:{name}",
-            ActionKind.DELETE_SHARE,
             name,
             depends_on=after,
             before_share=ShareState(name=name, comment=share.comment),

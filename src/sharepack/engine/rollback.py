@@ -19,7 +19,7 @@ from typing import Any
 from databricks.sdk.retries import retried
 
 from sharepack.engine.actions import (
-    DELETED_FROM,
+    DELETING_ACTIONS,
     PlanAction,
     comparable_job,
     comparable_pipeline,
@@ -29,7 +29,7 @@ from sharepack.engine.apply import execute, is_applied
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.reading import read_names
-from sharepack.engine.undo import COLLECTION, NoInverseError, UndoStep, undo_step
+from sharepack.engine.undo import NoInverseError, UndoStep, collection_of, undo_step
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import (
     ResourceNotFoundError,
@@ -127,7 +127,7 @@ def _expect(expected: dict[tuple[str, str], object], action: PlanAction, step: U
     """Record what the resource should hold once `step` is done. It builds on what an
     earlier undo of the same resource was to leave, not on a read of it: a lossy restore
     must still be found by verification."""
-    collection = COLLECTION.get(action.kind)
+    collection = collection_of(action)
     if collection is None:
         return
     key = (collection, action.resource)
@@ -151,7 +151,7 @@ def _holding(collection: str, name: str, value: Any) -> WorkspaceState:
 
 
 def _read_for(action: PlanAction, workspace: Workspace) -> WorkspaceState:
-    collection = COLLECTION.get(action.kind)
+    collection = collection_of(action)
     if collection is None:
         return WorkspaceState()
     return _read_retried(lambda: workspace.read_state(**{collection: [action.resource]}))
@@ -163,7 +163,7 @@ def _undo_call(call: PlanAction, workspace: Workspace) -> None:
     try:
         execute(call, workspace)
     except ResourceNotFoundError:
-        if call.kind not in DELETED_FROM:
+        if not isinstance(call, DELETING_ACTIONS):
             raise
 
 

@@ -1,4 +1,5 @@
-"""JSON forms of actions and workspace states, so a run can be journaled and resumed.
+"""JSON forms of actions and workspace states, so a run can be journaled and resumed; a
+plan's display form of an action is a part of its stored one.
 
 `x_from_dict(x_to_dict(v)) == v` for every value here; the journal and snapshots rely on it.
 """
@@ -6,10 +7,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import Field, asdict, fields
 from typing import Any, TypeVar
 
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.actions import (
+    ACTION_TYPES,
+    CREATING_ACTIONS,
+    ActionKind,
+    DeleteRecipient,
+    DeleteScheduleJob,
+    PlanAction,
+    UpdatePipeline,
+    UpdateRecipient,
+    UpdateScheduleJob,
+    UpdateShareComment,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.workspace.state import (
     AuthenticationType,
     CreationMark,
@@ -207,52 +221,130 @@ def state_from_dict(data: dict[str, Any]) -> WorkspaceState:
     )
 
 
-def action_to_dict(action: PlanAction) -> dict[str, Any]:
+def _stored_defaults() -> dict[str, Any]:
+    """A stored action holds the fields of every kind, in this order, with these values
+    where its kind has none: the layout 0.2.0 wrote, so a run it journaled is taken over."""
     return {
+        "recipient": None,
+        "comment": "",
+        "add_objects": [],
+        "remove_objects": [],
+        "removed_states": [],
+        "add_grantees": [],
+        "remove_grantees": [],
+        "before": None,
+        "before_comment": "",
+        "before_share": None,
+        "pipeline": None,
+        "before_pipeline": None,
+        "job": None,
+        "before_job": None,
+        "wait_seconds": 0.0,
+    }
+
+
+def _objects_to_list(objects: tuple[ShareObjectState, ...]) -> list[dict[str, Any]]:
+    return [object_to_dict(o) for o in objects]
+
+
+def _objects_from_list(data: list[dict[str, Any]]) -> tuple[ShareObjectState, ...]:
+    return tuple(object_from_dict(o) for o in data)
+
+
+#: How each field of an action is written and read back; the types name a field alike
+#: wherever it means the same.
+_FIELD_FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "recipient": (recipient_to_dict, recipient_from_dict),
+    "before": (recipient_to_dict, recipient_from_dict),
+    "comment": (str, str),
+    "before_comment": (str, str),
+    "add_objects": (_objects_to_list, _objects_from_list),
+    "removed_states": (_objects_to_list, _objects_from_list),
+    "remove_objects": (list, tuple),
+    "add_grantees": (list, tuple),
+    "remove_grantees": (list, tuple),
+    "before_share": (share_to_dict, share_from_dict),
+    "pipeline": (pipeline_to_dict, pipeline_from_dict),
+    "before_pipeline": (pipeline_to_dict, pipeline_from_dict),
+    "job": (job_to_dict, job_from_dict),
+    "before_job": (job_to_dict, job_from_dict),
+    "wait_seconds": (float, float),
+}
+
+
+_COMMON_FIELDS = frozenset({"action_id", "resource", "depends_on"})
+
+
+def _own_fields(action_type: type[PlanAction]) -> list[Field[Any]]:
+    """The fields of a kind beyond those every action has."""
+    return [f for f in fields(action_type) if f.init and f.name not in _COMMON_FIELDS]
+
+
+def action_to_dict(action: PlanAction) -> dict[str, Any]:
+    """The action as the journal stores it."""
+    stored: dict[str, Any] = {
         "id": action.action_id,
         "kind": action.kind.value,
         "resource": action.resource,
         "depends_on": list(action.depends_on),
-        "recipient": recipient_to_dict(action.recipient) if action.recipient else None,
-        "comment": action.comment,
-        "add_objects": [object_to_dict(o) for o in action.add_objects],
-        "remove_objects": list(action.remove_objects),
-        "removed_states": [object_to_dict(o) for o in action.removed_states],
-        "add_grantees": list(action.add_grantees),
-        "remove_grantees": list(action.remove_grantees),
-        "before": recipient_to_dict(action.before) if action.before else None,
-        "before_comment": action.before_comment,
-        "before_share": _maybe(share_to_dict, action.before_share),
-        "pipeline": _maybe(pipeline_to_dict, action.pipeline),
-        "before_pipeline": _maybe(pipeline_to_dict, action.before_pipeline),
-        "job": _maybe(job_to_dict, action.job),
-        "before_job": _maybe(job_to_dict, action.before_job),
-        "wait_seconds": action.wait_seconds,
+        **_stored_defaults(),
     }
+    for field in _own_fields(type(action)):
+        stored[field.name] = _FIELD_FORMS[field.name][0](getattr(action, field.name))
+    return stored
 
 
 def action_from_dict(data: dict[str, Any]) -> PlanAction:
-    return PlanAction(
-        action_id=data["id"],
-        kind=ActionKind(data["kind"]),
-        resource=data["resource"],
-        depends_on=tuple(data["depends_on"]),
-        recipient=recipient_from_dict(data["recipient"]) if data["recipient"] else None,
-        comment=data["comment"],
-        add_objects=tuple(object_from_dict(o) for o in data["add_objects"]),
-        remove_objects=tuple(data["remove_objects"]),
-        removed_states=tuple(object_from_dict(o) for o in data.get("removed_states", [])),
-        add_grantees=tuple(data["add_grantees"]),
-        remove_grantees=tuple(data["remove_grantees"]),
-        before=recipient_from_dict(data["before"]) if data["before"] else None,
-        before_comment=data["before_comment"],
-        before_share=_maybe(share_from_dict, data.get("before_share")),
-        pipeline=_maybe(pipeline_from_dict, data.get("pipeline")),
-        before_pipeline=_maybe(pipeline_from_dict, data.get("before_pipeline")),
-        job=_maybe(job_from_dict, data.get("job")),
-        before_job=_maybe(job_from_dict, data.get("before_job")),
-        wait_seconds=float(data.get("wait_seconds", 0.0)),
-    )
+    """The action `action_to_dict` stored, by this version or an earlier one."""
+    kind = ActionKind(data["kind"])
+    action_type = ACTION_TYPES[kind]
+    values: dict[str, Any] = {}
+    for field in _own_fields(action_type):
+        # Journals written before a field was kept lack it: it reads as its default.
+        stored = data.get(field.name, _stored_defaults()[field.name])
+        if stored is not None:
+            values[field.name] = _FIELD_FORMS[field.name][1](stored)
+        elif field.name == "before_share":
+            # A share deleted before its before-state was kept had been emptied first.
+            values[field.name] = ShareState(data["resource"])
+        else:
+            raise ValueError(f"stored action {data['id']!r} ({kind}) has no {field.name}")
+    return action_type(data["id"], data["resource"], depends_on=tuple(data["depends_on"]), **values)
+
+
+def action_summary(action: PlanAction) -> dict[str, Any]:
+    """The action as a plan shows it (`sharepack plan --json`): the identifying part of its
+    stored form, and its description."""
+    stored = action_to_dict(action)
+    summary = {key: stored[key] for key in ("id", "kind", "resource", "depends_on")}
+    return {**summary, "description": action.describe()}
+
+
+def before_state_to_dict(action: PlanAction) -> dict[str, Any]:
+    """What the action's call replaces, as the journal records it beside the action:
+    `exists` False for a create; else the former recipient, comment, pipeline or job, the
+    objects it removes (as they were) and the objects or grants it adds (absent before) or
+    revokes."""
+    state: dict[str, Any] = {
+        "resource": action.resource,
+        "exists": not isinstance(action, CREATING_ACTIONS),
+    }
+    match action:
+        case UpdateRecipient(before=before) | DeleteRecipient(before=before):
+            state["recipient"] = recipient_to_dict(before)
+        case UpdateShareComment():
+            state["comment"] = action.before_comment
+        case UpdateShareObjects():
+            state["objects_present"] = [object_to_dict(o) for o in action.removed_states]
+            state["objects_absent"] = [o.name for o in action.add_objects]
+        case UpdateShareGrants():
+            state["grantees_present"] = list(action.remove_grantees)
+            state["grantees_absent"] = list(action.add_grantees)
+        case UpdatePipeline():
+            state["pipeline"] = pipeline_to_dict(action.before_pipeline)
+        case UpdateScheduleJob(before_job=job) | DeleteScheduleJob(before_job=job):
+            state["job"] = job_to_dict(job)
+    return state
 
 
 def _maybe(convert: Callable[[T], U], value: T | None) -> U | None:

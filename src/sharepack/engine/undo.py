@@ -16,10 +16,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
-from sharepack.engine.actions import ActionKind, PlanAction, comparable_job, comparable_pipeline
-from sharepack.engine.apply import recipient_holds
+from sharepack.engine.actions import (
+    JOB_ACTIONS,
+    PIPELINE_WRITES,
+    RECIPIENT_ACTIONS,
+    SHARE_ACTIONS,
+    CreatePipeline,
+    CreateRecipient,
+    CreateScheduleJob,
+    CreateShare,
+    DeletePipeline,
+    DeleteRecipient,
+    DeleteScheduleJob,
+    DeleteShare,
+    Nothing,
+    PlanAction,
+    RunPipelineUpdate,
+    UpdatePipeline,
+    UpdateRecipient,
+    UpdateScheduleJob,
+    UpdateShareComment,
+    UpdateShareGrants,
+    UpdateShareObjects,
+    comparable_job,
+    comparable_pipeline,
+    recipient_holds,
+)
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
@@ -32,26 +56,23 @@ from sharepack.workspace.state import (
 #: Fields whose value is a set of elements, undone element by element.
 _SET_FIELDS = frozenset({"allowed_ips", "notification"})
 
-#: Which `WorkspaceState` collection each kind of action changes.
-COLLECTION: dict[ActionKind, str] = {
-    ActionKind.CREATE_RECIPIENT: "recipients",
-    ActionKind.UPDATE_RECIPIENT: "recipients",
-    ActionKind.DELETE_RECIPIENT: "recipients",
-    ActionKind.CREATE_SHARE: "shares",
-    ActionKind.UPDATE_SHARE_COMMENT: "shares",
-    ActionKind.DELETE_SHARE: "shares",
-    ActionKind.UPDATE_SHARE_OBJECTS: "shares",
-    ActionKind.UPDATE_SHARE_GRANTS: "shares",
-    ActionKind.CREATE_PIPELINE: "pipelines",
-    ActionKind.UPDATE_PIPELINE: "pipelines",
-    ActionKind.CREATE_SCHEDULE_JOB: "jobs",
-    ActionKind.UPDATE_SCHEDULE_JOB: "jobs",
-    ActionKind.DELETE_SCHEDULE_JOB: "jobs",
-}
-
 _NAMES = {"recipients": "recipient", "shares": "share", "pipelines": "pipeline", "jobs": "job"}
 
 T = TypeVar("T")
+
+
+def collection_of(action: PlanAction) -> str | None:
+    """The `WorkspaceState` collection whose resource undoing `action` reads and changes;
+    None for an action whose undo needs no read."""
+    if isinstance(action, RECIPIENT_ACTIONS):
+        return "recipients"
+    if isinstance(action, SHARE_ACTIONS):
+        return "shares"
+    if isinstance(action, PIPELINE_WRITES):
+        return "pipelines"
+    if isinstance(action, JOB_ACTIONS):
+        return "jobs"
+    return None
 
 
 @dataclass(frozen=True)
@@ -72,92 +93,119 @@ class NoInverseError(Exception):
 
 def undo_step(action: PlanAction, current: WorkspaceState) -> UndoStep:
     """What undoing `action` takes, given the workspace as it is now."""
-    collection = COLLECTION.get(action.kind)
-    if action.kind is ActionKind.RUN_PIPELINE_UPDATE:
-        # The table an update produced goes when the pipeline that owns it is deleted.
-        return UndoStep((), None)
-    if collection is None:
-        raise NoInverseError(f"{action.describe()}: no inverse is known")
-    now = getattr(current, collection).get(action.resource)
-    if collection == "recipients":
-        return _recipient(action, now)
-    if collection == "shares":
-        return _share(action, now)
-    return _pipeline_or_job(action, now, collection)
+    name = action.resource
+    match action:
+        case CreateRecipient() | UpdateRecipient() | DeleteRecipient():
+            return _recipient(action, current.recipients.get(name))
+        case CreateShare() | DeleteShare():
+            return _share(action, current.shares.get(name))
+        case UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
+            return _share_change(action, current.shares.get(name))
+        case CreatePipeline() | UpdatePipeline():
+            return _pipeline(action, current.pipelines.get(name))
+        case CreateScheduleJob() | UpdateScheduleJob() | DeleteScheduleJob():
+            return _job(action, current.jobs.get(name))
+        case RunPipelineUpdate():
+            # The table an update produced goes when the pipeline that owns it is deleted.
+            return UndoStep((), None)
+        case DeletePipeline() | Nothing():
+            raise NoInverseError(f"{action.describe()}: no inverse is known")
+        case _:
+            assert_never(action)
 
 
 def _label(collection: str, name: str) -> str:
     return f"{_NAMES[collection]} '{name}'"
 
 
-def _call(action: PlanAction, kind: ActionKind, **values: Any) -> PlanAction:
-    return PlanAction(f"undo:{action.action_id}", kind, action.resource, **values)
-
-
-def _recipient(action: PlanAction, now: RecipientState | None) -> UndoStep:
+def _recipient(
+    action: CreateRecipient | UpdateRecipient | DeleteRecipient, now: RecipientState | None
+) -> UndoStep:
     label = _label("recipients", action.resource)
-    if action.kind is ActionKind.CREATE_RECIPIENT:
-        assert action.recipient is not None
-        if now is None:
-            return UndoStep((), None)
-        if not recipient_holds(now, action.recipient):
-            return _kept_whole(label, now, "changed by another since the run created it")
-        return UndoStep((_call(action, ActionKind.DELETE_RECIPIENT),), None)
-    assert action.before is not None
-    if action.kind is ActionKind.DELETE_RECIPIENT:
-        if now is None:
-            return UndoStep(
-                (_call(action, ActionKind.CREATE_RECIPIENT, recipient=action.before),),
-                action.before,
-            )
-        if now == action.before:
-            return UndoStep((), now)
-        return _kept_whole(label, now, "created again by another since the run deleted it")
-    assert action.recipient is not None
-    if now is None:
-        return _kept_whole(label, None, "deleted by another since the run changed it")
-    target, kept, conflict = merge_back(action.before, action.recipient, now, label)
-    calls = () if target == now else (_call(action, ActionKind.UPDATE_RECIPIENT, recipient=target),)
-    return UndoStep(calls, target, kept, conflict)
+    undo_id, name = action.undo_id, action.resource
+    match action:
+        case CreateRecipient():
+            if now is None:
+                return UndoStep((), None)
+            if not recipient_holds(now, action.recipient):
+                return _kept_whole(label, now, "changed by another since the run created it")
+            return UndoStep((DeleteRecipient(undo_id, name, before=now),), None)
+        case DeleteRecipient():
+            if now is None:
+                create = CreateRecipient(undo_id, name, recipient=action.before)
+                return UndoStep((create,), action.before)
+            if now == action.before:
+                return UndoStep((), now)
+            return _kept_whole(label, now, "created again by another since the run deleted it")
+        case UpdateRecipient():
+            if now is None:
+                return _kept_whole(label, None, "deleted by another since the run changed it")
+            target, kept, conflict = merge_back(action.before, action.recipient, now, label)
+            call = UpdateRecipient(undo_id, name, recipient=target, before=now)
+            calls = () if target == now else (call,)
+            return UndoStep(calls, target, kept, conflict)
+        case _:
+            assert_never(action)
 
 
-def _share(action: PlanAction, now: ShareState | None) -> UndoStep:
+def _share(action: CreateShare | DeleteShare, now: ShareState | None) -> UndoStep:
     label = _label("shares", action.resource)
-    kind = action.kind
-    if kind is ActionKind.CREATE_SHARE:
-        if now is None:
-            return UndoStep((), None)
-        if now.objects or now.grantees or now.comment != action.comment:
-            return _kept_whole(label, now, "changed by another since the run created it")
-        return UndoStep((_call(action, ActionKind.DELETE_SHARE),), None)
-    if kind is ActionKind.DELETE_SHARE:
-        was = action.before_share or ShareState(action.resource)
-        if now is None:
-            call = _call(action, ActionKind.CREATE_SHARE, comment=was.comment)
-            return UndoStep((call,), ShareState(action.resource, was.comment))
-        if now.comment == was.comment and not now.objects and not now.grantees:
-            return UndoStep((), now)
-        return _kept_whole(label, now, "created again by another since the run deleted it")
+    undo_id, name = action.undo_id, action.resource
+    match action:
+        case CreateShare():
+            if now is None:
+                return UndoStep((), None)
+            if now.objects or now.grantees or now.comment != action.comment:
+                return _kept_whole(label, now, "changed by another since the run created it")
+            return UndoStep((DeleteShare(undo_id, name, before_share=now),), None)
+        case DeleteShare():
+            was = action.before_share
+            if now is None:
+                create = CreateShare(undo_id, name, comment=was.comment)
+                return UndoStep((create,), ShareState(name, was.comment))
+            if now.comment == was.comment and not now.objects and not now.grantees:
+                return UndoStep((), now)
+            return _kept_whole(label, now, "created again by another since the run deleted it")
+        case _:
+            assert_never(action)
+
+
+def _share_change(
+    action: UpdateShareComment | UpdateShareObjects | UpdateShareGrants, now: ShareState | None
+) -> UndoStep:
+    label = _label("shares", action.resource)
     if now is None:
-        if (
-            kind is ActionKind.UPDATE_SHARE_COMMENT
-            or action.remove_objects
-            or action.remove_grantees
-        ):
+        if _took_away(action):
             return _kept_whole(label, None, "deleted by another since the run changed it")
         return UndoStep((), None)  # what the run added went with the share
-    if kind is ActionKind.UPDATE_SHARE_COMMENT:
-        target, kept, conflict = _scalar(
-            action.before_comment, action.comment, now.comment, f"{label}: comment"
-        )
-        calls = () if target == now.comment else (_call(action, kind, comment=target),)
-        return UndoStep(calls, replace(now, comment=target), kept, conflict)
-    if kind is ActionKind.UPDATE_SHARE_OBJECTS:
-        return _share_objects(action, now, label)
-    return _share_grants(action, now)
+    match action:
+        case UpdateShareComment():
+            target, kept, conflict = _scalar(
+                action.before_comment, action.comment, now.comment, f"{label}: comment"
+            )
+            call = UpdateShareComment(
+                action.undo_id, action.resource, comment=target, before_comment=now.comment
+            )
+            calls = () if target == now.comment else (call,)
+            return UndoStep(calls, replace(now, comment=target), kept, conflict)
+        case UpdateShareObjects():
+            return _share_objects(action, now, label)
+        case UpdateShareGrants():
+            return _share_grants(action, now)
+        case _:
+            assert_never(action)
 
 
-def _share_objects(action: PlanAction, now: ShareState, label: str) -> UndoStep:
+def _took_away(action: UpdateShareComment | UpdateShareObjects | UpdateShareGrants) -> bool:
+    """Did the action take from the share something its undo would put back?"""
+    if isinstance(action, UpdateShareObjects):
+        return bool(action.remove_objects)
+    if isinstance(action, UpdateShareGrants):
+        return bool(action.remove_grantees)
+    return True  # the comment it replaced
+
+
+def _share_objects(action: UpdateShareObjects, now: ShareState, label: str) -> UndoStep:
     held = {o.name: o for o in now.objects}
     remove = tuple(o.name for o in action.add_objects if o.name in held)
     was = {o.name: o for o in action.removed_states}
@@ -172,88 +220,95 @@ def _share_objects(action: PlanAction, now: ShareState, label: str) -> UndoStep:
     objects = tuple(o for o in now.objects if o.name not in remove) + restore
     calls: tuple[PlanAction, ...] = ()
     if remove or restore:
-        calls = (
-            _call(
-                action, ActionKind.UPDATE_SHARE_OBJECTS, add_objects=restore, remove_objects=remove
-            ),
+        removing = tuple(held[name] for name in remove)
+        call = UpdateShareObjects(
+            action.undo_id,
+            action.resource,
+            add_objects=restore,
+            remove_objects=remove,
+            removed_states=removing,
         )
+        calls = (call,)
     return UndoStep(calls, replace(now, objects=objects), kept)
 
 
-def _share_grants(action: PlanAction, now: ShareState) -> UndoStep:
+def _share_grants(action: UpdateShareGrants, now: ShareState) -> UndoStep:
     revoke = tuple(g for g in action.add_grantees if g in now.grantees)
     grant = tuple(g for g in action.remove_grantees if g not in now.grantees)
     grantees = (now.grantees - set(revoke)) | set(grant)
     calls: tuple[PlanAction, ...] = ()
     if revoke or grant:
-        calls = (
-            _call(
-                action,
-                ActionKind.UPDATE_SHARE_GRANTS,
-                add_grantees=grant,
-                remove_grantees=revoke,
-            ),
+        call = UpdateShareGrants(
+            action.undo_id, action.resource, add_grantees=grant, remove_grantees=revoke
         )
+        calls = (call,)
     return UndoStep(calls, replace(now, grantees=frozenset(grantees)))
 
 
-def _pipeline_or_job(action: PlanAction, now: Any, collection: str) -> UndoStep:
-    label = _label(collection, action.resource)
-    is_job = collection == "jobs"
-    view = _view
-    left = action.job if is_job else action.pipeline
-    before = action.before_job if is_job else action.before_pipeline
-    kinds = _JOB_KINDS if is_job else _PIPELINE_KINDS
-    create, update, delete = kinds
-    field = "job" if is_job else "pipeline"
-    if action.kind is create:
-        assert left is not None
-        if now is None:
-            return UndoStep((), None)
-        if view(now) != view(left):
-            return _kept_whole(label, now, "changed by another since the run created it")
-        return UndoStep((_call(action, delete),), None)
-    assert before is not None
-    if action.kind is delete:
-        if now is None:
-            return UndoStep((_call(action, create, **{field: before}),), before)
-        if view(now) == view(before):
-            return UndoStep((), now)
-        return _kept_whole(label, now, "created again by another since the run deleted it")
-    assert left is not None
-    if now is None:
-        return _kept_whole(label, None, "deleted by another since the run changed it")
-    merged, kept, conflict = merge_back(view(before), view(left), view(now), label)
-    if merged == view(now):
-        return UndoStep((), now, kept, conflict)
-    target = _with_ids(merged, now)
-    return UndoStep((_call(action, update, **{field: target}),), target, kept, conflict)
+def _pipeline(action: CreatePipeline | UpdatePipeline, now: PipelineState | None) -> UndoStep:
+    label = _label("pipelines", action.resource)
+    undo_id, name = action.undo_id, action.resource
+    match action:
+        case CreatePipeline():
+            if now is None:
+                return UndoStep((), None)
+            if comparable_pipeline(now) != comparable_pipeline(action.pipeline):
+                return _kept_whole(label, now, "changed by another since the run created it")
+            return UndoStep((DeletePipeline(undo_id, name),), None)
+        case UpdatePipeline():
+            if now is None:
+                return _kept_whole(label, None, "deleted by another since the run changed it")
+            merged, kept, conflict = merge_back(
+                comparable_pipeline(action.before_pipeline),
+                comparable_pipeline(action.pipeline),
+                comparable_pipeline(now),
+                label,
+            )
+            if merged == comparable_pipeline(now):
+                return UndoStep((), now, kept, conflict)
+            target = replace(merged, pipeline_id=now.pipeline_id)
+            call = UpdatePipeline(undo_id, name, pipeline=target, before_pipeline=now)
+            return UndoStep((call,), target, kept, conflict)
+        case _:
+            assert_never(action)
 
 
-_PIPELINE_KINDS = (
-    ActionKind.CREATE_PIPELINE,
-    ActionKind.UPDATE_PIPELINE,
-    ActionKind.DELETE_PIPELINE,
-)
-_JOB_KINDS = (
-    ActionKind.CREATE_SCHEDULE_JOB,
-    ActionKind.UPDATE_SCHEDULE_JOB,
-    ActionKind.DELETE_SCHEDULE_JOB,
-)
-
-
-def _view(state: Any) -> Any:
-    """A pipeline or job as the pack declares it, without the ids the workspace gave."""
-    if isinstance(state, ScheduleJobState):
-        return comparable_job(state)
-    return comparable_pipeline(state)
-
-
-def _with_ids(merged: Any, now: Any) -> Any:
-    if isinstance(now, ScheduleJobState):
-        return replace(merged, job_id=now.job_id, pipeline_id=now.pipeline_id)
-    assert isinstance(now, PipelineState)
-    return replace(merged, pipeline_id=now.pipeline_id)
+def _job(
+    action: CreateScheduleJob | UpdateScheduleJob | DeleteScheduleJob,
+    now: ScheduleJobState | None,
+) -> UndoStep:
+    label = _label("jobs", action.resource)
+    undo_id, name = action.undo_id, action.resource
+    match action:
+        case CreateScheduleJob():
+            if now is None:
+                return UndoStep((), None)
+            if comparable_job(now) != comparable_job(action.job):
+                return _kept_whole(label, now, "changed by another since the run created it")
+            return UndoStep((DeleteScheduleJob(undo_id, name, before_job=now),), None)
+        case DeleteScheduleJob():
+            if now is None:
+                create = CreateScheduleJob(undo_id, name, job=action.before_job)
+                return UndoStep((create,), action.before_job)
+            if comparable_job(now) == comparable_job(action.before_job):
+                return UndoStep((), now)
+            return _kept_whole(label, now, "created again by another since the run deleted it")
+        case UpdateScheduleJob():
+            if now is None:
+                return _kept_whole(label, None, "deleted by another since the run changed it")
+            merged, kept, conflict = merge_back(
+                comparable_job(action.before_job),
+                comparable_job(action.job),
+                comparable_job(now),
+                label,
+            )
+            if merged == comparable_job(now):
+                return UndoStep((), now, kept, conflict)
+            target = replace(merged, job_id=now.job_id, pipeline_id=now.pipeline_id)
+            call = UpdateScheduleJob(undo_id, name, job=target, before_job=now)
+            return UndoStep((call,), target, kept, conflict)
+        case _:
+            assert_never(action)
 
 
 def _kept_whole(label: str, now: Any, why: str) -> UndoStep:

@@ -11,9 +11,27 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
+from typing import Any, assert_never
 
-from sharepack.engine.actions import ActionKind, PlanAction
+from sharepack.engine.actions import (
+    CreatePipeline,
+    CreateRecipient,
+    CreateScheduleJob,
+    CreateShare,
+    DeletePipeline,
+    DeleteRecipient,
+    DeleteScheduleJob,
+    DeleteShare,
+    Nothing,
+    PlanAction,
+    RunPipelineUpdate,
+    UpdatePipeline,
+    UpdateRecipient,
+    UpdateScheduleJob,
+    UpdateShareComment,
+    UpdateShareGrants,
+    UpdateShareObjects,
+)
 from sharepack.engine.plan_pipelines import JOB_SUFFIX, job_name
 from sharepack.packfile.models import PipelineSpec, RecipientSpec, SharePackConfig, ShareSpec
 from sharepack.store import Database, SharePackRecord, UnitOfWork
@@ -25,25 +43,8 @@ from sharepack.workspace.state import (
     WorkspaceState,
 )
 
-#: Kinds of action that write a live version of the recipient or share they change.
-RECIPIENT_KINDS = frozenset({ActionKind.CREATE_RECIPIENT, ActionKind.UPDATE_RECIPIENT})
-SHARE_KINDS = frozenset(
-    {
-        ActionKind.CREATE_SHARE,
-        ActionKind.UPDATE_SHARE_COMMENT,
-        ActionKind.UPDATE_SHARE_OBJECTS,
-        ActionKind.UPDATE_SHARE_GRANTS,
-    }
-)
-DELETED_BY_PRUNE = frozenset({ActionKind.DELETE_RECIPIENT, ActionKind.DELETE_SHARE})
-_PIPELINE_KINDS = frozenset({ActionKind.CREATE_PIPELINE, ActionKind.UPDATE_PIPELINE})
-_JOB_KINDS = frozenset(
-    {
-        ActionKind.CREATE_SCHEDULE_JOB,
-        ActionKind.UPDATE_SCHEDULE_JOB,
-        ActionKind.DELETE_SCHEDULE_JOB,
-    }
-)
+#: The actions whose effect on a share its history records.
+_ShareChange = CreateShare | UpdateShareComment | UpdateShareObjects | UpdateShareGrants
 
 
 def record_provisioned(
@@ -147,33 +148,51 @@ def track_action(
         "created_by": created_by,
         "change_reason": reason,
     }
-    kind = action.kind
-    if kind in DELETED_BY_PRUNE:
-        # A resource of the project the pack no longer names (`prune`): its record ends.
-        repository = uow.recipients if kind is ActionKind.DELETE_RECIPIENT else uow.shares
-        repository.soft_delete(name=action.resource, **common)
-    elif kind in RECIPIENT_KINDS:
-        spec = next((r for r in config.recipients if r.name == action.resource), None)
-        if spec is not None:
-            uow.recipients.upsert(name=spec.name, **common, **_recipient_fields(spec))
-    elif kind in SHARE_KINDS and _is_the_packs_share(config, before, action.resource):
-        fields = _share_after(uow, pack, before, action)
-        uow.shares.upsert(name=action.resource, **common, **fields)
-    elif kind in _PIPELINE_KINDS or kind in _JOB_KINDS:
-        name = action.resource if kind in _PIPELINE_KINDS else action.resource[: -len(JOB_SUFFIX)]
-        found = _pipeline_spec(config, name)
-        if found is None:
-            return
-        share, pipeline = found
-        share_record = uow.shares.get_current(pack.workspace_url, share.name)
-        job = None if kind is ActionKind.DELETE_SCHEDULE_JOB else before.jobs.get(job_name(name))
-        fields = _pipeline_fields(
-            pipeline,
-            share_record.entity_id if share_record else None,
-            before.pipelines.get(name),
-            job,
-        )
-        uow.pipelines.upsert(name=name, **common, **fields)
+    match action:
+        case DeleteRecipient() | DeleteShare():
+            # A resource of the project the pack no longer names (`prune`): its record ends.
+            repository = uow.recipients if isinstance(action, DeleteRecipient) else uow.shares
+            repository.soft_delete(name=action.resource, **common)
+        case CreateRecipient() | UpdateRecipient():
+            spec = next((r for r in config.recipients if r.name == action.resource), None)
+            if spec is not None:
+                uow.recipients.upsert(name=spec.name, **common, **_recipient_fields(spec))
+        case CreateShare() | UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
+            if _is_the_packs_share(config, before, action.resource):
+                fields = _share_after(uow, pack, before, action)
+                uow.shares.upsert(name=action.resource, **common, **fields)
+        case CreatePipeline() | UpdatePipeline():
+            job = before.jobs.get(job_name(action.resource))
+            _track_pipeline(uow, pack, config, before, action.resource, job, common)
+        case CreateScheduleJob() | UpdateScheduleJob() | DeleteScheduleJob():
+            name = action.resource[: -len(JOB_SUFFIX)]
+            job = None if isinstance(action, DeleteScheduleJob) else before.jobs.get(job_name(name))
+            _track_pipeline(uow, pack, config, before, name, job, common)
+        case DeletePipeline() | RunPipelineUpdate() | Nothing():
+            pass  # no record holds what these change
+        case _:
+            assert_never(action)
+
+
+def _track_pipeline(
+    uow: UnitOfWork,
+    pack: SharePackRecord,
+    config: SharePackConfig,
+    before: WorkspaceState,
+    name: str,
+    job: ScheduleJobState | None,
+    common: dict[str, Any],
+) -> None:
+    """Upsert the version of the pack's pipeline `name` (nothing for another's)."""
+    found = _pipeline_spec(config, name)
+    if found is None:
+        return
+    share, pipeline = found
+    share_record = uow.shares.get_current(pack.workspace_url, share.name)
+    fields = _pipeline_fields(
+        pipeline, share_record.entity_id if share_record else None, before.pipelines.get(name), job
+    )
+    uow.pipelines.upsert(name=name, **common, **fields)
 
 
 def _is_the_packs_share(config: SharePackConfig, before: WorkspaceState, name: str) -> bool:
@@ -184,7 +203,7 @@ def _is_the_packs_share(config: SharePackConfig, before: WorkspaceState, name: s
 
 
 def _share_after(
-    uow: UnitOfWork, pack: SharePackRecord, before: WorkspaceState, action: PlanAction
+    uow: UnitOfWork, pack: SharePackRecord, before: WorkspaceState, action: _ShareChange
 ) -> dict[str, Any]:
     """The share as `action` left it: this run's last version of it (else the share as it
     was before the run), with the action's comment, objects or grants applied."""
@@ -198,15 +217,17 @@ def _share_after(
         description = was.comment if was else ""
         assets = [o.name for o in was.objects] if was else []
         grantees = set(was.grantees) if was else set()
-    kind = action.kind
-    if kind in (ActionKind.CREATE_SHARE, ActionKind.UPDATE_SHARE_COMMENT):
-        description = action.comment
-    elif kind is ActionKind.UPDATE_SHARE_OBJECTS:
-        removed = set(action.remove_objects)
-        assets = [name for name in assets if name not in removed]
-        assets += [o.name for o in action.add_objects if o.name not in assets]
-    else:
-        grantees = (grantees - set(action.remove_grantees)) | set(action.add_grantees)
+    match action:
+        case CreateShare() | UpdateShareComment():
+            description = action.comment
+        case UpdateShareObjects():
+            removed = set(action.remove_objects)
+            assets = [name for name in assets if name not in removed]
+            assets += [o.name for o in action.add_objects if o.name not in assets]
+        case UpdateShareGrants():
+            grantees = (grantees - set(action.remove_grantees)) | set(action.add_grantees)
+        case _:
+            assert_never(action)
     return {
         "databricks_share_id": action.resource,
         "description": description,

@@ -13,16 +13,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sharepack.engine.actions import ActionKind
+from sharepack.engine.actions import RECIPIENT_ACTIONS, SHARE_ACTIONS
 from sharepack.engine.journal import ActionStatus, JournalEntry
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.plan_pipelines import JOB_SUFFIX
-from sharepack.history.provisioned import (
-    RECIPIENT_KINDS,
-    SHARE_KINDS,
-    recipient_state_fields,
-    share_state_fields,
-)
+from sharepack.history.provisioned import recipient_state_fields, share_state_fields
 from sharepack.store import SharePackRecord, UnitOfWork
 from sharepack.store.resources import ResourceRepository
 from sharepack.workspace.state import RecipientState, ShareState, WorkspaceState
@@ -31,9 +26,6 @@ from sharepack.workspace.state import RecipientState, ShareState, WorkspaceState
 _STILL_IN_EFFECT = frozenset(
     {ActionStatus.DONE, ActionStatus.COMPENSATION_FAILED, ActionStatus.PENDING, ActionStatus.KEPT}
 )
-# The kinds whose versions `service.tracking` writes, with the deletes prune makes.
-_RECIPIENT_KINDS = RECIPIENT_KINDS | {ActionKind.DELETE_RECIPIENT}
-_SHARE_KINDS = SHARE_KINDS | {ActionKind.DELETE_SHARE}
 
 
 def still_in_effect(entries: Iterable[JournalEntry]) -> frozenset[str]:
@@ -43,10 +35,10 @@ def still_in_effect(entries: Iterable[JournalEntry]) -> frozenset[str]:
     for entry in entries:
         if entry.status not in _STILL_IN_EFFECT:
             continue
-        kind, name = entry.action.kind, entry.action.resource
-        if kind in _RECIPIENT_KINDS:
+        action, name = entry.action, entry.action.resource
+        if isinstance(action, RECIPIENT_ACTIONS):
             kept.add(f"recipient:{name}")
-        elif kind in _SHARE_KINDS:
+        elif isinstance(action, SHARE_ACTIONS):
             kept.add(f"share:{name}")
         else:
             kept.add(f"pipeline:{name.removesuffix(JOB_SUFFIX)}")

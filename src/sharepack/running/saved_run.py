@@ -13,18 +13,14 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sharepack.engine.actions import ActionKind, PlanAction, inverse
+from sharepack.engine.actions import PlanAction
 from sharepack.engine.journal import ActionStatus, JournalEntry
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.serialise import (
     action_from_dict,
     action_to_dict,
-    job_to_dict,
-    object_to_dict,
-    pipeline_to_dict,
-    recipient_to_dict,
+    before_state_to_dict,
     state_from_dict,
     state_to_dict,
 )
@@ -63,7 +59,7 @@ class StoreJournal:
 
     def started(self, action: PlanAction) -> None:
         stored_id = f"{self._attempt}:{action.action_id}"
-        undo = inverse(action)
+        undo = action.inverse()
         with self._lock, self._database.unit_of_work() as uow:
             uow.run_journal.started(
                 run_id=self._run_id,
@@ -72,7 +68,7 @@ class StoreJournal:
                 action_kind=action.kind.value,
                 resource=action.resource,
                 payload=action_to_dict(action),
-                before_state=before_state(action),
+                before_state=before_state_to_dict(action),
                 inverse=action_to_dict(undo) if undo else None,
             )
             uow.commit()
@@ -105,38 +101,6 @@ class StoreJournal:
             )
             for row in rows
         ]
-
-
-_CREATES = frozenset(
-    {
-        ActionKind.CREATE_RECIPIENT,
-        ActionKind.CREATE_SHARE,
-        ActionKind.CREATE_PIPELINE,
-        ActionKind.CREATE_SCHEDULE_JOB,
-    }
-)
-
-
-def before_state(action: PlanAction) -> dict[str, Any]:
-    """What the action's call replaces, as recorded to undo it: `exists` False for a
-    create; else the former recipient, comment, pipeline or job, the objects it removes
-    (as they were) and the objects or grants it adds (absent before) or revokes."""
-    state: dict[str, Any] = {"resource": action.resource, "exists": action.kind not in _CREATES}
-    if action.before is not None:
-        state["recipient"] = recipient_to_dict(action.before)
-    if action.kind is ActionKind.UPDATE_SHARE_COMMENT:
-        state["comment"] = action.before_comment
-    if action.kind is ActionKind.UPDATE_SHARE_OBJECTS:
-        state["objects_present"] = [object_to_dict(o) for o in action.removed_states]
-        state["objects_absent"] = [o.name for o in action.add_objects]
-    if action.kind is ActionKind.UPDATE_SHARE_GRANTS:
-        state["grantees_present"] = list(action.remove_grantees)
-        state["grantees_absent"] = list(action.add_grantees)
-    if action.before_pipeline is not None:
-        state["pipeline"] = pipeline_to_dict(action.before_pipeline)
-    if action.before_job is not None:
-        state["job"] = job_to_dict(action.before_job)
-    return state
 
 
 @dataclass(frozen=True)
