@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=500)
     args = parser.parse_args()
     config = large_pack(args.recipients, args.shares, args.objects)
-    default = Settings(_env_file=None).sharepack_apply_concurrency  # type: ignore[call-arg]
+    default = Settings(_env_file=None).sharepack_apply_concurrency
     batches = sum(-(-len(s.data_objects) // 100) for s in config.shares)
     minimum = len(config.recipients) + len(config.shares) + batches + len(config.shares)
     with EmulatorServer() as server:
