@@ -32,8 +32,9 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
+from sharepack.engine.plan import desired_recipient
 from sharepack.engine.plan_pipelines import JOB_SUFFIX, job_name
-from sharepack.packfile.models import PipelineSpec, RecipientSpec, SharePackConfig, ShareSpec
+from sharepack.packfile.models import PipelineSpec, SharePackConfig, ShareSpec
 from sharepack.store import Database, SharePackRecord, UnitOfWork
 from sharepack.workspace.state import (
     PipelineState,
@@ -68,7 +69,7 @@ def record_provisioned(
             share_pack_id=pack.share_pack_id,
             created_by=created_by,
             change_reason=reason,
-            **_recipient_fields(recipient),
+            **recipient_state_fields(desired_recipient(recipient)),
         )
     for share in config.shares:
         share_record = uow.shares.upsert(
@@ -156,7 +157,9 @@ def track_action(
         case CreateRecipient() | UpdateRecipient():
             spec = next((r for r in config.recipients if r.name == action.resource), None)
             if spec is not None:
-                uow.recipients.upsert(name=spec.name, **common, **_recipient_fields(spec))
+                uow.recipients.upsert(
+                    name=spec.name, **common, **recipient_state_fields(desired_recipient(spec))
+                )
         case CreateShare() | UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
             if _is_the_packs_share(config, before, action.resource):
                 fields = _share_after(uow, pack, before, action)
@@ -242,17 +245,6 @@ def _pipeline_spec(config: SharePackConfig, name: str) -> tuple[ShareSpec, Pipel
             if pipeline.name == name:
                 return share, pipeline
     return None
-
-
-def _recipient_fields(recipient: RecipientSpec) -> dict[str, Any]:
-    return {
-        "databricks_recipient_id": recipient.name,
-        "recipient_contact_email": recipient.email,
-        "recipient_type": recipient.type.value,
-        "recipient_databricks_org": recipient.metastore_id,
-        "ip_access_list": list(recipient.allowed_ips),
-        "description": recipient.comment,
-    }
 
 
 def recipient_state_fields(recipient: RecipientState) -> dict[str, Any]:
