@@ -92,8 +92,6 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "QueueError": (503, "QUEUE_UNAVAILABLE"),
         "ConfigurationError": (500, "CONFIGURATION_ERROR"),
         "StoreError": (500, "INTERNAL_ERROR"),
-        "ApplyError": (500, "INTERNAL_ERROR"),
-        "RollbackError": (500, "INTERNAL_ERROR"),
         "RunHandedOverError": (500, "INTERNAL_ERROR"),
         "LeaseLostError": (500, "INTERNAL_ERROR"),
         "SharePackError": (500, "INTERNAL_ERROR"),
