@@ -18,7 +18,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "packfile": set(),
     "workspace": set(),
     "store": set(),
-    "settings": set(),
+    "settings": {"workspace"},  # its URL forms, `workspace.urls`
     "engine": {"packfile", "workspace"},
     "queue": {"store"},
     "runtime": {"engine", "queue", "settings", "store", "workspace"},

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sharepack.settings import Settings, normalise_workspace_url
+from sharepack.settings import Settings
+from sharepack.workspace.urls import normalise_workspace_url
 
 
 @pytest.mark.parametrize(

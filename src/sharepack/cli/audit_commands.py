@@ -14,7 +14,8 @@ from typing import Any
 import typer
 
 from sharepack.cli.exit_codes import UsageError
-from sharepack.settings import load_settings, normalise_workspace_url
+from sharepack.settings import load_settings
+from sharepack.workspace.urls import normalise_workspace_url
 
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 

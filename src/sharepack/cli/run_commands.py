@@ -24,8 +24,9 @@ from sharepack.packfile import LoadedSharePack
 from sharepack.packfile.errors import SpecError
 from sharepack.packfile.limits import WORKSPACE_URL_CHARS
 from sharepack.running.status import PackStatus, RollbackOutcome
-from sharepack.settings import Settings, load_settings, normalise_workspace_url
+from sharepack.settings import Settings, load_settings
 from sharepack.workspace.errors import InvalidWorkspaceUrlError
+from sharepack.workspace.urls import normalise_workspace_url
 
 err = Console(stderr=True)
 FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")

@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from rich.console import Console
 
 from sharepack.runtime import Runtime
-from sharepack.settings import Settings, load_settings, normalise_workspace_url
+from sharepack.settings import Settings, load_settings
+from sharepack.workspace.urls import normalise_workspace_url
 
 if TYPE_CHECKING:
     from sharepack.runtime import Runtime

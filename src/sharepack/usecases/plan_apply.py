@@ -15,9 +15,9 @@ from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.running.provision import Observer, process_share_pack
 from sharepack.running.worker import LeaseKeeper, process_identity
 from sharepack.runtime import Runtime
-from sharepack.settings import normalise_workspace_url
 from sharepack.store import SharePackRecord
 from sharepack.usecases.submit import store_share_pack
+from sharepack.workspace.urls import normalise_workspace_url
 
 
 def read_file(runtime: Runtime, content: bytes, filename: str) -> LoadedSharePack:

@@ -15,8 +15,8 @@ from sharepack.packfile.models import SharePackConfig, Strategy
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
-from sharepack.settings import is_workspace_url, normalise_workspace_url
 from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceError
+from sharepack.workspace.urls import is_workspace_url, normalise_workspace_url
 
 QUEUED_STATUS_LINE = "Step 1/8: Queued for provisioning"
 

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
@@ -28,6 +27,7 @@ from sharepack.workspace.state import (
     ShareState,
     WorkspaceState,
 )
+from sharepack.workspace.urls import is_workspace_url
 
 T = TypeVar("T")
 
@@ -58,21 +58,12 @@ def check_workspace_url(url: str) -> str:
     Checked before any client is made: the SDK, given a host it cannot resolve as a URL,
     spends minutes retrying its host-metadata look-up before it fails.
     """
-    if not _is_http_url(url):
+    if not is_workspace_url(url):
         raise InvalidWorkspaceUrlError(
             f"Workspace '{url}' is not a URL: give http(s)://host, "
             "e.g. https://adb-1234567890123456.7.azuredatabricks.net"
         )
     return url
-
-
-def _is_http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url.strip())
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def make_client(
