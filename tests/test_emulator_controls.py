@@ -15,6 +15,7 @@ from databricks.sdk.errors import InternalError
 from databricks.sdk.service import catalog, sharing
 
 from databricks_emulator.server import EmulatorServer
+from tests.conftest import EMULATOR_TOKEN
 
 LATENCY_MS = 100
 CONCURRENT_CALLS = 10
@@ -154,3 +155,37 @@ def test_malformed_fault_is_refused(emulator: EmulatorServer, body: dict[str, ob
 
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["served-after-delay", "applied-first"])
+def test_a_call_in_flight_across_a_reset_leaves_nothing_after_it(
+    emulator: EmulatorServer, applied: bool
+) -> None:
+    # A call delayed past the end of one test must not show in the next one's call log or
+    # state (a worker's resent create did, and a later test counted it as its own write).
+    # Whichever way the race goes, after the reset the log is empty and the state the seed.
+    emulator.add_fault(
+        method="POST",
+        path_regex="/shares$",
+        status=503 if applied else 0,
+        applied=applied,
+        delay_ms=1500,
+    )
+    late = threading.Thread(
+        target=lambda: httpx.post(
+            f"{emulator.url}/api/2.1/unity-catalog/shares",
+            json={"name": "late_share"},
+            headers={"Authorization": f"Bearer {EMULATOR_TOKEN}"},
+            timeout=30,
+        ),
+        daemon=True,
+    )
+    late.start()
+    deadline = time.monotonic() + 30
+    while emulator.stats()["in_flight"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    emulator.reset()
+    late.join(timeout=30)
+
+    assert emulator.calls() == []
+    assert [s["name"] for s in emulator.state()["shares"]] == []

@@ -85,9 +85,9 @@ def create_app(
             response = await call_next(request)
             response.headers[ORG_ID_HEADER] = emulator.workspace_id
             return response
-        emulator.controls.started()
+        generation = emulator.controls.started()
         try:
-            response = await _serve_api_call(emulator, request, call_next)
+            response = await _serve_api_call(emulator, request, call_next, generation)
         except ClientDisconnect:
             # The caller went away before its request was read (a killed process): nothing
             # was done; logged as nginx does, 499, instead of a traceback.
@@ -95,7 +95,7 @@ def create_app(
         finally:
             emulator.controls.finished()
         response.headers[ORG_ID_HEADER] = emulator.workspace_id
-        emulator.controls.record(request.method, path, response.status_code)
+        emulator.controls.record(request.method, path, response.status_code, generation)
         return response
 
     for router in (sharing_router, catalog_router, pipelines_router, jobs_router, control_router):
@@ -103,7 +103,12 @@ def create_app(
     return app
 
 
-async def _serve_api_call(emulator: Emulator, request: Request, call_next: Handler) -> Response:
+_RESET_MEANWHILE = "The emulator was reset while this call waited; it was not served."
+
+
+async def _serve_api_call(
+    emulator: Emulator, request: Request, call_next: Handler, generation: int
+) -> Response:
     path = request.url.path
     authenticated = request.headers.get("authorization") == f"Bearer {emulator.token}"
     if emulator.token and not path.startswith(_UNAUTHENTICATED_PATHS) and not authenticated:
@@ -117,6 +122,8 @@ async def _serve_api_call(emulator: Emulator, request: Request, call_next: Handl
         return error_response(hit.error)
     if delay_ms:
         await asyncio.sleep(delay_ms / 1000)
+        if not emulator.controls.current(generation):
+            return error_response(ApiError(500, "INTERNAL_ERROR", _RESET_MEANWHILE))
     if hit and hit.error:
         return error_response(hit.error)
     return await _serve(emulator, request, call_next)

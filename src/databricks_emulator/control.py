@@ -108,12 +108,20 @@ class Controls:
     calls: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0
     peak_in_flight: int = 0
+    generation: int = 0
 
-    def started(self) -> None:
-        """An API call arrived; counts how many are being served at once."""
+    def started(self) -> int:
+        """An API call arrived; counts how many are being served at once and answers the
+        generation it belongs to (see `reset`)."""
         with self.lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            return self.generation
+
+    def current(self, generation: int) -> bool:
+        """Whether no reset happened since a call of `generation` arrived."""
+        with self.lock:
+            return generation == self.generation
 
     def finished(self) -> None:
         with self.lock:
@@ -157,16 +165,21 @@ class Controls:
         with self.lock:
             return [fault.describe() for fault in self.faults]
 
-    def record(self, method: str, path: str, status: int) -> None:
+    def record(self, method: str, path: str, status: int, generation: int) -> None:
+        """Log a call, unless a reset came while it was served: it belongs to the state
+        before, and a test reading the log after the reset must not count it."""
         with self.lock:
-            self.calls.append({"method": method, "path": path, "status": status})
+            if generation == self.generation:
+                self.calls.append({"method": method, "path": path, "status": status})
 
     def recorded(self) -> list[dict[str, Any]]:
         with self.lock:
             return [dict(call) for call in self.calls]
 
     def reset(self, latency_ms: int) -> None:
+        """Start a new generation: calls in flight now are neither logged nor served after."""
         with self.lock:
+            self.generation += 1
             self.faults.clear()
             self.calls.clear()
             self.peak_in_flight = self.in_flight
