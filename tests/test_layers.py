@@ -1,4 +1,4 @@
-"""The layout's import rules (ARCHITECTURE.md), checked on the source: a package imports
+"""The layout's import rules (docs/architecture.md), checked on the source: a package imports
 only the packages beneath it, and the emulator imports nothing of sharepack."""
 
 from __future__ import annotations
