@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
+from sharepack.store import Database
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
@@ -107,3 +108,24 @@ def test_an_update_that_no_longer_lists_a_table_keeps_who_can_still_read_it(
 
     assert json.loads(still)["recipients"] == ["orders-analyst", "sales-analyst"]
     assert json.loads(added)["recipients"] == ["orders-analyst", "sales-analyst"]
+
+
+@pytest.fixture
+def migrated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, database: Database
+) -> None:
+    """The configured database has the schema and no history."""
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("workspace", ["notaurl", "ftp://host", "https://", f"https://{'a' * 600}"])
+@pytest.mark.usefixtures("migrated")
+def test_access_refuses_a_workspace_that_plan_refuses_with_the_same_line(workspace: str) -> None:
+    plan_code, _, plan_err = _run("plan", str(EXAMPLE), "--workspace", workspace)
+    code, out, err = _run("access", TABLE, "--workspace", workspace)
+
+    assert plan_code == 2
+    assert (code, out) == (2, "")
+    assert err == plan_err
+    assert len(err.strip().splitlines()) == 1

@@ -14,8 +14,8 @@ from typing import Any
 import typer
 
 from sharepack.cli.exit_codes import UsageError
+from sharepack.cli.workspace_option import checked_workspace_url
 from sharepack.settings import load_settings
-from sharepack.workspace.urls import normalise_workspace_url
 
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
@@ -50,9 +50,9 @@ def access(
     from sharepack.usecases.queries import who_could_read
 
     moment = _moment(at)
+    where = checked_workspace_url(workspace) if workspace is not None else None
     runtime = _runtime()
     try:
-        where = normalise_workspace_url(workspace) if workspace else None
         names = who_could_read(runtime, table.lower(), moment, workspace_url=where)
     finally:
         runtime.close()
