@@ -123,7 +123,7 @@ def test_who_could_read_names_the_recipient_while_the_run_lasted_and_not_after(
     inside = runner.invoke(app, ["access", ORDERS, "--at", at, "--json"])
     now = runner.invoke(app, ["access", ORDERS, "--json"])
     assert inside.exit_code == 0, inside.output
-    assert json.loads(inside.stdout)["recipients"] == ["partner"]
+    assert [row["name"] for row in json.loads(inside.stdout)["recipients"]] == ["partner"]
     assert json.loads(now.stdout)["recipients"] == []
 
 

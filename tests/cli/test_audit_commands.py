@@ -37,6 +37,10 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _names(access_json: str) -> list[str]:
+    return [row["name"] for row in json.loads(access_json)["recipients"]]
+
+
 def test_access_lists_who_could_read_a_table_now_and_not_before(
     applied: tuple[str, datetime],
 ) -> None:
@@ -46,7 +50,7 @@ def test_access_lists_who_could_read_a_table_now_and_not_before(
     code_before, earlier, _ = _run("access", TABLE.upper(), "--at", before.isoformat(), "--json")
 
     assert code == 0
-    assert json.loads(now)["recipients"] == ["sales-analyst"]
+    assert _names(now) == ["sales-analyst"]
     assert code_before == 0
     assert json.loads(earlier) == {"table": TABLE, "at": before.isoformat(), "recipients": []}
 
@@ -58,6 +62,26 @@ def test_access_text_names_the_recipients(applied: tuple[str, datetime]) -> None
     assert "sales-analyst" in out
 
 
+def test_each_reader_names_its_workspace_url_and_id(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
+    code, out, _ = _run("access", TABLE, "--json")
+    text_code, text, _ = _run("access", TABLE)
+
+    assert code == 0
+    assert json.loads(out)["recipients"] == [
+        {
+            "name": "sales-analyst",
+            "workspace_url": emulator.url,
+            "workspace_id": str(emulator.workspace_id),
+        }
+    ]
+    assert text_code == 0
+    (line,) = [line for line in text.splitlines() if "sales-analyst" in line]
+    assert emulator.url in line
+    assert str(emulator.workspace_id) in line
+
+
 def test_access_with_a_malformed_time_exits_2_naming_it(applied: tuple[str, datetime]) -> None:
     code, _, err = _run("access", TABLE, "--at", "last tuesday")
 
@@ -65,7 +89,9 @@ def test_access_with_a_malformed_time_exits_2_naming_it(applied: tuple[str, date
     assert "last tuesday" in err
 
 
-def test_status_shows_the_outcome_and_the_history(applied: tuple[str, datetime]) -> None:
+def test_status_shows_the_outcome_the_workspace_and_the_history(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
     pack_id, _ = applied
 
     code, out, _ = _run("status", pack_id, "--json")
@@ -73,9 +99,24 @@ def test_status_shows_the_outcome_and_the_history(applied: tuple[str, datetime])
     assert code == 0
     body = json.loads(out)
     assert (body["status"], body["rollback_status"]) == ("COMPLETED", "NOT_NEEDED")
+    assert body["workspace_url"] == emulator.url
+    assert body["workspace_id"] == str(emulator.workspace_id)
     reasons = [version["change_reason"] for version in body["history"]]
     assert reasons[0] == "Share pack uploaded"
     assert reasons[-1] == "Provisioning completed"
+
+
+def test_status_text_names_the_workspace_url_and_id(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
+    pack_id, _ = applied
+
+    code, out, _ = _run("status", pack_id)
+
+    assert code == 0
+    first = out.splitlines()[0]
+    assert emulator.url in first
+    assert str(emulator.workspace_id) in first
 
 
 def test_status_of_an_unknown_pack_exits_1_naming_it(applied: tuple[str, datetime]) -> None:
@@ -106,8 +147,8 @@ def test_an_update_that_no_longer_lists_a_table_keeps_who_can_still_read_it(
     _, still, _ = _run("access", TABLE, "--json")
     _, added, _ = _run("access", "prod_catalog.sales.orders", "--json")
 
-    assert json.loads(still)["recipients"] == ["orders-analyst", "sales-analyst"]
-    assert json.loads(added)["recipients"] == ["orders-analyst", "sales-analyst"]
+    assert _names(still) == ["orders-analyst", "sales-analyst"]
+    assert _names(added) == ["orders-analyst", "sales-analyst"]
 
 
 @pytest.fixture
