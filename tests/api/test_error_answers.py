@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 import sharepack
 from databricks_emulator.server import EmulatorServer
-from sharepack.api.errors import ANSWERS, BadRequestError, answer_for
+from sharepack.api.errors import ANSWERS, BadRequestError, MethodNotAllowedError, answer_for
 from sharepack.cron import CronError
 from sharepack.errors import NotFoundError, PlanError, SharePackError, WorkspaceNotAllowedError
 from sharepack.packfile.errors import SpecError
@@ -40,6 +40,7 @@ CALLERS_MISTAKES = (
     InvalidWorkspaceUrlError,
     WorkspaceNotAllowedError,
     NotFoundError,
+    MethodNotAllowedError,
 )
 
 
@@ -85,6 +86,7 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "InvalidWorkspaceUrlError": (400, "INVALID_WORKSPACE_URL"),
         "WorkspaceNotAllowedError": (400, "WORKSPACE_NOT_ALLOWED"),
         "NotFoundError": (404, "NOT_FOUND"),
+        "MethodNotAllowedError": (405, "METHOD_NOT_ALLOWED"),
         "WorkspaceError": (502, "WORKSPACE_ERROR"),
         "WorkspaceUnavailableError": (503, "WORKSPACE_UNAVAILABLE"),
         "DatabaseUnavailableError": (503, "DATABASE_UNAVAILABLE"),

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
+from sharepack.store import Database
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
@@ -36,6 +37,11 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _names(access_json: str) -> list[str]:
+    names: list[str] = json.loads(access_json)["recipients"]
+    return names
+
+
 def test_access_lists_who_could_read_a_table_now_and_not_before(
     applied: tuple[str, datetime],
 ) -> None:
@@ -45,9 +51,14 @@ def test_access_lists_who_could_read_a_table_now_and_not_before(
     code_before, earlier, _ = _run("access", TABLE.upper(), "--at", before.isoformat(), "--json")
 
     assert code == 0
-    assert json.loads(now)["recipients"] == ["sales-analyst"]
+    assert _names(now) == ["sales-analyst"]
     assert code_before == 0
-    assert json.loads(earlier) == {"table": TABLE, "at": before.isoformat(), "recipients": []}
+    assert json.loads(earlier) == {
+        "table": TABLE,
+        "at": before.isoformat(),
+        "recipients": [],
+        "readers": [],
+    }
 
 
 def test_access_text_names_the_recipients(applied: tuple[str, datetime]) -> None:
@@ -57,6 +68,28 @@ def test_access_text_names_the_recipients(applied: tuple[str, datetime]) -> None
     assert "sales-analyst" in out
 
 
+def test_each_reader_names_its_workspace_url_and_id(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
+    code, out, _ = _run("access", TABLE, "--json")
+    text_code, text, _ = _run("access", TABLE)
+
+    assert code == 0
+    body = json.loads(out)
+    assert body["recipients"] == ["sales-analyst"]  # the first form, kept for its readers
+    assert body["readers"] == [
+        {
+            "name": "sales-analyst",
+            "workspace_url": emulator.url,
+            "workspace_id": str(emulator.workspace_id),
+        }
+    ]
+    assert text_code == 0
+    (line,) = [line for line in text.splitlines() if "sales-analyst" in line]
+    assert emulator.url in line
+    assert str(emulator.workspace_id) in line
+
+
 def test_access_with_a_malformed_time_exits_2_naming_it(applied: tuple[str, datetime]) -> None:
     code, _, err = _run("access", TABLE, "--at", "last tuesday")
 
@@ -64,7 +97,9 @@ def test_access_with_a_malformed_time_exits_2_naming_it(applied: tuple[str, date
     assert "last tuesday" in err
 
 
-def test_status_shows_the_outcome_and_the_history(applied: tuple[str, datetime]) -> None:
+def test_status_shows_the_outcome_the_workspace_and_the_history(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
     pack_id, _ = applied
 
     code, out, _ = _run("status", pack_id, "--json")
@@ -72,9 +107,24 @@ def test_status_shows_the_outcome_and_the_history(applied: tuple[str, datetime])
     assert code == 0
     body = json.loads(out)
     assert (body["status"], body["rollback_status"]) == ("COMPLETED", "NOT_NEEDED")
+    assert body["workspace_url"] == emulator.url
+    assert body["workspace_id"] == str(emulator.workspace_id)
     reasons = [version["change_reason"] for version in body["history"]]
     assert reasons[0] == "Share pack uploaded"
     assert reasons[-1] == "Provisioning completed"
+
+
+def test_status_text_names_the_workspace_url_and_id(
+    applied: tuple[str, datetime], emulator: EmulatorServer
+) -> None:
+    pack_id, _ = applied
+
+    code, out, _ = _run("status", pack_id)
+
+    assert code == 0
+    first = out.splitlines()[0]
+    assert emulator.url in first
+    assert str(emulator.workspace_id) in first
 
 
 def test_status_of_an_unknown_pack_exits_1_naming_it(applied: tuple[str, datetime]) -> None:
@@ -105,5 +155,26 @@ def test_an_update_that_no_longer_lists_a_table_keeps_who_can_still_read_it(
     _, still, _ = _run("access", TABLE, "--json")
     _, added, _ = _run("access", "prod_catalog.sales.orders", "--json")
 
-    assert json.loads(still)["recipients"] == ["orders-analyst", "sales-analyst"]
-    assert json.loads(added)["recipients"] == ["orders-analyst", "sales-analyst"]
+    assert _names(still) == ["orders-analyst", "sales-analyst"]
+    assert _names(added) == ["orders-analyst", "sales-analyst"]
+
+
+@pytest.fixture
+def migrated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, database: Database
+) -> None:
+    """The configured database has the schema and no history."""
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("workspace", ["notaurl", "ftp://host", "https://", f"https://{'a' * 600}"])
+@pytest.mark.usefixtures("migrated")
+def test_access_refuses_a_workspace_that_plan_refuses_with_the_same_line(workspace: str) -> None:
+    plan_code, _, plan_err = _run("plan", str(EXAMPLE), "--workspace", workspace)
+    code, out, err = _run("access", TABLE, "--workspace", workspace)
+
+    assert plan_code == 2
+    assert (code, out) == (2, "")
+    assert err == plan_err
+    assert len(err.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -99,3 +100,46 @@ def test_db_upgrade_without_a_url_or_a_default_says_how_to_give_one() -> None:
 
     assert result.exit_code == 2
     assert "pass --url or set DOMAIN_DB_CONNECTION_STRING" in result.output
+
+
+def _revisions(url: str) -> tuple[str, str]:
+    """The newest revision and the one before it."""
+    head = _head_revision(url)
+    database = Database(url)
+    try:
+        older = ScriptDirectory.from_config(database.alembic_config()).get_revision(head)
+    finally:
+        database.dispose()
+    assert isinstance(older.down_revision, str)
+    return older.down_revision, head
+
+
+def test_db_upgrade_says_it_created_a_new_database_then_that_it_is_current(
+    database_url: str,
+) -> None:
+    runner = CliRunner()
+    head = _head_revision(database_url)
+
+    first = runner.invoke(app, ["db", "upgrade", "--url", database_url])
+    second = runner.invoke(app, ["db", "upgrade", "--url", database_url])
+
+    assert first.exit_code == 0, first.output
+    assert f"created the sharepack schema at revision {head}" in first.output
+    assert "up to date" not in first.output
+    assert second.exit_code == 0, second.output
+    assert f"already at the current revision {head}; nothing to do" in second.output
+
+
+def test_db_upgrade_says_from_which_revision_it_migrated(database_url: str) -> None:
+    older, head = _revisions(database_url)
+    database = Database(database_url)
+    try:
+        command.upgrade(database.alembic_config(), older)
+    finally:
+        database.dispose()
+
+    result = CliRunner().invoke(app, ["db", "upgrade", "--url", database_url])
+
+    assert result.exit_code == 0, result.output
+    assert f"migrated the schema from revision {older} to {head}" in result.output
+    assert _migrated_state(database_url)[1] == [head]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sharepack.errors import StoreError
-from sharepack.store import Database, ResourceRecord
+from sharepack.store import Database, Reader, ResourceRecord
 from tests.store.conftest import WORKSPACE, MakePack
 
 ORDERS = "main.sales.orders"
@@ -122,3 +122,41 @@ def test_a_moment_in_another_time_zone_means_the_same_instant(timeline: Timeline
 
     assert timeline.readers(ORDERS, (shared - timedelta(microseconds=1)).astimezone(tokyo)) == []
     assert timeline.readers(ORDERS, shared.astimezone(new_york)) == ["acme"]
+
+
+def test_each_reader_names_its_workspace_and_its_id_when_recorded(
+    database: Database, make_pack: MakePack
+) -> None:
+    pack = make_pack()
+    other = "https://adb-2222.22.azuredatabricks.net"
+    with database.unit_of_work() as uow:
+        for url, workspace_id in ((WORKSPACE, "1111"), (other, None)):
+            uow.recipients.upsert(
+                workspace_url=url,
+                name="acme",
+                share_pack_id=pack.share_pack_id,
+                created_by="t",
+                change_reason="Provisioned",
+                workspace_id=workspace_id,
+                recipient_type="D2D",
+            )
+            share = uow.shares.upsert(
+                workspace_url=url,
+                name="sales",
+                share_pack_id=pack.share_pack_id,
+                created_by="t",
+                change_reason="Provisioned",
+                workspace_id=workspace_id,
+                share_assets=[ORDERS],
+                recipients_attached=["acme"],
+            )
+        uow.commit()
+
+    with database.unit_of_work() as uow:
+        readers = uow.queries.readers(ORDERS, share.effective_from)
+        only_other = uow.queries.readers(ORDERS, share.effective_from, workspace_url=other)
+        names = uow.queries.recipients_with_access(ORDERS, share.effective_from)
+
+    assert readers == [Reader("acme", WORKSPACE, "1111"), Reader("acme", other, None)]
+    assert only_other == [Reader("acme", other, None)]
+    assert names == ["acme"]

@@ -1,4 +1,4 @@
-"""The FastAPI application; Swagger UI at `/docs`."""
+"""The FastAPI application; Swagger UI at `/docs`, ReDoc at `/redoc` (served offline)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sharepack import __version__
 from sharepack.api.body_limit import BodyLimit
+from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
 from sharepack.api.routes import router
 from sharepack.runtime import Runtime
@@ -18,11 +19,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="sharepack",
         version=__version__,
         description="Provision Databricks Delta Sharing from share pack files.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.add_middleware(BodyLimit, max_file_bytes=runtime.settings.sharepack_max_upload_bytes)
     install_error_handlers(app)
     app.include_router(router)
+    install_docs(app)
     _document_400_not_422(app)
     return app
 

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharepack.api.schemas import (
@@ -52,6 +53,10 @@ class BadRequestError(SharePackError):
     """The request is malformed."""
 
 
+class MethodNotAllowedError(SharePackError):
+    """The path exists, but answers other methods."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """An HTTP status and `ErrorCode`. `shown`: the error's message is the caller's to
@@ -76,6 +81,7 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
     WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
     NotFoundError: Answer(404, "NOT_FOUND"),
+    MethodNotAllowedError: Answer(405, "METHOD_NOT_ALLOWED"),
     # A workspace the request reached: it answered badly, or could not be reached.
     WorkspaceError: Answer(502, "WORKSPACE_ERROR"),
     WorkspaceUnavailableError: Answer(503, "WORKSPACE_UNAVAILABLE"),
@@ -166,6 +172,37 @@ def _plan_error(exc: PlanError) -> JSONResponse:
     return _json(body, ANSWERS[PlanError].status)
 
 
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """What the routing (or the body's parser) refused, as its row of `ANSWERS`: an
+    unknown route, a method the path does not take (its Allow header kept), a body that
+    cannot be parsed."""
+    assert isinstance(exc, HTTPException)
+    error = _routing_error(request, exc)
+    answer = answer_for(type(error))
+    if not answer.shown:
+        return internal_error_response(exc, request.scope, answer)
+    body = ErrorResponse(message=error.message, error_code=answer.error_code)
+    return JSONResponse(body.model_dump(by_alias=True), answer.status, headers=exc.headers)
+
+
+#: The most of a request's path an answer repeats.
+_PATH_SHOWN = 200
+
+
+def _routing_error(request: Request, exc: HTTPException) -> SharePackError:
+    path = request.url.path
+    where = f"{request.method} {path if len(path) <= _PATH_SHOWN else path[:_PATH_SHOWN] + '...'}"
+    if exc.status_code == 404:
+        return NotFoundError(f"No route answers {where}: the API is under /workflow, see /docs")
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow")
+        takes = f"; this path takes {allowed}" if allowed else ""
+        return MethodNotAllowedError(f"{where} is not allowed{takes}")
+    if exc.status_code < 500:
+        return BadRequestError(str(exc.detail))
+    return SharePackError(str(exc.detail))
+
+
 async def _malformed_request(_: Request, exc: Exception) -> JSONResponse:
     """FastAPI's own 422 for a request its parameters cannot take, as the API's 400."""
     assert isinstance(exc, RequestValidationError)
@@ -209,4 +246,5 @@ class InternalErrors:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(InternalErrors)
     app.add_exception_handler(RequestValidationError, _malformed_request)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(SharePackError, _sharepack_error)

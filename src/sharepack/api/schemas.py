@@ -1,60 +1,100 @@
-"""Response bodies of the REST API, with the PascalCase keys of the contract."""
+"""Response bodies of the REST API, with the PascalCase keys of the contract.
+
+Every key is described, and every key an answer always carries (null included) is marked
+required in the OpenAPI document: a field with a default is still always sent.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 
 class PascalModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 class ValidationMessage(PascalModel):
-    location: str
-    field: str
-    message: str
+    """One located problem of an invalid share pack file."""
+
+    location: str = Field(description="Where: the file and line:column, or the sheet's cell")
+    field: str = Field(description="The field's path in the pack, e.g. share[0].recipients[1]")
+    message: str = Field(description="What is wrong and, where it can, what to write instead")
 
 
 class UploadResponse(PascalModel):
-    message: str
-    share_pack_id: str | None = None
-    share_pack_name: str | None = None
-    status: str
-    validation_errors: list[str] = []
-    validation_warnings: list[str] = []
-    validation_details: list[ValidationMessage] = []
+    """The answer to an upload: accepted (202), or an invalid pack (400, nothing stored)."""
+
+    message: str = Field(description="What happened to the upload, in a sentence")
+    share_pack_id: str | None = Field(
+        default=None, description="The pack's id, to poll its status with; null when refused"
+    )
+    share_pack_name: str | None = Field(
+        default=None, description="The pack's name, SharePack_<requestor>_<time>; null when refused"
+    )
+    status: str = Field(
+        description="IN_PROGRESS when accepted (poll GET /workflow/sharepack/{id}); "
+        "VALIDATION_FAILED when refused"
+    )
+    validation_errors: list[str] = Field(
+        default=[], description="Every problem, one line each with its place; empty when accepted"
+    )
+    validation_warnings: list[str] = Field(
+        default=[],
+        description="What the upload changed or could not check, e.g. strategy NEW switched "
+        "to UPDATE because resources exist",
+    )
+    validation_details: list[ValidationMessage] = Field(
+        default=[], description="The problems of an invalid file, each with location and field"
+    )
 
 
 class SharePackStatusResponse(PascalModel):
-    share_pack_id: str
-    share_pack_name: str
-    status: str
-    strategy: str
-    provisioning_status: str
-    error_message: str
-    requested_by: str
-    created_at: str
-    last_updated: str
-    workspace_url: str
-    rollback_status: str | None = None
+    """A share pack as it is now."""
+
+    share_pack_id: str = Field(description="The pack's id")
+    share_pack_name: str = Field(description="The pack's name")
+    status: str = Field(description="IN_PROGRESS, COMPLETED, FAILED or VALIDATION_FAILED")
+    strategy: str = Field(description="NEW or UPDATE, as the pack is applied")
+    provisioning_status: str = Field(description="The run's progress, in words; may be empty")
+    error_message: str = Field(description="Why the run failed, and what remains; may be empty")
+    requested_by: str = Field(description="The pack's requestor (an email)")
+    created_at: str = Field(description="When the pack was uploaded, ISO 8601")
+    last_updated: str = Field(description="When the pack last changed, ISO 8601")
+    workspace_url: str = Field(description="The workspace the pack is for, in canonical form")
+    rollback_status: str | None = Field(
+        default=None,
+        description="What happened to a failed run's changes: NOT_NEEDED, ROLLED_BACK, "
+        "ROLLED_BACK_WITH_CONFLICTS, ROLLBACK_FAILED or LEFT_IN_PLACE; null before the run ends",
+    )
 
 
 class HealthResponse(PascalModel):
-    message: str
-    database_connected: bool
-    queue_connected: bool
-    tables_count: int
+    """Whether the service's parts answer."""
+
+    message: str = Field(description="Healthy or unhealthy, in words")
+    database_connected: bool = Field(description="The database answered a query")
+    queue_connected: bool = Field(description="The queue answered")
+    tables_count: int = Field(description="How many of the 16 deltashare tables exist")
 
 
 class ErrorResponse(PascalModel):
-    message: str
-    error_code: str
+    """An error the caller can act on."""
+
+    message: str = Field(description="What went wrong and what to change")
+    error_code: str = Field(description="The error's kind, e.g. NOT_FOUND or BAD_REQUEST")
 
 
 class InternalErrorResponse(PascalModel):
     """An unexpected failure: its details are in the server's log under `ErrorId`."""
 
-    message: str
-    error_code: str
-    error_id: str
+    message: str = Field(description="That it failed, with the reference to quote")
+    error_code: str = Field(
+        description="INTERNAL_ERROR, CONFIGURATION_ERROR, DATABASE_UNAVAILABLE, "
+        "DATABASE_NOT_MIGRATED or QUEUE_UNAVAILABLE"
+    )
+    error_id: str = Field(description="The id the server's log has the details under")

@@ -14,8 +14,8 @@ from typing import Any
 import typer
 
 from sharepack.cli.exit_codes import UsageError
+from sharepack.cli.workspace_option import checked_workspace_url
 from sharepack.settings import load_settings
-from sharepack.workspace.urls import normalise_workspace_url
 
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
@@ -46,27 +46,50 @@ def access(
     workspace: str = typer.Option(None, "--workspace", help="Only this workspace URL."),
     as_json: bool = JSON,
 ) -> None:
-    """Who could read TABLE at a time: recipients of the shares that held it (or its schema)."""
+    """Who could read TABLE at a time: recipients of the shares that held it (or its schema),
+    each with its workspace."""
     from sharepack.usecases.queries import who_could_read
 
     moment = _moment(at)
+    where = checked_workspace_url(workspace) if workspace is not None else None
     runtime = _runtime()
     try:
-        where = normalise_workspace_url(workspace) if workspace else None
-        names = who_could_read(runtime, table.lower(), moment, workspace_url=where)
+        readers = who_could_read(runtime, table.lower(), moment, workspace_url=where)
     finally:
         runtime.close()
     if as_json:
-        body = {"table": table.lower(), "at": moment.isoformat(), "recipients": names}
+        rows = [
+            {
+                "name": r.recipient_name,
+                "workspace_url": r.workspace_url,
+                "workspace_id": r.workspace_id,
+            }
+            for r in readers
+        ]
+        # `recipients` keeps its first form (names); `readers` adds where each one reads.
+        body = {
+            "table": table.lower(),
+            "at": moment.isoformat(),
+            "recipients": [r.recipient_name for r in readers],
+            "readers": rows,
+        }
         typer.echo(json.dumps(body, indent=2))
         return
     when = moment.isoformat(timespec="seconds")
-    if not names:
+    if not readers:
         typer.echo(f"No recipient could read {table.lower()} at {when}.")
         return
     typer.echo(f"Recipients that could read {table.lower()} at {when}:")
-    for name in names:
-        typer.echo(f"  {name}")
+    width = max(len(r.recipient_name) for r in readers)
+    for r in readers:
+        typer.echo(
+            f"  {r.recipient_name:<{width}}  on {_workspace(r.workspace_url, r.workspace_id)}"
+        )
+
+
+def _workspace(url: str, workspace_id: str | None) -> str:
+    """A workspace as the history knows it: its URL, and its id once a run recorded it."""
+    return f"{url} (workspace {workspace_id})" if workspace_id else url
 
 
 def status(
@@ -104,11 +127,13 @@ def status(
             "provisioning_status": current.provisioning_status,
             "error": current.error_message,
             "workspace_url": current.workspace_url,
+            "workspace_id": current.workspace_id,
             "history": versions,
         }
         typer.echo(json.dumps(body, indent=2))
         return
-    typer.echo(f"{current.share_pack_name} ({current.share_pack_id}) on {current.workspace_url}")
+    where = _workspace(current.workspace_url, current.workspace_id)
+    typer.echo(f"{current.share_pack_name} ({current.share_pack_id}) on {where}")
     typer.echo(f"  {current.share_pack_status}, rollback {current.rollback_status}")
     typer.echo(f"  {current.provisioning_status or ''}")
     if current.error_message:

@@ -8,7 +8,7 @@ import typer
 
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.exit_codes import UsageError
-from sharepack.store.database import Database
+from sharepack.store.database import Database, SchemaUpgrade
 from sharepack.store.tables import DELTASHARE_TABLES
 
 
@@ -32,13 +32,21 @@ def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) 
             raise UsageError("No database URL: pass --url or set DOMAIN_DB_CONNECTION_STRING.")
         database = Database(chosen)
         try:
-            database.upgrade()
+            done = database.upgrade()
             count = database.table_count()
         finally:
             database.dispose()
         typer.echo(
-            f"{database.describe()}: schema up to date, "
+            f"{database.describe()}: {_what_happened(done)}; "
             f"{count} of {len(DELTASHARE_TABLES)} deltashare tables present."
         )
 
     app.add_typer(db, name="db")
+
+
+def _what_happened(done: SchemaUpgrade) -> str:
+    if done.created:
+        return f"created the sharepack schema at revision {done.after} (it had none)"
+    if done.migrated:
+        return f"migrated the schema from revision {done.before} to {done.after}"
+    return f"already at the current revision {done.after}; nothing to do"

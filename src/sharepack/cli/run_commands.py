@@ -17,16 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sharepack.cli.exit_codes import ExitCode, UsageError, exit_code_for
+from sharepack.cli.workspace_option import checked_workspace_url
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
 from sharepack.errors import RunHandedOverError, SharePackError
 from sharepack.packfile import LoadedSharePack
 from sharepack.packfile.errors import SpecError
-from sharepack.packfile.limits import WORKSPACE_URL_CHARS
 from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings, load_settings
-from sharepack.workspace.errors import InvalidWorkspaceUrlError
-from sharepack.workspace.urls import normalise_workspace_url
 
 err = Console(stderr=True)
 FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
@@ -54,17 +52,6 @@ def _runtime(settings: Settings, counter: _CallCounter, *, migrate: bool) -> Any
     )
 
 
-def _check_workspace(url: str) -> None:
-    from sharepack.workspace.sdk import check_workspace_url
-
-    check_workspace_url(url)
-    if (length := len(normalise_workspace_url(url))) > WORKSPACE_URL_CHARS:
-        raise InvalidWorkspaceUrlError(
-            f"The workspace URL is {length} characters long; at most "
-            f"{WORKSPACE_URL_CHARS} are accepted"
-        )
-
-
 def _check_file(path: Path) -> None:
     if not path.is_file():
         raise UsageError(f"No such file: {path}")
@@ -89,7 +76,7 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
 
     counter = _CallCounter()
     try:
-        _check_workspace(workspace)
+        checked_workspace_url(workspace)
         _check_file(file)
         runtime = _runtime(load_settings(), counter, migrate=False)
         try:
@@ -140,7 +127,7 @@ def apply(
     counter = _CallCounter()
     actions = 0
     try:
-        _check_workspace(workspace)
+        checked_workspace_url(workspace)
         _check_file(file)
         settings = load_settings().model_copy(update=overrides)
         runtime = _runtime(settings, counter, migrate=True)

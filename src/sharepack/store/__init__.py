@@ -4,6 +4,7 @@ from sharepack.store.database import Database
 from sharepack.store.records import (
     PackResources,
     PipelineRecord,
+    Reader,
     RecipientRecord,
     ResourceRecord,
     SharePackRecord,
@@ -15,6 +16,7 @@ __all__ = [
     "Database",
     "PackResources",
     "PipelineRecord",
+    "Reader",
     "RecipientRecord",
     "ResourceRecord",
     "SharePackRecord",

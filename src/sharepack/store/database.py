@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,23 @@ def _make_sqlite_writers_queue(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """What `Database.upgrade` did: the schema's revision before (None: there was no
+    schema) and after it."""
+
+    before: str | None
+    after: str
+
+    @property
+    def created(self) -> bool:
+        return self.before is None
+
+    @property
+    def migrated(self) -> bool:
+        return self.before is not None and self.before != self.after
+
+
 class Database:
     """The sharepack database at `url` (`sqlite:///file.db` or `postgresql://...`)."""
 
@@ -123,18 +141,22 @@ class Database:
         config.attributes["database"] = self
         return config
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration; running it again changes nothing."""
+    def upgrade(self) -> SchemaUpgrade:
+        """Bring the schema to the newest migration, and say from which revision; running
+        it again changes nothing."""
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+        config = self.alembic_config()
         try:
-            command.upgrade(self.alembic_config(), "head")
+            command.upgrade(config, "head")
         except DatabaseUnavailableError:
             raise
         except Exception as exc:
             raise StoreError(f"Migrating {self.describe()} failed: {exc}") from exc
+        before, after = config.attributes["revisions"]
+        return SchemaUpgrade(before=before, after=after)
 
     def check_schema(self) -> None:
         """Raise `SchemaNotReadyError` unless the schema is the newest migration, and

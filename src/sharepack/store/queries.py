@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sharepack.errors import StoreError
 from sharepack.store import tables
 from sharepack.store.dialect import json_array_elements
-from sharepack.store.records import PackResources
+from sharepack.store.records import PackResources, Reader
 from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
 from sharepack.store.scd2 import in_effect
 
@@ -55,11 +55,24 @@ class AuditQueries:
     def recipients_with_access(
         self, table: str, at: datetime, *, workspace_url: str | None = None
     ) -> list[str]:
-        """Recipients that could read `table` at `at`, by name.
+        """The names of the `readers` of `table` at `at`, each once, in order."""
+        return sorted(
+            {
+                reader.recipient_name
+                for reader in self.readers(table, at, workspace_url=workspace_url)
+            }
+        )
+
+    def readers(
+        self, table: str, at: datetime, *, workspace_url: str | None = None
+    ) -> list[Reader]:
+        """Recipients that could read `table` at `at`, each with its workspace, by name
+        and then workspace URL.
 
         A recipient could read it when, in the versions in effect at `at`, a live share
         held the table (or its whole schema) and named the recipient among its recipients,
-        and the recipient itself was live in the same workspace.
+        and the recipient itself was live in the same workspace. The workspace's id is the
+        recipient's, or its share's, where a run recorded one.
         """
         share = tables.shares.alias("share")
         recipient = tables.recipients.alias("recipient")
@@ -69,9 +82,9 @@ class AuditQueries:
             "value"
         )
         grantee = grantee.alias("grantee")
+        workspace_id = func.max(func.coalesce(recipient.c.workspace_id, share.c.workspace_id))
         query = (
-            select(recipient.c.recipient_name)
-            .distinct()
+            select(recipient.c.recipient_name, recipient.c.workspace_url, workspace_id)
             .select_from(share)
             .join(asset, true())
             .join(grantee, true())
@@ -89,8 +102,9 @@ class AuditQueries:
                 *in_effect(recipient, at),
                 recipient.c.is_deleted.is_(False),
             )
-            .order_by(recipient.c.recipient_name)
+            .group_by(recipient.c.recipient_name, recipient.c.workspace_url)
+            .order_by(recipient.c.recipient_name, recipient.c.workspace_url)
         )
         if workspace_url is not None:
             query = query.where(share.c.workspace_url == workspace_url)
-        return list(self._session.execute(query).scalars())
+        return [Reader(*row) for row in self._session.execute(query)]

@@ -86,3 +86,13 @@ class PackResources:
     recipients: list[ResourceRecord]
     shares: list[ResourceRecord]
     pipelines: list[ResourceRecord]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A recipient that could read a table, and the workspace it is in: the URL its packs
+    named, and the workspace's own id when a run recorded it (None before)."""
+
+    recipient_name: str
+    workspace_url: str
+    workspace_id: str | None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sharepack.runtime import Runtime
-from sharepack.store import SharePackRecord
+from sharepack.store import Reader, SharePackRecord
 
 
 def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID) -> SharePackRecord:
@@ -26,11 +26,11 @@ def share_pack_history(runtime: Runtime, share_pack_id: uuid.UUID) -> list[Share
 
 def who_could_read(
     runtime: Runtime, table: str, at: datetime, *, workspace_url: str | None = None
-) -> list[str]:
-    """The recipients that could read `table` (catalog.schema.table) at `at`, from the
-    recorded history of shares, their objects and grants."""
+) -> list[Reader]:
+    """The recipients that could read `table` (catalog.schema.table) at `at`, each with its
+    workspace, from the recorded history of shares, their objects and grants."""
     with runtime.database.unit_of_work() as uow:
-        return uow.queries.recipients_with_access(table, at, workspace_url=workspace_url)
+        return uow.queries.readers(table, at, workspace_url=workspace_url)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Alembic environment: runs against the `Database` handed over in the config's attributes.
 
 On PostgreSQL it creates the two schemas and holds an advisory lock while migrating, so
-an API and a worker starting together do not both run the same migration.
+an API and a worker starting together do not both run the same migration. It leaves the
+revisions before and after in the config's attributes (`revisions`) for `Database.upgrade`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ def run_migrations() -> None:
             connection.commit()
         try:
             context.configure(connection=connection, **context_options(sqlite=database.is_sqlite))
+            migration = context.get_context()
+            # Read under the lock, so a process that migrated first is not taken for us.
+            before = migration.get_current_revision()
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()
+            context.config.attributes["revisions"] = (before, migration.get_current_revision())
         finally:
             if not database.is_sqlite:
                 connection.rollback()  # a failed migration leaves its transaction aborted
