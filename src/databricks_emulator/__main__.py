@@ -67,10 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     if saved is not None:
         _refuse_other(parser, "--port", args.port, saved.port, args.state)
         _refuse_other(parser, "--workspace-id", args.workspace_id, saved.workspace_id, args.state)
+    port = saved.port if saved is not None else DEFAULT_PORT if args.port is None else args.port
     try:
         server = EmulatorServer(
             host=args.host,
-            port=DEFAULT_PORT if args.port is None else args.port,
+            port=port,
             seed=args.seed,
             token=args.token,
             latency_ms=args.latency_ms,
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     except StateFileError as exc:
         parser.error(f"--state: {exc}")
     except OSError as exc:
-        parser.error(f"--port: cannot listen on {args.host}:{args.port}: {exc.strerror}")
+        parser.error(f"--port: cannot listen on {args.host}:{port}: {exc.strerror}")
     print(f"Databricks emulator on {server.url}", flush=True)  # its socket accepts already
     with contextlib.suppress(KeyboardInterrupt):  # stopped on Ctrl-C, then raised again
         server.run()
