@@ -99,3 +99,44 @@ def test_module_command_refuses_a_missing_seed_file(tmp_path: Path) -> None:
 
     assert finished.returncode == 2
     assert f"--seed: no such file: {missing}" in finished.stderr
+
+
+def test_module_command_with_a_state_file_survives_being_killed(tmp_path: Path) -> None:
+    state_file = tmp_path / "emulator.json"
+    command = [sys.executable, "-m", "databricks_emulator", "--state", str(state_file)]
+    first = subprocess.Popen([*command, "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = _started_on_a_free_port(first)
+        WorkspaceClient(host=url, token="any-token", auth_type="pat").shares.create("kept")
+    finally:
+        first.kill()  # no chance to save anything on the way out
+        first.wait(timeout=10)
+
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert _started_on_a_free_port(second) == url
+        client = WorkspaceClient(host=url, token="any-token", auth_type="pat")
+        assert [s.name for s in client.shares.list_shares()] == ["kept"]
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+
+
+def test_module_command_refuses_an_unreadable_state_file(tmp_path: Path) -> None:
+    state_file = tmp_path / "emulator.json"
+    state_file.write_text("{not json", encoding="utf-8")
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "databricks_emulator", "--state", str(state_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert f"--state: Cannot read the Databricks emulator's state file {state_file}" in (
+        finished.stderr
+    )
+    assert "move it away" in finished.stderr
+    assert "Traceback" not in finished.stderr

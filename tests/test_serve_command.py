@@ -1,8 +1,9 @@
 """`sharepack serve --emulator` (what `make run` starts) serves the quick start for real.
 
-Run as a separate process on a free port, from a directory holding `examples/`, with its
-data under tmp_path: the curl line it prints uploads the example pack, the pack reaches
-COMPLETED, the docs answer, and SIGINT stops it cleanly.
+Run as a separate process on free ports, from a directory holding `examples/`, with its
+data under tmp_path: the plan and apply lines it prints provision the example pack, the
+curl line uploads it to COMPLETED, a restart serves the same emulator workspace at the
+same URL, a taken port is said before any banner, and SIGINT stops it cleanly.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +34,11 @@ from tests.conftest import REPO_ROOT
 pytestmark = pytest.mark.slow
 SHAREPACK = Path(sys.executable).parent / "sharepack"
 CURL_LINE = re.compile(r"^\s*curl -s -X POST .*$")
+PLAN_LINE = re.compile(r"^\s*DATABRICKS_TOKEN=\S+ \S*sharepack plan .*$")
+APPLY_LINE = re.compile(r"^\s*DATABRICKS_TOKEN=\S+ \S*sharepack apply .*$")
+EMULATOR_LINE = re.compile(r"^Databricks emulator \(allow-listed\): (\S+)$")
+API_LINE = re.compile(r"^sharepack API on http://127\.0\.0\.1:(\d+) ")
+DEFAULT_PORT = 8000
 STARTUP_TIMEOUT_S = 60.0
 COMPLETION_TIMEOUT_S = 60.0
 
@@ -48,6 +57,10 @@ class Output:
             self.lines.put(line)
 
     def wait_for(self, pattern: re.Pattern[str], process: subprocess.Popen[str]) -> str:
+        """The first line (already seen or still to come) that matches `pattern`."""
+        for line in self.seen:
+            if pattern.match(line):
+                return line
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             assert process.poll() is None, "".join(self.seen)
@@ -72,12 +85,12 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int]]:
-    shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
-    port = free_port()
+def _start(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], Output]:
+    """`sharepack serve OPTIONS` from `tmp_path` (a copy of `examples/` beside it)."""
+    if not (tmp_path / "examples").exists():
+        shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
     process = subprocess.Popen(
-        [str(SHAREPACK), "serve", "--emulator", "--port", str(port)],
+        [str(SHAREPACK), "serve", *options],
         cwd=tmp_path,
         env=_environment(tmp_path),
         stdout=subprocess.DEVNULL,
@@ -85,13 +98,58 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int]
         text=True,
     )
     assert process.stderr is not None
-    output = Output(process.stderr)
+    return process, Output(process.stderr)
+
+
+def _refused(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`sharepack serve OPTIONS`, expected to stop before it serves anything."""
+    return subprocess.run(
+        [str(SHAREPACK), "serve", *options],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_S,
+        check=False,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    """Ctrl-C, as a terminal sends it; the exit code."""
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+@contextmanager
+def _serving(tmp_path: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], Output]]:
+    process, output = _start(tmp_path, *options)
     try:
-        yield process, output, port
+        yield process, output
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int]]:
+    port = free_port()
+    with _serving(
+        tmp_path, "--emulator", "--port", str(port), "--emulator-port", str(free_port())
+    ) as (process, output):
+        yield process, output, port
+
+
+@contextmanager
+def _port_taken(port: int = 0) -> Iterator[int]:
+    """A port someone else listens on (a free one for 0), for as long as the block runs."""
+    try:
+        holder = socket.create_server(("127.0.0.1", port))
+    except OSError:
+        yield port  # someone else holds it already: taken all the same
+        return
+    with holder:
+        yield holder.getsockname()[1]
 
 
 def _curl_request(line: str) -> tuple[str, str, Path]:
@@ -119,14 +177,12 @@ def _wait_until_answering(url: str, process: subprocess.Popen[str]) -> None:
     pytest.fail(f"sharepack serve did not answer on {url} within {STARTUP_TIMEOUT_S} s")
 
 
-def test_printed_curl_line_uploads_the_example_to_completion(
-    served: tuple[subprocess.Popen[str], Output, int], tmp_path: Path
-) -> None:
-    process, output, port = served
-    base = f"http://127.0.0.1:{port}"
-
-    line = output.wait_for(CURL_LINE, process)
-    upload_url, workspace_url, pack = _curl_request(line)
+def _upload_the_printed_curl_line(
+    output: Output, process: subprocess.Popen[str], tmp_path: Path
+) -> tuple[str, dict[str, Any]]:
+    """Send what the printed curl line sends; the workspace URL and the finished pack."""
+    upload_url, workspace_url, pack = _curl_request(output.wait_for(CURL_LINE, process))
+    base = upload_url.removesuffix("/workflow/sharepack/upload")
     _wait_until_answering(f"{base}/workflow/health", process)
     response = httpx.post(
         upload_url,
@@ -134,8 +190,6 @@ def test_printed_curl_line_uploads_the_example_to_completion(
         files={"file": (pack.name, (tmp_path / pack).read_bytes())},
         timeout=30,
     )
-
-    assert upload_url == f"{base}/workflow/sharepack/upload"
     assert response.status_code == 202, response.text
     pack_id = response.json()["SharePackId"]
     deadline = time.monotonic() + COMPLETION_TIMEOUT_S
@@ -144,6 +198,19 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     ] == "IN_PROGRESS":
         assert time.monotonic() < deadline, status
         time.sleep(0.1)
+    return workspace_url, status
+
+
+def test_printed_curl_line_uploads_the_example_to_completion(
+    served: tuple[subprocess.Popen[str], Output, int], tmp_path: Path
+) -> None:
+    process, output, port = served
+    base = f"http://127.0.0.1:{port}"
+
+    upload_url, _, _ = _curl_request(output.wait_for(CURL_LINE, process))
+    workspace_url, status = _upload_the_printed_curl_line(output, process, tmp_path)
+
+    assert upload_url == f"{base}/workflow/sharepack/upload"
     assert status["Status"] == "COMPLETED", status
     state = httpx.get(f"{workspace_url}/_emulator/state").json()
     assert [r["name"] for r in state["recipients"]] == ["sales-analyst"]
@@ -151,9 +218,155 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     assert httpx.get(f"{base}/docs").status_code == 200
     assert (tmp_path / "data" / "sharepack.db").is_file()
 
-    process.send_signal(signal.SIGINT)
+    assert _stop(process) == 0
 
-    assert process.wait(timeout=30) == 0
+
+def _run_printed_line(line: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run a printed `NAME=value ... command args` line as a shell would, from `tmp_path`."""
+    words = shlex.split(line)
+    assignments = {}
+    while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+        name, _, value = words.pop(0).partition("=")
+        assignments[name] = value
+    return subprocess.run(
+        words,
+        cwd=tmp_path,
+        env={**_environment(tmp_path), **assignments},
+        capture_output=True,
+        text=True,
+        timeout=COMPLETION_TIMEOUT_S,
+        check=False,
+    )
+
+
+def test_printed_plan_and_apply_lines_provision_the_example(
+    served: tuple[subprocess.Popen[str], Output, int], tmp_path: Path
+) -> None:
+    """The README's quick start: `make run`, then in another terminal the plan line and
+    the apply line it prints."""
+    process, output, port = served
+    plan_line = output.wait_for(PLAN_LINE, process)
+    apply_line = output.wait_for(APPLY_LINE, process)
+    _wait_until_answering(f"http://127.0.0.1:{port}/workflow/health", process)
+
+    planned = _run_printed_line(plan_line, tmp_path)
+    applied = _run_printed_line(apply_line, tmp_path)
+
+    assert "DATABRICKS_TOKEN=dapi-sharepack-local-emulator " in plan_line
+    assert planned.returncode == 0, planned.stderr
+    assert "sales-analyst" in planned.stdout
+    assert "sales_q1_share" in planned.stdout
+    assert applied.returncode == 0, applied.stderr
+    assert "COMPLETED" in applied.stderr
+    workspace_url = shlex.split(apply_line)[-1]
+    state = httpx.get(f"{workspace_url}/_emulator/state").json()
+    assert [r["name"] for r in state["recipients"]] == ["sales-analyst"]
+    assert [s["name"] for s in state["shares"]] == ["sales_q1_share"]
+    assert _stop(process) == 0
+
+
+def _emulator_url(output: Output, process: subprocess.Popen[str]) -> str:
+    match = EMULATOR_LINE.match(output.wait_for(EMULATOR_LINE, process))
+    assert match is not None
+    return match[1]
+
+
+def test_a_restarted_serve_keeps_the_emulator_workspace_at_the_same_url(tmp_path: Path) -> None:
+    first_options = ["--port", str(free_port()), "--emulator-port", str(free_port())]
+    with _serving(tmp_path, "--emulator", *first_options) as (process, output):
+        url = _emulator_url(output, process)
+        _, status = _upload_the_printed_curl_line(output, process, tmp_path)
+        assert status["Status"] == "COMPLETED", status
+        workspace_id = httpx.get(f"{url}/_emulator/state").json()["workspace_id"]
+        assert _stop(process) == 0
+
+    with _serving(tmp_path, "--emulator", "--port", str(free_port())) as (process, output):
+        assert _emulator_url(output, process) == url
+        state = httpx.get(f"{url}/_emulator/state").json()
+        assert state["workspace_id"] == workspace_id
+        assert [r["name"] for r in state["recipients"]] == ["sales-analyst"]
+        assert [s["name"] for s in state["shares"]] == ["sales_q1_share"]
+        assert [o["name"] for o in state["shares"][0]["objects"]] == [
+            "prod_catalog.sales.transactions"
+        ]
+        _, again = _upload_the_printed_curl_line(output, process, tmp_path)
+        assert again["Status"] == "COMPLETED", again
+        assert _stop(process) == 0
+    assert (tmp_path / "data" / "emulator.json").is_file()
+
+
+def test_a_taken_default_port_moves_the_api_to_the_next_free_one(tmp_path: Path) -> None:
+    with _port_taken(DEFAULT_PORT), _serving(tmp_path) as (process, output):
+        banner = API_LINE.match(output.wait_for(API_LINE, process))
+        assert banner is not None
+        port = int(banner[1])
+        _wait_until_answering(f"http://127.0.0.1:{port}/workflow/health", process)
+
+        assert port != DEFAULT_PORT
+        assert f"port {DEFAULT_PORT} is in use; serving on {port}\n" in output.seen
+        assert httpx.get(f"http://127.0.0.1:{port}/workflow/health").status_code == 200
+        assert _stop(process) == 0
+
+
+def test_an_explicit_port_that_is_taken_stops_serve_before_any_banner(tmp_path: Path) -> None:
+    with _port_taken() as port:
+        finished = _refused(
+            tmp_path, "--emulator", "--port", str(port), "--emulator-port", str(free_port())
+        )
+
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        f"Cannot listen on 127.0.0.1:{port} (--port): address already in use; stop what "
+        "uses it or choose another --port"
+    ]
+
+
+def test_a_taken_emulator_port_stops_serve_before_any_banner(tmp_path: Path) -> None:
+    with _port_taken() as port:
+        finished = _refused(
+            tmp_path, "--emulator", "--port", str(free_port()), "--emulator-port", str(port)
+        )
+
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        f"Cannot start the Databricks emulator on 127.0.0.1:{port} (--emulator-port): address "
+        "already in use; stop what uses it or choose another --emulator-port"
+    ]
+
+
+def test_a_taken_recorded_emulator_port_stops_serve_naming_the_state_file(
+    tmp_path: Path,
+) -> None:
+    api_port, emulator_port = free_port(), free_port()
+    options = ["--port", str(api_port), "--emulator-port", str(emulator_port)]
+    with _serving(tmp_path, "--emulator", *options) as (process, _):
+        _wait_until_answering(f"http://127.0.0.1:{api_port}/workflow/health", process)
+        assert _stop(process) == 0
+
+    with _port_taken(emulator_port):
+        finished = _refused(tmp_path, "--emulator", "--port", str(free_port()))
+
+    state_file = tmp_path / "data" / "emulator.json"
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        f"Cannot start the Databricks emulator on 127.0.0.1:{emulator_port}, the port "
+        f"recorded in {state_file}: address already in use; stop what uses it, or move the "
+        "file away to start a new emulator workspace"
+    ]
+
+
+def test_an_unreadable_emulator_state_file_stops_serve_naming_it(tmp_path: Path) -> None:
+    state_file = tmp_path / "data" / "emulator.json"
+    state_file.parent.mkdir()
+    state_file.write_text('{"version": 1, "port": 8', encoding="utf-8")
+
+    finished = _refused(tmp_path, "--emulator", "--port", str(free_port()))
+
+    assert finished.returncode == 2
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith(f"Cannot read the Databricks emulator's state file {state_file}: ")
+    assert line.endswith("move it away to start a new emulator workspace")
+    assert not (tmp_path / "data" / "sharepack.db").exists()
 
 
 def test_serve_refuses_to_start_with_an_allow_list_entry_that_is_not_http(

@@ -1,22 +1,25 @@
 """`python -m databricks_emulator --host H --port P [--latency-ms N] [--seed FILE] [--token T]
-[--workspace-id ID]`.
+[--workspace-id ID] [--state FILE]`.
 
 Prints one line, `Databricks emulator on http://H:P`, once it accepts connections
-(`--port 0` picks a free port, and the line tells which).
+(`--port 0` picks a free port, and the line tells which). With `--state FILE` the
+workspace is kept in FILE (written after every change) and served again, with its id and
+port, by the next start; `--port` and `--workspace-id` then only serve a new file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
-import uvicorn
-
-from databricks_emulator.app import create_app
 from databricks_emulator.emulator import checked_workspace_id
 from databricks_emulator.errors import ApiError
-from databricks_emulator.server import listening_socket
+from databricks_emulator.server import EmulatorServer
+from databricks_emulator.state_file import StateFile, StateFileError
+
+DEFAULT_PORT = 8001
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,7 +28,9 @@ def main(argv: list[str] | None = None) -> None:
         description="A local emulator of the Databricks REST subset sharepack uses.",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument(
+        "--port", type=int, help=f"0 picks a free port (default {DEFAULT_PORT}, or the state's)"
+    )
     parser.add_argument("--latency-ms", type=int, default=0, help="latency added to each call")
     parser.add_argument(
         "--seed",
@@ -43,6 +48,11 @@ def main(argv: list[str] | None = None) -> None:
         "--workspace-id",
         help="the workspace id its answers carry (x-databricks-org-id); default: a random one",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="keep the workspace in this JSON file and serve it again on the next start",
+    )
     args = parser.parse_args(argv)
     if args.seed is not None and not args.seed.is_file():
         parser.error(f"--seed: no such file: {args.seed}")
@@ -51,21 +61,43 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         parser.error(f"--workspace-id: {exc}")
     try:
-        app = create_app(
+        saved = StateFile(args.state).read() if args.state is not None else None
+    except StateFileError as exc:
+        parser.error(f"--state: {exc}")
+    if saved is not None:
+        _refuse_other(parser, "--port", args.port, saved.port, args.state)
+        _refuse_other(parser, "--workspace-id", args.workspace_id, saved.workspace_id, args.state)
+    port = saved.port if saved is not None else DEFAULT_PORT if args.port is None else args.port
+    try:
+        server = EmulatorServer(
+            host=args.host,
+            port=port,
             seed=args.seed,
             token=args.token,
             latency_ms=args.latency_ms,
             pipeline_step_ms=args.pipeline_step_ms,
             workspace_id=args.workspace_id,
+            state_file=args.state,
         )
     except (ApiError, json.JSONDecodeError, KeyError) as exc:
         parser.error(f"--seed: {exc}")
-    sock = listening_socket(args.host, args.port)
-    port = sock.getsockname()[1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    print(f"Databricks emulator on http://{host}:{port}", flush=True)
-    server.run(sockets=[sock])
+    except StateFileError as exc:
+        parser.error(f"--state: {exc}")
+    except OSError as exc:
+        parser.error(f"--port: cannot listen on {args.host}:{port}: {exc.strerror}")
+    print(f"Databricks emulator on {server.url}", flush=True)  # its socket accepts already
+    with contextlib.suppress(KeyboardInterrupt):  # stopped on Ctrl-C, then raised again
+        server.run()
+
+
+def _refuse_other(
+    parser: argparse.ArgumentParser, option: str, given: object, saved: object, state: Path
+) -> None:
+    if given is not None and str(given) != str(saved):
+        parser.error(
+            f"{option} {given}: the workspace kept in {state} has {saved}; leave {option} out, "
+            "or move the file away to start a new workspace"
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ concurrent calls overlaps), then its handler; it is logged with the status it go
 Every answer, the controls' too, carries the emulator's workspace id in the
 `x-databricks-org-id` header, as Databricks answers do (the SDK's `get_workspace_id()`
 reads it from there).
-Handlers are async and hold the emulator's lock only while they touch its state.
+Handlers are async and hold the emulator's lock only while they touch its state. An
+emulator kept in a state file saves it after each POST, PATCH, PUT or DELETE (of the
+controls too), before the answer goes out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from databricks_emulator.routes_sharing import sharing_router
 CONTROL_PREFIX = "/_emulator/"
 ORG_ID_HEADER = "x-databricks-org-id"
 CLIENT_CLOSED_REQUEST = 499
+MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _UNAUTHENTICATED_PATHS = ("/.well-known/",)
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -83,6 +86,8 @@ def create_app(
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
             response = await call_next(request)
+            if request.method in MUTATING:
+                emulator.changed()
             response.headers[ORG_ID_HEADER] = emulator.workspace_id
             return response
         generation = emulator.controls.started()
@@ -94,6 +99,8 @@ def create_app(
             response = Response(status_code=CLIENT_CLOSED_REQUEST)
         finally:
             emulator.controls.finished()
+        if request.method in MUTATING:
+            emulator.changed()  # before the answer: what a caller was told is kept
         response.headers[ORG_ID_HEADER] = emulator.workspace_id
         emulator.controls.record(request.method, path, response.status_code, generation)
         return response
@@ -130,8 +137,7 @@ async def _serve_api_call(
 
 
 async def _serve(emulator: Emulator, request: Request, call_next: Handler) -> Response:
-    with emulator.lock:
-        emulator.pipelines.advance()
+    emulator.advance()
     return await call_next(request)
 
 

@@ -21,6 +21,7 @@ import copy
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ class Emulator:
     """Request handlers reach it through `request.app.state.emulator` and hold `lock`.
 
     `workspace_id` is the instance's identity (random unless given): every answer carries
-    it in `x-databricks-org-id`, and a reset keeps it, as a workspace keeps its id."""
+    it in `x-databricks-org-id`, and a reset keeps it, as a workspace keeps its id.
+    Kept in a state file (`keep_with`), it is saved after every change (`changed`)."""
 
     def __init__(
         self,
@@ -79,7 +81,26 @@ class Emulator:
         self.initial_step_ms = pipeline_step_ms
         self.lock = threading.RLock()
         self.controls = Controls(latency_ms=latency_ms)
+        self._save: Callable[[], None] | None = None
         self.reset()
+
+    def keep_with(self, save: Callable[[], None]) -> None:
+        """Call `save` (under the lock) now and after every change from now on."""
+        with self.lock:
+            self._save = save
+            save()
+
+    def changed(self) -> None:
+        """The workspace may have changed: save it, when it is kept."""
+        if self._save is not None:
+            with self.lock:
+                self._save()
+
+    def advance(self) -> None:
+        """Move pipeline updates on to the state their age gives them (see `Pipelines`)."""
+        with self.lock:
+            if self.pipelines.advance():
+                self.changed()
 
     def reset(self) -> None:
         """Back to the seed fixture: no faults, no calls, the starting latency and timing;
@@ -96,7 +117,7 @@ class Emulator:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            self.pipelines.advance()
+            self.advance()
             recipients = [rcp.view(r, "") for _, r in sorted(self.sharing.recipients.items())]
             for recipient in recipients:
                 for token in recipient.get("tokens", []):

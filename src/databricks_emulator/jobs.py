@@ -47,8 +47,8 @@ class Jobs:
         self.user = user
         self.jobs: dict[int, dict[str, Any]] = {}
         self.runs: dict[int, JobRun] = {}
-        self._next_job = 1001
-        self._next_run = 5001
+        self.next_job = 1001
+        self.next_run = 5001
 
     def _check_settings(self, settings: dict[str, Any]) -> None:
         schedule = settings.get("schedule")
@@ -75,8 +75,8 @@ class Jobs:
         settings = copy.deepcopy(body)
         settings.setdefault("name", "Untitled")
         self._check_settings(settings)
-        job_id = self._next_job
-        self._next_job += 1
+        job_id = self.next_job
+        self.next_job += 1
         self.jobs[job_id] = {
             "job_id": job_id,
             "creator_user_name": self.user,
@@ -143,8 +143,8 @@ class Jobs:
     def run_now(self, job_id: object) -> dict[str, Any]:
         job = self.job(job_id)
         settings = job["settings"]
-        run_id = self._next_run
-        self._next_run += 1
+        run_id = self.next_run
+        self.next_run += 1
         number = 1 + sum(1 for r in self.runs.values() if r.job_id == job["job_id"])
         tasks = copy.deepcopy(settings.get("tasks") or [])
         run = JobRun(run_id, job["job_id"], number, now_ms(), str(settings.get("name")), tasks)

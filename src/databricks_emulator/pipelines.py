@@ -235,13 +235,16 @@ class Pipelines:
         if active is not None:
             active.state = "CANCELED"
 
-    def advance(self) -> None:
-        """Move every active update to the state its age gives it; settle the ones that end."""
+    def advance(self) -> bool:
+        """Move every active update to the state its age gives it; settle the ones that end.
+        Whether any update changed."""
         now = now_ms()
+        changed = False
         for pipeline in self.pipelines.values():
             update = pipeline.active_update()
             if update is None:
                 continue
+            before = (update.state, update.materialised)
             step = int((now - update.created) // max(self.step_ms, 1))
             last = 2 if update.continuous else 3
             update.state = TRIGGERED_STEPS[min(step, last)]
@@ -249,6 +252,8 @@ class Pipelines:
                 self._finish(pipeline, update, "RUNNING")
             elif step >= 3 and not update.continuous:
                 self._finish(pipeline, update, "COMPLETED")
+            changed = changed or (update.state, update.materialised) != before
+        return changed
 
     def _finish(self, pipeline: Pipeline, update: Update, success: str) -> None:
         error = self._failure(pipeline)

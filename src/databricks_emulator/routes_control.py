@@ -1,6 +1,7 @@
 """`/_emulator/*`: the control API tests, demos and benchmarks drive the emulator with.
 
-- `POST /_emulator/reset`: back to the seed; faults, calls, latency and timing reset.
+- `POST /_emulator/reset`: back to the seed; faults, calls, latency and timing reset
+  (an emulator kept in a state file saves the seed's workspace).
 - `GET /_emulator/state`: every resource, stable JSON, secrets masked (see `emulator.py`).
 - `GET /_emulator/calls`: `[{method, path, status}]` of the API calls since the reset.
 - `GET /_emulator/stats`: `{calls, in_flight, peak_in_flight}`: how many API calls were
@@ -110,7 +111,7 @@ async def set_pipeline_timing(request: Request) -> dict[str, Any]:
     step_ms = _int(await json_body(request), "step_ms", 200)
     em = emulator(request)
     with em.lock:
-        em.pipelines.advance()
+        em.advance()
         em.pipelines.step_ms = max(step_ms, 1)
     return {}
 

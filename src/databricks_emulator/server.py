@@ -5,6 +5,8 @@ benchmarks), on a free loopback port.
         client = WorkspaceClient(host=server.url, token="dapi-test", auth_type="pat")
         server.add_fault(method="PATCH", path_regex="/shares/", nth=3)
 
+    EmulatorServer(state_file=Path(".sharepack/emulator.json"))  # the same workspace each start
+
 The control helpers call the server's `/_emulator/` API over HTTP, as any other process would.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 import uvicorn
 
 from databricks_emulator.app import create_app
+from databricks_emulator.state_file import StateFile, restore
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -45,7 +48,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 class EmulatorServer:
-    """A real HTTP server in a background thread; `url` is valid once `start()` returns."""
+    """A real HTTP server in a background thread; `url` is valid once `start()` returns.
+
+    With `state_file`, the workspace is kept in that file (see `state_file.py`): an
+    existing file gives the workspace, its id and its port (over `port` and
+    `workspace_id`, which serve a new file), and from `start()` on every change is saved.
+    `StateFileError` when the file cannot be read back; `OSError` when the port is taken.
+    """
 
     def __init__(
         self,
@@ -57,8 +66,13 @@ class EmulatorServer:
         latency_ms: int = 0,
         pipeline_step_ms: int = 200,
         workspace_id: str | int | None = None,
+        state_file: Path | None = None,
     ) -> None:
         self.host = host
+        self._state_file = StateFile(state_file) if state_file is not None else None
+        saved = self._state_file.read() if self._state_file is not None else None
+        if saved is not None:
+            port, workspace_id = saved.port, saved.workspace_id
         self.app = create_app(
             seed=seed,
             token=token,
@@ -66,6 +80,8 @@ class EmulatorServer:
             pipeline_step_ms=pipeline_step_ms,
             workspace_id=workspace_id,
         )
+        if saved is not None:
+            restore(self.app.state.emulator, saved.resources)
         self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", timeout_graceful_shutdown=2)
@@ -88,8 +104,21 @@ class EmulatorServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def _keep_state(self) -> None:
+        if self._state_file is not None:
+            self._state_file.keep(self.app.state.emulator, self.port)
+
+    def run(self) -> None:
+        """Serve in this thread until Ctrl-C or SIGTERM, as a command does; then stop."""
+        self._keep_state()
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self.stop()
+
     def start(self, timeout: float = 10.0) -> None:
-        """Return once the server accepts connections."""
+        """Return once the server accepts connections (and its state file is written)."""
+        self._keep_state()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -100,10 +129,12 @@ class EmulatorServer:
             time.sleep(0.01)
 
     def stop(self) -> None:
+        """Stop serving; a kept workspace is saved with pipeline updates as they now stand."""
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         self._socket.close()
+        self.app.state.emulator.advance()  # updates that moved on since the last call
 
     def __enter__(self) -> EmulatorServer:
         self.start()

@@ -48,7 +48,7 @@ class WorkspaceObject:
 class WorkspaceFiles:
     user: str
     objects: dict[str, WorkspaceObject] = field(default_factory=dict)
-    _next_id: int = 1_000_000
+    next_id: int = 1_000_000
 
     def __post_init__(self) -> None:
         for path in ("/", "/Shared", "/Users", f"/Users/{self.user}"):
@@ -58,9 +58,9 @@ class WorkspaceFiles:
         self, path: str, object_type: str, language: str | None = None, content: bytes = b""
     ) -> WorkspaceObject:
         previous = self.objects.get(path)
-        object_id = previous.object_id if previous else self._next_id
+        object_id = previous.object_id if previous else self.next_id
         if previous is None:
-            self._next_id += 1
+            self.next_id += 1
         obj = WorkspaceObject(path, object_type, object_id, now_ms(), language, content)
         self.objects[path] = obj
         return obj

@@ -1,50 +1,123 @@
-"""`sharepack serve` (API with an in-process worker) and `sharepack worker` (a worker alone)."""
+"""`sharepack serve` (API with an in-process worker) and `sharepack worker` (a worker alone).
+
+`serve` binds its sockets before it prints anything, so the banner names the ports that
+answer: the API on `--port`, or on 8000 or the next free port up to 8009; with
+`--emulator`, a local Databricks emulator whose workspace (its resources, id and port,
+8100 for a new one) is kept in `emulator.json` beside the database, so the history and the
+workspace it names survive a restart. A port that cannot be had is one line and exit 2.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import shlex
 import signal
+import socket
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 import uvicorn
 from pydantic import SecretStr
 from rich.console import Console
+from rich.markup import escape
 
-from sharepack.runtime import Runtime
+from sharepack.cli.exit_codes import UsageError
 from sharepack.settings import Settings, load_settings
 from sharepack.workspace.urls import normalise_workspace_url
 
 if TYPE_CHECKING:
+    from databricks_emulator.server import EmulatorServer
     from sharepack.runtime import Runtime
 
 EMULATOR_TOKEN = "dapi-sharepack-local-emulator"
-console = Console(stderr=True)
+#: The API's port when `--port` is not given; taken, the next free one of `API_PORT_TRIES`.
+DEFAULT_API_PORT = 8000
+API_PORT_TRIES = 10
+#: The embedded emulator's port for a new workspace, outside the API's 8000-8009.
+DEFAULT_EMULATOR_PORT = 8100
+#: The embedded emulator's workspace, beside the database in the data folder.
+EMULATOR_STATE_FILE = "emulator.json"
+EXAMPLE_PACK = "examples/sharepack.yaml"
+console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-@contextmanager
-def _local_emulator(settings: Settings) -> Iterator[tuple[Settings, str]]:
-    """Start the bundled emulator and allow-list it, with its token as the credential."""
+def _cannot_listen(what: str, address: str, option: str, error: OSError) -> UsageError:
+    reason = (error.strerror or str(error)).lower()
+    hint = "stop what uses it or " if error.errno == errno.EADDRINUSE else ""
+    return UsageError(f"{what} on {address} ({option}): {reason}; {hint}choose another {option}")
+
+
+def _api_socket(host: str, port: int | None) -> socket.socket:
+    """The API's socket, bound and listening before anything is printed: `port`, or the
+    first free one from 8000 (saying so when it is not 8000)."""
+    from databricks_emulator.server import listening_socket
+
+    if port is not None:
+        try:
+            return listening_socket(host, port)
+        except OSError as exc:
+            raise _cannot_listen("Cannot listen", f"{host}:{port}", "--port", exc) from None
+    for candidate in range(DEFAULT_API_PORT, DEFAULT_API_PORT + API_PORT_TRIES):
+        try:
+            sock = listening_socket(host, candidate)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                continue
+            raise _cannot_listen("Cannot listen", f"{host}:{candidate}", "--port", exc) from None
+        if candidate != DEFAULT_API_PORT:
+            console.print(f"port {DEFAULT_API_PORT} is in use; serving on {candidate}")
+        return sock
+    last = DEFAULT_API_PORT + API_PORT_TRIES - 1
+    raise UsageError(
+        f"Ports {DEFAULT_API_PORT}-{last} on {host} are all in use; choose one with --port"
+    )
+
+
+def _local_emulator(settings: Settings, port: int | None) -> EmulatorServer:
+    """The bundled emulator, bound but not started, its workspace kept in the data folder:
+    the one it served last time (same id, same port), or a new one on `port` (8100)."""
     from databricks_emulator.server import EmulatorServer
+    from databricks_emulator.state_file import StateFile, StateFileError
 
-    server = EmulatorServer(token=EMULATOR_TOKEN)
-    server.start()
+    state_file = settings.sharepack_data_dir / EMULATOR_STATE_FILE
     try:
-        allowed = [*settings.sharepack_workspace_urls, normalise_workspace_url(server.url)]
-        yield (
-            settings.model_copy(
-                update={
-                    "sharepack_workspace_urls": allowed,
-                    "databricks_token": SecretStr(EMULATOR_TOKEN),
-                }
-            ),
-            server.url,
+        saved = StateFile(state_file).read()
+    except StateFileError as exc:
+        raise UsageError(str(exc)) from None
+    if saved is not None and port not in (None, saved.port):
+        raise UsageError(
+            f"--emulator-port {port}: the emulator's workspace kept in {state_file} is served "
+            f"on port {saved.port}; leave --emulator-port out, or move the file away to start "
+            "a new emulator workspace"
         )
-    finally:
-        server.stop()
+    chosen = saved.port if saved is not None else port or DEFAULT_EMULATOR_PORT
+    try:
+        return EmulatorServer(token=EMULATOR_TOKEN, port=chosen, state_file=state_file)
+    except StateFileError as exc:  # changed since it was read just now
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        what, address = "Cannot start the Databricks emulator", f"127.0.0.1:{chosen}"
+        if saved is None:
+            raise _cannot_listen(what, address, "--emulator-port", exc) from None
+        raise UsageError(
+            f"{what} on {address}, the port recorded in {state_file}: "
+            f"{(exc.strerror or str(exc)).lower()}; stop what uses it, or move the file away "
+            "to start a new emulator workspace"
+        ) from None
+
+
+def _allowing(settings: Settings, emulator_url: str) -> Settings:
+    """The settings with the emulator allow-listed and its token as the credential."""
+    allowed = [*settings.sharepack_workspace_urls, normalise_workspace_url(emulator_url)]
+    return settings.model_copy(
+        update={"sharepack_workspace_urls": allowed, "databricks_token": SecretStr(EMULATOR_TOKEN)}
+    )
 
 
 @contextmanager
@@ -63,51 +136,93 @@ def _background_worker(runtime: Runtime) -> Iterator[None]:
         thread.join(timeout=30)
 
 
-def _banner(host: str, port: int, emulator_url: str | None, database_url: str) -> None:
-    base = f"http://{host}:{port}"
-    console.print(f"[bold]sharepack[/] API on {base}  (docs: {base}/docs)")
-    console.print(f"database: {database_url}")
+def _sharepack_command() -> str:
+    """How a shell in this folder runs this sharepack: the path it was started by, relative
+    when it lies beneath the folder (`.venv/bin/sharepack` under `make run`)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "sharepack":
+        return "sharepack"
+    if invoked.is_absolute():
+        try:
+            invoked = invoked.relative_to(Path.cwd())
+        except ValueError:
+            return shlex.quote(str(invoked))
+    text = str(invoked)
+    return shlex.quote(text if "/" in text else f"./{text}")
+
+
+def _banner(base: str, database: str, emulator_url: str | None, state_file: Path) -> None:
+    """What to do next, in lines a terminal can paste; no secret but the emulator's token."""
+    lines = [f"API on {base}  (docs: {base}/docs)", f"database: {database}"]
     if emulator_url:
-        console.print(f"Databricks emulator (allow-listed): {emulator_url}")
-        console.print("Upload the example pack:")
-        console.print(
+        command = f"DATABRICKS_TOKEN={EMULATOR_TOKEN} {_sharepack_command()}"
+        lines += [
+            f"Databricks emulator (allow-listed): {emulator_url}",
+            f"  its workspace is kept in {state_file}; move the file away for a new one",
+            "Plan and apply the example pack from another terminal:",
+            f"  {command} plan {EXAMPLE_PACK} --workspace {emulator_url}",
+            f"  {command} apply {EXAMPLE_PACK} --workspace {emulator_url}",
+            "Or upload it to the API:",
             f"  curl -s -X POST {base}/workflow/sharepack/upload "
-            f'-H "X-Workspace-URL: {emulator_url}" -F "file=@examples/sharepack.yaml"',
-            soft_wrap=True,
-        )
-        console.print(f"then poll: curl -s {base}/workflow/sharepack/<SharePackId>", soft_wrap=True)
+            f'-H "X-Workspace-URL: {emulator_url}" -F "file=@{EXAMPLE_PACK}"',
+            f"then poll: curl -s {base}/workflow/sharepack/<SharePackId>",
+        ]
+    console.print(f"[bold]sharepack[/] {escape(lines[0])}")
+    for line in lines[1:]:
+        console.print(escape(line))
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address the API listens on."),
-    port: int = typer.Option(8000, help="Port the API listens on."),
+    port: int | None = typer.Option(
+        None,
+        min=0,
+        max=65535,
+        show_default=False,
+        help=f"Port the API listens on [default: {DEFAULT_API_PORT}, or the next free one].",
+    ),
     emulator: bool = typer.Option(
         False, "--emulator", help="Start a local Databricks emulator and allow-list it."
+    ),
+    emulator_port: int | None = typer.Option(
+        None,
+        min=1,
+        max=65535,
+        show_default=False,
+        help=f"Port of a new emulator workspace [default: {DEFAULT_EMULATOR_PORT}]; "
+        "a kept one keeps its own.",
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
     from sharepack.api.app import create_app
     from sharepack.runtime import build_runtime
 
+    if emulator_port is not None and not emulator:
+        raise UsageError("--emulator-port is for the local emulator: add --emulator")
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    with _maybe_emulator(settings, emulator) as (settings, emulator_url):
+    with ExitStack() as stack:
+        local = _local_emulator(settings, emulator_port) if emulator else None
+        if local is not None:
+            stack.callback(local.stop)
+        api_socket = stack.enter_context(_api_socket(host, port))
+        if local is not None:
+            local.start()
+            settings = _allowing(settings, local.url)
         runtime = build_runtime(settings)
-        try:
-            with _background_worker(runtime):
-                _banner(host, port, emulator_url, settings.database_url)
-                uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
-        finally:
-            runtime.close()
-
-
-@contextmanager
-def _maybe_emulator(settings: Settings, wanted: bool) -> Iterator[tuple[Settings, str | None]]:
-    if not wanted:
-        yield settings, None
-        return
-    with _local_emulator(settings) as (with_emulator, url):
-        yield with_emulator, url
+        stack.callback(runtime.close)
+        stack.enter_context(_background_worker(runtime))
+        bound_host, bound_port = api_socket.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        _banner(
+            f"http://{shown}:{bound_port}",
+            runtime.database.describe(),
+            local.url if local is not None else None,
+            settings.sharepack_data_dir / EMULATOR_STATE_FILE,
+        )
+        config = uvicorn.Config(create_app(runtime), log_level="info")
+        with suppress(KeyboardInterrupt):  # uvicorn stopped on Ctrl-C, then raises it again
+            uvicorn.Server(config).run(sockets=[api_socket])
 
 
 def worker() -> None:
@@ -121,7 +236,7 @@ def worker() -> None:
     stop = threading.Event()
     _stop_after_the_current_run(stop)
     console.print(
-        f"sharepack worker on {runtime.settings.database_url}; Ctrl-C (or SIGTERM) stops it "
+        f"sharepack worker on {runtime.database.describe()}; Ctrl-C (or SIGTERM) stops it "
         "after the run in hand, a second Ctrl-C at once"
     )
     try:
