@@ -149,19 +149,33 @@ def names_to_read(config: SharePackConfig, retired: ResourceNames) -> ResourceNa
     return names.merged(no_longer_named(config, retired))
 
 
-def desired_recipient(spec: RecipientSpec) -> RecipientState:
+def desired_comment(declared: str | None, existing: str | None) -> str:
+    """A comment as the pack wants it: as declared (an empty one clears it); one the pack
+    leaves out (None) is not managed and stays as the workspace has it."""
+    if declared is not None:
+        return declared
+    return existing or ""
+
+
+def desired_recipient(
+    spec: RecipientSpec, existing: RecipientState | None = None
+) -> RecipientState:
+    """The recipient as `spec` declares it; its comment, when the pack leaves it out, as
+    `existing` has it. The other fields are declared whole: an email or IP list left out
+    means none."""
+    comment = desired_comment(spec.comment, existing.comment if existing else None)
     if spec.type is RecipientType.D2D:
         return RecipientState(
             name=spec.name,
             authentication_type=AuthenticationType.DATABRICKS,
-            comment=spec.comment,
+            comment=comment,
             metastore_id=spec.metastore_id,
             contact_email=spec.email,
         )
     return RecipientState(
         name=spec.name,
         authentication_type=AuthenticationType.TOKEN,
-        comment=spec.comment,
+        comment=comment,
         allowed_ips=spec.allowed_ips,
         contact_email=spec.email,
     )
@@ -199,7 +213,8 @@ def plan(
     actions: list[PlanAction] = []
     created_recipients: dict[str, str] = {}
     for spec in config.recipients:
-        action = _recipient_action(desired_recipient(spec), actual.recipients.get(spec.name))
+        existing = actual.recipients.get(spec.name)
+        action = _recipient_action(desired_recipient(spec, existing), existing)
         if action is not None:
             actions.append(action)
             created_recipients[spec.name] = action.action_id
@@ -329,8 +344,8 @@ def _share_actions(
     producers: dict[str, str],
     prune: bool,
 ) -> list[PlanAction]:
-    name, comment = share.name, share.comment
-    existing = actual.shares.get(name)
+    name, existing = share.name, actual.shares.get(share.name)
+    comment = desired_comment(share.comment, existing.comment if existing else None)
     actions: list[PlanAction] = []
     after: tuple[str, ...] = ()
     if existing is None:
