@@ -24,6 +24,7 @@ from sharepack.engine.actions import (
 )
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.engine.plan_retired import retire
+from sharepack.engine.plan_warnings import STRATEGY, PlanWarning, access_warnings
 from sharepack.engine.serialise import action_summary
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
@@ -87,7 +88,13 @@ class Plan:
     actions: tuple[PlanAction, ...]
     strategy: Strategy
     names: ResourceNames
-    warnings: tuple[str, ...] = field(default=())
+    #: Each warning with the field of the pack it is about.
+    located_warnings: tuple[PlanWarning, ...] = field(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The warnings' texts."""
+        return tuple(w.message for w in self.located_warnings)
 
     @property
     def is_empty(self) -> bool:
@@ -100,6 +107,9 @@ class Plan:
         return {
             "strategy": self.strategy.value,
             "warnings": list(self.warnings),
+            "located_warnings": [
+                {"field": w.field, "message": w.message} for w in self.located_warnings
+            ],
             "actions": [action_summary(a) for a in self.actions],
         }
 
@@ -210,6 +220,7 @@ def plan(
     options = options or PlanOptions()
     strategy, warnings = _effective_strategy(config, actual, options)
     _preflight(config, actual)
+    warnings.extend(access_warnings(config, actual))
     actions: list[PlanAction] = []
     created_recipients: dict[str, str] = {}
     for spec in config.recipients:
@@ -251,7 +262,7 @@ def plan(
 
 def _effective_strategy(
     config: SharePackConfig, actual: WorkspaceState, options: PlanOptions
-) -> tuple[Strategy, list[str]]:
+) -> tuple[Strategy, list[PlanWarning]]:
     strategy = config.metadata.strategy
     existing = _existing_resources(config, actual)
     if strategy is not Strategy.NEW or not any(existing.values()):
@@ -262,10 +273,11 @@ def _effective_strategy(
             f"{kind} '{name}' already exists." for kind, names in existing.items() for name in names
         )
         raise PlanError(f"Strategy NEW, but {found}. Use strategy UPDATE to change them. {each}")
-    return Strategy.UPDATE, [
+    switched = (
         f"Auto-switched from NEW to UPDATE: {found}. "
         "Existing resources will be updated, new ones will be created."
-    ]
+    )
+    return Strategy.UPDATE, [PlanWarning(switched, STRATEGY)]
 
 
 def _existing_resources(config: SharePackConfig, actual: WorkspaceState) -> dict[str, list[str]]:
