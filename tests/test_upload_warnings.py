@@ -46,9 +46,7 @@ def test_plan_warnings_are_located_at_what_they_are_about(runtime: Runtime) -> N
         runtime, content=PRUNED.encode(), filename="pruned.yaml", workspace_url=url
     )
 
-    assert [(w.location, w.field) for w in again.warnings] == [
-        ("first.yaml", "metadata.strategy")
-    ]
+    assert [(w.location, w.field) for w in again.warnings] == [("first.yaml", "metadata.strategy")]
     located = {w.field: str(w) for w in pruned.warnings}
     assert set(located) == {"metadata.prune", "recipient[0].allowed_ips"}
     assert located["metadata.prune"].startswith(

@@ -25,7 +25,8 @@ from sharepack.engine.actions import (
     UpdateShareObjects,
 )
 from sharepack.engine.apply import execute
-from sharepack.engine.plan import MAX_OBJECT_UPDATES, as_declared, desired_recipient
+from sharepack.engine.desired import as_declared, desired_recipient
+from sharepack.engine.plan import MAX_OBJECT_UPDATES
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline, job_name
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (

@@ -32,7 +32,7 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
-from sharepack.engine.plan import desired_comment, desired_recipient
+from sharepack.engine.desired import desired_comment, desired_recipient
 from sharepack.engine.plan_pipelines import JOB_SUFFIX, desired_pipeline, job_name
 from sharepack.packfile.models import PipelineSpec, SharePackConfig, ShareSpec
 from sharepack.store import Database, SharePackRecord, UnitOfWork
