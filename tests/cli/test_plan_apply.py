@@ -50,6 +50,72 @@ def test_plan_lists_the_changes_and_makes_none(cli_env: EmulatorServer) -> None:
     assert len(write_calls(cli_env)) == 0
 
 
+def test_plan_json_says_what_happens_to_each_resource_and_counts_it(
+    cli_env: EmulatorServer,
+) -> None:
+    code, body = _run("plan", str(EXAMPLE), "--workspace", cli_env.url, "--json")
+
+    assert code == 0
+    assert body["summary"] == {"add": 2, "change": 0, "destroy": 0, "run": 0}
+    assert {a["change"] for a in body["actions"]} == {"create"}
+    (recipient,) = [a for a in body["actions"] if a["kind"] == "CREATE_RECIPIENT"]
+    assert recipient["fields"]["allowed_ips"] == {
+        "before": None,
+        "after": ["192.168.1.0/24", "198.51.100.50"],
+    }
+    assert [(r["kind"], r["name"], r["change"]) for r in body["resources"]] == [
+        ("recipient", "sales-analyst", "create"),
+        ("share", "sales_q1_share", "create"),
+    ]
+
+
+def _changed_example(tmp_path: Path) -> Path:
+    """The example, applied already: its recipient's comment and one IP changed, its share's
+    comment left out (kept as the workspace has it)."""
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(
+        EXAMPLE.read_text()
+        .replace("strategy: NEW", "strategy: UPDATE")
+        .replace("comment: External analyst", "comment: Outside analyst")
+        .replace("198.51.100.50]", "203.0.113.9]")
+        .replace("    comment: Q1 sales data\n", "")
+    )
+    return changed
+
+
+def test_plan_text_shows_an_update_with_its_fields_and_terraform_s_summary(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    assert _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")[0] == 0
+
+    result = CliRunner().invoke(
+        app, ["plan", str(_changed_example(tmp_path)), "--workspace", cli_env.url]
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  ~ recipient sales-analyst" in lines
+    assert '      comment: "External analyst" -> "Outside analyst"' in lines
+    assert "      allowed_ips: +203.0.113.9 -198.51.100.50" in lines
+    assert "sales_q1_share" not in result.stdout  # its comment, left out, is kept
+    assert not [line for line in lines if line.startswith("  + ")]
+    assert lines[-1] == "Plan: 0 to add, 1 to change, 0 to destroy."
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour
+
+
+def test_plan_text_is_coloured_like_terraform_s_on_a_terminal(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    assert _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")[0] == 0
+    changed = _changed_example(tmp_path)
+
+    result = CliRunner().invoke(app, ["plan", str(changed), "--workspace", cli_env.url], color=True)
+
+    assert result.exit_code == 0, result.output
+    yellow_tilde = "\x1b[33m~\x1b[0m recipient sales-analyst"
+    assert yellow_tilde in result.stdout
+
+
 def test_apply_completes_then_reapply_makes_no_writes(cli_env: EmulatorServer) -> None:
     code, first = _run("apply", str(EXAMPLE), "--workspace", cli_env.url, "--json")
     writes_after_first = len(write_calls(cli_env))

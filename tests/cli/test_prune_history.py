@@ -75,6 +75,19 @@ def test_plan_shows_what_prune_would_delete(first_applied: Path, emulator: Emula
     assert _names(emulator) == (["keeper", "leaver"], ["gone_share", "kept_share"])
 
 
+def test_plan_text_shows_what_prune_would_delete_as_destroyed(
+    first_applied: Path, emulator: EmulatorServer
+) -> None:
+    code, out = _run("plan", str(first_applied), "--workspace", emulator.url)
+
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "  - share gone_share" in lines
+    assert "  - recipient leaver" in lines
+    assert not [line for line in lines if line.startswith("  + ")]
+    assert lines[-1] == "Plan: 0 to add, 0 to change, 2 to destroy."
+
+
 def test_prune_deletes_what_the_project_no_longer_names_and_the_history_says_so(
     first_applied: Path, emulator: EmulatorServer, database_url: str
 ) -> None:

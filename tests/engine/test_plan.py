@@ -17,7 +17,7 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
-from sharepack.engine.plan import desired_recipient
+from sharepack.engine.desired import desired_recipient
 from sharepack.engine.serialise import (
     action_from_dict,
     action_to_dict,

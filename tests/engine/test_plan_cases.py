@@ -25,7 +25,8 @@ from sharepack.engine.actions import (
     UpdateShareObjects,
 )
 from sharepack.engine.apply import execute
-from sharepack.engine.plan import MAX_OBJECT_UPDATES, as_declared, desired_recipient
+from sharepack.engine.desired import as_declared, desired_recipient
+from sharepack.engine.plan import MAX_OBJECT_UPDATES
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline, job_name
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
@@ -301,6 +302,78 @@ CASES = [
         pack(shares=with_share(comment="Sales, curated")),
         ((K.UPDATE_SHARE_COMMENT, "sales"),),
     ),
+    # A descriptive field the pack omits is not managed: the workspace's value stays.
+    Case(
+        "recipient-comment-omitted-is-kept",
+        pack(recipients=(_recipient(ANALYST, comment=None), PARTNER)),
+        (),
+    ),
+    Case(
+        "recipient-comment-omitted-with-an-ip-change-is-kept",
+        pack(recipients=(_recipient(ANALYST, comment=None, allowed_ips=("10.0.0.1",)), PARTNER)),
+        UPDATE_ANALYST,
+    ),
+    Case(
+        "recipient-comment-emptied-is-cleared",
+        pack(recipients=(_recipient(ANALYST, comment=""), PARTNER)),
+        UPDATE_ANALYST,
+    ),
+    Case("share-comment-omitted-is-kept", pack(shares=with_share(comment=None)), ()),
+    Case(
+        "share-comment-emptied-is-cleared",
+        pack(shares=with_share(comment="")),
+        ((K.UPDATE_SHARE_COMMENT, "sales"),),
+    ),
+    Case("pipeline-tags-omitted-are-kept", pack(shares=with_feed(tags=None)), ()),
+    # A field that governs access, or what a pipeline does, is declared whole: omitted is none.
+    Case(
+        "recipient-email-omitted-is-removed",
+        pack(recipients=(_recipient(ANALYST, email=None), PARTNER)),
+        UPDATE_ANALYST,
+    ),
+    Case(
+        "recipient-ips-omitted-are-removed",
+        pack(
+            recipients=(
+                RecipientSpec(
+                    name="analyst",
+                    type=RecipientType.D2O,
+                    email=ANALYST.email,
+                    comment=ANALYST.comment,
+                ),
+                PARTNER,
+            )
+        ),
+        UPDATE_ANALYST,
+    ),
+    Case(
+        "pipeline-notification-omitted-is-removed",
+        pack(shares=with_feed(notification=())),
+        UPDATE_FEED,
+    ),
+    Case(
+        "new-recipient-and-share-without-comments-are-created-without",
+        pack(
+            strategy=Strategy.NEW,
+            recipients=(_recipient(ANALYST, comment=None), _recipient(PARTNER, comment=None)),
+            shares=(
+                SALES.model_copy(
+                    update={"comment": None, "pipelines": (FEED.model_copy(update={"tags": None}),)}
+                ),
+            ),
+        ),
+        (
+            (K.CREATE_RECIPIENT, "analyst"),
+            (K.CREATE_RECIPIENT, "partner"),
+            (K.CREATE_PIPELINE, "daily_feed"),
+            (K.RUN_PIPELINE_UPDATE, "daily_feed"),
+            (K.CREATE_SCHEDULE_JOB, SCHEDULE),
+            (K.CREATE_SHARE, "sales"),
+            (K.UPDATE_SHARE_OBJECTS, "sales"),
+            (K.UPDATE_SHARE_GRANTS, "sales"),
+        ),
+        actual=EMPTY,
+    ),
     Case(
         "objects-add-keeps-unnamed-without-prune",
         pack(shares=with_share(data_objects=(TABLE, TARGET, ORDERS))),
@@ -441,11 +514,12 @@ def test_every_update_carries_the_desired_value_and_the_before_state(case: Case)
             before = case.actual.recipients[action.resource]
             # What the pack declares; its owner, expiry and other properties kept as read.
             assert action.recipient == as_declared(
-                desired_recipient(declared[action.resource]), before
+                desired_recipient(declared[action.resource], before), before
             )
             assert action.before == before
         elif action.kind is K.UPDATE_PIPELINE:
-            assert action.pipeline == desired_pipeline(feeds[action.resource])
+            was = case.actual.pipelines[action.resource]
+            assert action.pipeline == desired_pipeline(feeds[action.resource], was)
             assert action.before_pipeline == case.actual.pipelines[action.resource]
         elif action.kind is K.UPDATE_SCHEDULE_JOB:
             owner = feeds[action.job.pipeline_name if action.job else ""]

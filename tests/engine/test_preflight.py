@@ -9,7 +9,7 @@ import pytest
 
 from sharepack.engine import PlanOptions, plan
 from sharepack.engine.actions import ActionKind
-from sharepack.engine.plan import desired_recipient
+from sharepack.engine.desired import desired_recipient
 from sharepack.engine.plan_pipelines import desired_job, desired_pipeline
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (

@@ -14,12 +14,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sharepack.cli.exit_codes import ExitCode, UsageError, exit_code_for
 from sharepack.cli.workspace_option import checked_workspace_url
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
+from sharepack.engine.changes import MEANINGS, SYMBOLS, Change, summary_line
 from sharepack.errors import RunHandedOverError, SharePackError
 from sharepack.packfile import LoadedSharePack
 from sharepack.packfile.errors import SpecError
@@ -94,14 +96,40 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
 
 
 def _print_plan(the_plan: Plan) -> None:
-    for warning in the_plan.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+    """The plan as Terraform prints one: a legend of the symbols used, each resource with
+    its symbol and changed fields, and the counts. Coloured on a terminal only (`typer.echo`
+    leaves colour out of anything else)."""
+    for warning in the_plan.located_warnings:
+        where = f"{warning.field}: " if warning.field else ""
+        err.print("[yellow]warning:[/]", escape(f"{where}{warning.message}"))
     if the_plan.is_empty:
         typer.echo("No changes: the workspace already matches the pack.")
         return
-    typer.echo(f"{len(the_plan.actions)} change(s), strategy {the_plan.strategy.value}:")
-    for line in the_plan.lines():
-        typer.echo(f"  + {line}")
+    changes = the_plan.changes()
+    used = {c.change for c in changes}
+    typer.echo(
+        f"Strategy {the_plan.strategy.value}. "
+        "Resource actions are indicated with the following symbols:"
+    )
+    for change in (c for c in Change if c in used):
+        typer.echo(f"{_symbol(change)} {MEANINGS[change]}")
+    typer.echo("\nsharepack will perform the following actions:\n")
+    for resource in changes:
+        typer.echo(f"{_symbol(resource.change)} {resource.title}")
+        for line in resource.details():
+            typer.echo(f"      {line}")
+    typer.echo(f"\n{summary_line(the_plan.summary())}")
+
+
+#: Terraform's colours: green to add, yellow to change, red to destroy.
+_COLOURS = {Change.CREATE: "green", Change.UPDATE: "yellow", Change.DELETE: "red"}
+
+
+def _symbol(change: Change) -> str:
+    """The change's symbol, right-aligned in three columns, in its colour."""
+    if change is Change.REPLACE:
+        return typer.style("-", fg="red") + "/" + typer.style("+", fg="green")
+    return "  " + typer.style(SYMBOLS[change], fg=_COLOURS.get(change, "cyan"))
 
 
 def apply(

@@ -11,6 +11,7 @@ from sharepack.engine.plan import (
     no_longer_named,
     plan,
 )
+from sharepack.engine.plan_warnings import PlanWarning
 from sharepack.engine.reading import read_names
 from sharepack.engine.rollback import RollbackResult, rollback, verify
 
@@ -21,6 +22,7 @@ __all__ = [
     "Journal",
     "Plan",
     "PlanOptions",
+    "PlanWarning",
     "ResourceNames",
     "RollbackResult",
     "apply",

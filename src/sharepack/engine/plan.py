@@ -9,7 +9,7 @@ longer names are deleted (see `plan_retired`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sharepack.engine.actions import MAX_OBJECT_UPDATES as MAX_OBJECT_UPDATES
@@ -22,20 +22,24 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
+from sharepack.engine.changes import FieldChange, ResourceChange, resource_changes, summary
+from sharepack.engine.desired import (
+    as_declared,
+    desired_comment,
+    desired_object,
+    desired_recipient,
+)
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.engine.plan_retired import retire
+from sharepack.engine.plan_warnings import STRATEGY, PlanWarning, access_warnings
 from sharepack.engine.serialise import action_summary
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
-    RecipientSpec,
-    RecipientType,
     SharePackConfig,
     ShareSpec,
     Strategy,
 )
 from sharepack.workspace.state import (
-    AuthenticationType,
-    DataObjectType,
     RecipientState,
     ShareObjectState,
     WorkspaceState,
@@ -87,7 +91,15 @@ class Plan:
     actions: tuple[PlanAction, ...]
     strategy: Strategy
     names: ResourceNames
-    warnings: tuple[str, ...] = field(default=())
+    #: Each warning with the field of the pack it is about.
+    located_warnings: tuple[PlanWarning, ...] = field(default=())
+    #: The workspace the plan was made from (what it shows as each field's "before").
+    before: WorkspaceState = field(default_factory=WorkspaceState)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The warnings' texts."""
+        return tuple(w.message for w in self.located_warnings)
 
     @property
     def is_empty(self) -> bool:
@@ -96,12 +108,47 @@ class Plan:
     def lines(self) -> list[str]:
         return [action.describe() for action in self.actions]
 
+    def changes(self) -> tuple[ResourceChange, ...]:
+        """Each resource the plan acts on, with what happens to it (`engine.changes`)."""
+        return resource_changes(self.actions, self.before)
+
+    def summary(self) -> dict[str, int]:
+        """Resources to add, change and destroy, and pipeline updates to run."""
+        return summary(self.changes())
+
     def to_dict(self) -> dict[str, Any]:
+        """`sharepack plan --json`: each action with the change to its resource and the
+        fields its call changes, each resource's change, and the counts."""
+        changes = self.changes()
+        of_action = {a.action.action_id: (r.change, a.fields) for r in changes for a in r.actions}
+        actions = []
+        for action in self.actions:
+            change, changed = of_action.get(action.action_id, (None, ()))
+            actions.append(
+                {**action_summary(action), "change": change, "fields": _field_values(changed)}
+            )
         return {
             "strategy": self.strategy.value,
             "warnings": list(self.warnings),
-            "actions": [action_summary(a) for a in self.actions],
+            "located_warnings": [
+                {"field": w.field, "message": w.message} for w in self.located_warnings
+            ],
+            "actions": actions,
+            "resources": [
+                {
+                    "kind": r.kind,
+                    "name": r.name,
+                    "change": r.change,
+                    "fields": _field_values(r.fields),
+                }
+                for r in changes
+            ],
+            "summary": summary(changes),
         }
+
+
+def _field_values(changed: tuple[FieldChange, ...]) -> dict[str, dict[str, Any]]:
+    return {f.field: {"before": f.before, "after": f.after} for f in changed}
 
 
 def names_of(config: SharePackConfig) -> ResourceNames:
@@ -149,46 +196,6 @@ def names_to_read(config: SharePackConfig, retired: ResourceNames) -> ResourceNa
     return names.merged(no_longer_named(config, retired))
 
 
-def desired_recipient(spec: RecipientSpec) -> RecipientState:
-    if spec.type is RecipientType.D2D:
-        return RecipientState(
-            name=spec.name,
-            authentication_type=AuthenticationType.DATABRICKS,
-            comment=spec.comment,
-            metastore_id=spec.metastore_id,
-            contact_email=spec.email,
-        )
-    return RecipientState(
-        name=spec.name,
-        authentication_type=AuthenticationType.TOKEN,
-        comment=spec.comment,
-        allowed_ips=spec.allowed_ips,
-        contact_email=spec.email,
-    )
-
-
-def as_declared(wanted: RecipientState, existing: RecipientState) -> RecipientState:
-    """`wanted` with what a pack does not declare (the recipient's other properties, its
-    expiry and owner) kept as `existing` has them: a pack neither sets nor clears those."""
-    return replace(
-        wanted,
-        properties=existing.properties,
-        expiration_time=existing.expiration_time,
-        owner=existing.owner,
-    )
-
-
-def desired_object(name: str, views: frozenset[str] = frozenset()) -> ShareObjectState:
-    """A share object as the pack names it; a view (as the catalog says) is shared as one."""
-    if name.count(".") != 2:
-        kind = DataObjectType.SCHEMA
-    elif name in views:
-        kind = DataObjectType.VIEW
-    else:
-        kind = DataObjectType.TABLE
-    return ShareObjectState(name=name, data_object_type=kind)
-
-
 def plan(
     config: SharePackConfig, actual: WorkspaceState, options: PlanOptions | None = None
 ) -> Plan:
@@ -196,10 +203,12 @@ def plan(
     options = options or PlanOptions()
     strategy, warnings = _effective_strategy(config, actual, options)
     _preflight(config, actual)
+    warnings.extend(access_warnings(config, actual))
     actions: list[PlanAction] = []
     created_recipients: dict[str, str] = {}
     for spec in config.recipients:
-        action = _recipient_action(desired_recipient(spec), actual.recipients.get(spec.name))
+        existing = actual.recipients.get(spec.name)
+        action = _recipient_action(desired_recipient(spec, existing), existing)
         if action is not None:
             actions.append(action)
             created_recipients[spec.name] = action.action_id
@@ -231,12 +240,12 @@ def plan(
             recipient_grants=retirement.recipients,
         )
         names = names.merged(touched)
-    return Plan(tuple(actions), strategy, names, tuple(warnings))
+    return Plan(tuple(actions), strategy, names, tuple(warnings), actual)
 
 
 def _effective_strategy(
     config: SharePackConfig, actual: WorkspaceState, options: PlanOptions
-) -> tuple[Strategy, list[str]]:
+) -> tuple[Strategy, list[PlanWarning]]:
     strategy = config.metadata.strategy
     existing = _existing_resources(config, actual)
     if strategy is not Strategy.NEW or not any(existing.values()):
@@ -247,10 +256,11 @@ def _effective_strategy(
             f"{kind} '{name}' already exists." for kind, names in existing.items() for name in names
         )
         raise PlanError(f"Strategy NEW, but {found}. Use strategy UPDATE to change them. {each}")
-    return Strategy.UPDATE, [
+    switched = (
         f"Auto-switched from NEW to UPDATE: {found}. "
         "Existing resources will be updated, new ones will be created."
-    ]
+    )
+    return Strategy.UPDATE, [PlanWarning(switched, STRATEGY)]
 
 
 def _existing_resources(config: SharePackConfig, actual: WorkspaceState) -> dict[str, list[str]]:
@@ -329,8 +339,8 @@ def _share_actions(
     producers: dict[str, str],
     prune: bool,
 ) -> list[PlanAction]:
-    name, comment = share.name, share.comment
-    existing = actual.shares.get(name)
+    name, existing = share.name, actual.shares.get(share.name)
+    comment = desired_comment(share.comment, existing.comment if existing else None)
     actions: list[PlanAction] = []
     after: tuple[str, ...] = ()
     if existing is None:

@@ -27,7 +27,11 @@ def job_name(pipeline_name: str) -> str:
     return f"{pipeline_name}{JOB_SUFFIX}"
 
 
-def desired_pipeline(spec: PipelineSpec) -> PipelineState:
+def desired_pipeline(spec: PipelineSpec, existing: PipelineState | None = None) -> PipelineState:
+    """The pipeline as `spec` declares it; its tags, when the pack leaves them out, as
+    `existing` has them. Its other fields are declared whole (omitted: their default)."""
+    kept = existing.tags if existing else {}
+    tags = dict(spec.tags if spec.tags is not None else kept)
     return PipelineState(
         name=spec.name,
         source_asset=spec.source_asset,
@@ -36,7 +40,7 @@ def desired_pipeline(spec: PipelineSpec) -> PipelineState:
         key_columns=spec.key_columns,
         continuous=bool(spec.schedule and spec.schedule.continuous),
         serverless=spec.serverless,
-        tags=dict(spec.tags),
+        tags=tags,
         notification=spec.notification,
     )
 
@@ -84,8 +88,9 @@ def pipeline_actions(
     actions: list[PlanAction] = []
     producers: dict[str, str] = {}
     for spec in share.pipelines:
-        wanted = desired_pipeline(spec)
-        pipeline_action = _pipeline_action(wanted, actual.pipelines.get(spec.name))
+        existing = actual.pipelines.get(spec.name)
+        wanted = desired_pipeline(spec, existing)
+        pipeline_action = _pipeline_action(wanted, existing)
         after = (pipeline_action.action_id,) if pipeline_action else ()
         if pipeline_action:
             actions.append(pipeline_action)

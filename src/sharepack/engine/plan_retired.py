@@ -26,6 +26,7 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
+from sharepack.engine.plan_warnings import PRUNE, PlanWarning
 from sharepack.workspace.state import ShareState, WorkspaceState
 
 
@@ -34,7 +35,7 @@ class Retirement:
     actions: tuple[PlanAction, ...] = ()
     recipients: tuple[str, ...] = ()  # the retired recipients that exist: deleted
     shares: tuple[str, ...] = ()  # the retired shares that exist: deleted
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()  # at `metadata.prune`: the file names none of it
 
 
 def retire(
@@ -52,18 +53,19 @@ def retire(
     gone_shares = tuple(s for s in shares if s in actual.shares)
     in_use = frozenset().union(*pack_shares.values())
     ours = {*pack_shares, *gone_shares}
-    warnings: list[str] = []
+    warnings: list[PlanWarning] = []
     gone_recipients: list[str] = []
     for name in recipients:
         if name not in actual.recipients or name in in_use:
             continue
         elsewhere = sorted(actual.recipient_grants.get(name, frozenset()) - ours)
         if elsewhere:
-            warnings.append(
+            kept = (
                 f"Recipient '{name}' is no longer in the pack, but share(s) "
                 f"{', '.join(repr(s) for s in elsewhere)} outside this project still grant it: "
                 "it is kept. Remove those grants, or the recipient, by hand if it must go."
             )
+            warnings.append(PlanWarning(kept, PRUNE))
         else:
             gone_recipients.append(name)
     actions: list[PlanAction] = []
@@ -80,8 +82,12 @@ def retire(
         for name in gone_recipients
     ]
     warnings += [
-        f"Pipeline '{name}' is no longer in the pack; sharepack does not delete pipelines "
-        "(that would drop the tables they produce): delete it by hand if it is no longer needed."
+        PlanWarning(
+            f"Pipeline '{name}' is no longer in the pack; sharepack does not delete pipelines "
+            "(that would drop the tables they produce): delete it by hand if it is no longer "
+            "needed.",
+            PRUNE,
+        )
         for name in pipelines
         if name in actual.pipelines
     ]

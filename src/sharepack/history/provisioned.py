@@ -32,8 +32,8 @@ from sharepack.engine.actions import (
     UpdateShareGrants,
     UpdateShareObjects,
 )
-from sharepack.engine.plan import desired_recipient
-from sharepack.engine.plan_pipelines import JOB_SUFFIX, job_name
+from sharepack.engine.desired import desired_comment, desired_recipient
+from sharepack.engine.plan_pipelines import JOB_SUFFIX, desired_pipeline, job_name
 from sharepack.packfile.models import PipelineSpec, SharePackConfig, ShareSpec
 from sharepack.store import Database, SharePackRecord, UnitOfWork
 from sharepack.workspace.state import (
@@ -62,16 +62,18 @@ def record_provisioned(
     those the pack no longer lists (who could read what must not lose them)."""
     reason = f"Provisioned by {pack.share_pack_name}"
     for recipient in config.recipients:
+        name = recipient.name
         uow.recipients.upsert(
             workspace_url=pack.workspace_url,
             workspace_id=pack.workspace_id,
-            name=recipient.name,
+            name=name,
             share_pack_id=pack.share_pack_id,
             created_by=created_by,
             change_reason=reason,
-            **recipient_state_fields(desired_recipient(recipient)),
+            **recipient_state_fields(desired_recipient(recipient, live.recipients.get(name))),
         )
     for share in config.shares:
+        found = live.shares.get(share.name)
         share_record = uow.shares.upsert(
             workspace_url=pack.workspace_url,
             workspace_id=pack.workspace_id,
@@ -80,8 +82,8 @@ def record_provisioned(
             created_by=created_by,
             change_reason=reason,
             databricks_share_id=share.name,
-            description=share.comment,
-            **_share_contents(share, live.shares.get(share.name)),
+            description=desired_comment(share.comment, found.comment if found else None),
+            **_share_contents(share, found),
         )
         for pipeline in share.pipelines:
             uow.pipelines.upsert(
@@ -157,9 +159,8 @@ def track_action(
         case CreateRecipient() | UpdateRecipient():
             spec = next((r for r in config.recipients if r.name == action.resource), None)
             if spec is not None:
-                uow.recipients.upsert(
-                    name=spec.name, **common, **recipient_state_fields(desired_recipient(spec))
-                )
+                declared = desired_recipient(spec, before.recipients.get(spec.name))
+                uow.recipients.upsert(name=spec.name, **common, **recipient_state_fields(declared))
         case CreateShare() | UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
             if _is_the_packs_share(config, before, action.resource):
                 fields = _share_after(uow, pack, before, action)
@@ -302,7 +303,7 @@ def _pipeline_fields(
         "cron_expression": schedule.cron if schedule else None,
         "timezone": schedule.timezone if schedule else None,
         "serverless": pipeline.serverless,
-        "tags": dict(pipeline.tags),
+        "tags": dict(desired_pipeline(pipeline, found).tags),
         "notification_emails": list(pipeline.notification),
     }
 

@@ -3,6 +3,10 @@
 Values here are already normalised by the readers (aliases resolved, strategy upper-case,
 Unix cron converted to Quartz, Unity Catalog names lower-case); validation rules live in
 `spec.rules`.
+
+A descriptive field the file leaves out (a comment, a pipeline's tags) is None: the pack
+does not manage it, and the workspace keeps what it has; an empty value clears it. Every
+other field left out takes its default, which the pack declares like any other value.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 def fold_uc_name(value: object) -> object:
@@ -54,7 +58,7 @@ class RecipientSpec(_Frozen):
     email: str | None = None
     metastore_id: str | None = None
     allowed_ips: tuple[str, ...] = ()
-    comment: str = ""
+    comment: str | None = None  # None: not managed
 
 
 class ScheduleSpec(_Frozen):
@@ -73,13 +77,13 @@ class PipelineSpec(_Frozen):
     key_columns: tuple[str, ...] = ()
     schedule: ScheduleSpec | None = None
     serverless: bool = True
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] | None = None  # None: not managed
     notification: tuple[str, ...] = ()
 
 
 class ShareSpec(_Frozen):
     name: UcName
-    comment: str = ""
+    comment: str | None = None  # None: not managed
     recipients: tuple[UcName, ...] = ()
     data_objects: tuple[UcName, ...] = ()  # catalog.schema.table or catalog.schema
     pipelines: tuple[PipelineSpec, ...] = ()

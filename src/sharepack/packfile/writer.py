@@ -101,7 +101,7 @@ def write_xlsx(config: SharePackConfig, path: Path) -> None:
                     schedule.timezone if schedule and not schedule.continuous else None,
                     "true" if p.serverless else "false",
                     _cell(p.notification),
-                    ", ".join(f"{k}={v}" for k, v in p.tags.items()) or None,
+                    ", ".join(f"{k}={v}" for k, v in (p.tags or {}).items()) or None,
                 ]
             )
     workbook.save(path)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sharepack.engine import names_to_read, plan, read_names
+from sharepack.engine import PlanWarning, names_to_read, plan, read_names
 from sharepack.errors import WorkspaceNotAllowedError
 from sharepack.history.retired import retired_names
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
@@ -71,10 +71,7 @@ def submit_share_pack(
     limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
     loaded = load_share_pack(content, filename, limits=limits)
     strategy, notes = preview_strategy(runtime, loaded.config, target)
-    warnings = (
-        *loaded.warnings,
-        *(Problem(filename, "metadata.strategy", note) for note in notes),
-    )
+    warnings = (*loaded.warnings, *(Problem(filename, note.field, note.message) for note in notes))
     return store_share_pack(
         runtime, loaded, strategy, warnings, filename=filename, workspace_url=target
     )
@@ -82,8 +79,9 @@ def submit_share_pack(
 
 def preview_strategy(
     runtime: Runtime, config: SharePackConfig, workspace_url: str
-) -> tuple[Strategy, tuple[str, ...]]:
-    """Plan against the workspace now: the strategy that will apply, and what to warn about.
+) -> tuple[Strategy, tuple[PlanWarning, ...]]:
+    """Plan against the workspace now: the strategy that will apply, and what to warn about,
+    each warning at the field of the pack it is about (none: the file as a whole).
 
     Raises `PlanError` for conflicts and missing tables; an unreachable workspace only warns,
     since the worker plans again when it runs.
@@ -93,12 +91,13 @@ def preview_strategy(
         workspace = runtime.workspace_for(workspace_url)
         before = read_names(workspace, names_to_read(config, retired))
     except WorkspaceError as exc:
-        return config.metadata.strategy, (
+        unchecked = (
             f"The workspace could not be checked now ({exc.message}); "
-            "the worker will plan against it when it runs.",
+            "the worker will plan against it when it runs."
         )
+        return config.metadata.strategy, (PlanWarning(unchecked, ""),)
     preview = plan(config, before, runtime.plan_options(retired=retired))
-    return preview.strategy, preview.warnings
+    return preview.strategy, preview.located_warnings
 
 
 def store_share_pack(
