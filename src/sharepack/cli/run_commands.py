@@ -29,7 +29,9 @@ from sharepack.workspace.errors import InvalidWorkspaceUrlError
 from sharepack.workspace.urls import normalise_workspace_url
 
 err = Console(stderr=True)
-FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
+FILE = typer.Argument(
+    ..., help="The share pack file, YAML or Excel (.xlsx); the format is told from its content."
+)
 WORKSPACE = typer.Option(
     ..., "--workspace", help="The workspace URL, e.g. https://adb-1.azuredatabricks.net"
 )

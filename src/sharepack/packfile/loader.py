@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -15,9 +14,9 @@ from sharepack.packfile.limits import FILE_NAME_CHARS
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import Failure, Normaliser, field_name
 from sharepack.packfile.rules import Finding, check, quartz_or_problem
+from sharepack.packfile.xlsx_archive import EXPECTED_FORMATS
 from sharepack.packfile.yaml_reader import LocatedDocument, Path, read_yaml
 
-EXTENSIONS = (".yaml", ".yml", ".xlsx")
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -39,11 +38,10 @@ def _file_problem(filename: str, message: str) -> SpecError:
 
 
 def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
-    """The file's values and their locations; the format is told by content, not by name."""
+    """The file's values and their locations; the format is told by content, never by name:
+    a zip archive is read as a workbook, anything else as YAML text."""
     check_size(len(content), filename, limits)
     check_file_name(filename)
-    if PurePath(filename).suffix.lower() not in EXTENSIONS:
-        raise _file_problem(filename, f"Expected a {', '.join(EXTENSIONS)} file")
     if content.startswith(_ZIP_MAGIC):
         return read_excel(content, filename, limits.max_rows, limits.max_bytes)
     return read_yaml(_decode(content, filename), filename)
@@ -51,13 +49,12 @@ def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
 
 def _decode(content: bytes, filename: str) -> str:
     if b"\x00" in content:
-        raise _file_problem(filename, "The file is binary, not YAML text")
+        raise _file_problem(filename, f"The file is binary: {EXPECTED_FORMATS}")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _file_problem(
-            filename, f"The file is not UTF-8 text (byte {exc.start} is invalid)"
-        ) from None
+        message = f"The file is not UTF-8 text (byte {exc.start} is invalid): {EXPECTED_FORMATS}"
+        raise _file_problem(filename, message) from None
 
 
 def too_large(filename: str, limits: ReadLimits) -> SpecError:
