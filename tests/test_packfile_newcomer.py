@@ -1,6 +1,8 @@
 """A newcomer's first hour with the pack file (issue 12), each finding as a specification.
 
-The format is told from the content, whatever the file's name.
+Every problem of a file is reported at once: a value that is invalid hides only what is
+derived from it, and nothing derived from it is reported on top of its own error. The
+format is told from the content, whatever the file's name.
 """
 
 from __future__ import annotations
@@ -52,6 +54,326 @@ def _workbook(tmp_path: Path, cells: Cells) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# -- 1. every problem of a file at once ------------------------------------------------------
+
+UNDECLARED = ("recipients: [sales-analyst, internal-team]", "recipients: [sales-analyst, zz]")
+ZZ = "n.yaml:23:33, share[0].recipients[1]: Recipient 'zz' is not declared in this pack"
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        pytest.param(
+            ("strategy: NEW", "strategy: NEWW"),
+            "n.yaml:7:13, metadata.strategy: Input should be 'NEW' or 'UPDATE'",
+            id="strategy",
+        ),
+        pytest.param(
+            ("  description: Quarterly sales for partners", "  prune: maybe"),
+            "n.yaml:8:10, metadata.prune: Input should be a valid boolean, unable to interpret "
+            "input",
+            id="prune",
+        ),
+        pytest.param(
+            ("  requestor: john.doe@example.com", "  # requestor: john.doe@example.com"),
+            "n.yaml:5:3, metadata.requestor: 'requestor' is required",
+            id="requestor missing",
+        ),
+        pytest.param(
+            ("type: D2D", "type: D2X"),
+            "n.yaml:17:11, recipient[1].type: Input should be 'D2O' or 'D2D'",
+            id="type of a recipient with a metastore_id",
+        ),
+        pytest.param(
+            ("email: analyst@partner.example.com", "email: [analyst@partner.example.com]"),
+            "n.yaml:13:12, recipient[0].email: Input should be a valid string",
+            id="email",
+        ),
+        pytest.param(
+            ("comment: Q1 sales data", "comment: [Q1]"),
+            "n.yaml:22:14, share[0].comment: Input should be a valid string",
+            id="comment of the same share",
+        ),
+        pytest.param(
+            ("serverless: true", "serverless: perhaps"),
+            "n.yaml:34:21, share[0].pipelines[0].serverless: Input should be a valid boolean, "
+            "unable to interpret input",
+            id="serverless",
+        ),
+        pytest.param(
+            ("timezone: UTC}", "timezone: [UTC]}"),
+            "n.yaml:33:49, share[0].pipelines[0].schedule.timezone: Input should be a valid string",
+            id="timezone",
+        ),
+        pytest.param(
+            ('cron: "0 2 * * *"', 'cron: "0 99 * * *"'),
+            "n.yaml:33:26, share[0].pipelines[0].schedule.cron: Invalid cron '0 99 * * *': "
+            "hour 99 is outside 0-23",
+            id="cron",
+        ),
+        pytest.param(
+            ('tags: {cost_center: "123"}', "tags: {cost_center: [1]}"),
+            "n.yaml:35:29, share[0].pipelines[0].tags.cost_center: Input should be a valid string",
+            id="tags",
+        ),
+    ],
+)
+def test_an_invalid_field_does_not_hide_an_undeclared_recipient(
+    edit: tuple[str, str], error: str
+) -> None:
+    text = _edit(TEMPLATE, UNDECLARED, edit)
+
+    errors, _ = _outcome(text.encode(), "n.yaml")
+
+    assert sorted(errors, key=_line) == errors, "in file order"
+    assert sorted(errors) == sorted([error, ZZ])
+
+
+def _line(problem: str) -> tuple[int, int]:
+    line, column = problem.split(",")[0].split(":")[1:3]
+    return int(line), int(column)
+
+
+def test_every_independent_problem_is_reported_together_in_file_order() -> None:
+    text = _edit(
+        TEMPLATE,
+        UNDECLARED,
+        ("strategy: NEW", "strategy: NEWW"),
+        ("type: D2D", "type: D2X"),
+        ("serverless: true", "serverless: perhaps"),
+        ("notification: [owner@example.com]", "notification: [owner]"),
+    )
+
+    errors, _ = _outcome(text.encode(), "n.yaml")
+
+    assert [e.split(": ")[0] for e in errors] == [
+        "n.yaml:7:13, metadata.strategy",
+        "n.yaml:17:11, recipient[1].type",
+        "n.yaml:23:33, share[0].recipients[1]",
+        "n.yaml:34:21, share[0].pipelines[0].serverless",
+        "n.yaml:36:24, share[0].pipelines[0].notification[0]",
+    ]
+
+
+def test_an_unreadable_recipient_name_leaves_references_unjudged_and_the_rest_checked() -> None:
+    text = _edit(
+        TEMPLATE,
+        ("name: internal-team", "name: [internal-team]"),
+        ("notification: [owner@example.com]", "notification: [owner]"),
+    )
+
+    errors, _ = _outcome(text.encode(), "n.yaml")
+
+    # internal-team may be the unreadable name: the share's reference to it is not judged.
+    assert errors == [
+        "n.yaml:16:11, recipient[1].name: Input should be a valid string",
+        "n.yaml:36:24, share[0].pipelines[0].notification[0]: 'owner' is not a valid email "
+        "address: An email address must have an @-sign.",
+    ]
+
+
+XLSX_ZZ = "Shares!C2, share[0].recipients[1]: Recipient 'zz' is not declared in this pack"
+FORMULA = "Formulas are not read; type the value"
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        pytest.param(
+            {("Metadata", "B5"): "NEWW"},
+            ["Metadata!B5, metadata.strategy: Input should be 'NEW' or 'UPDATE'", XLSX_ZZ],
+            id="strategy",
+        ),
+        pytest.param(
+            {("Metadata", "B5"): "=B4"},
+            [f"Metadata!B5: {FORMULA}", XLSX_ZZ],
+            id="strategy formula",
+        ),
+        pytest.param(
+            {("Metadata", "B7"): "maybe"},
+            [
+                "Metadata!B7, metadata.prune: 'maybe' is not true or false (write true/false, "
+                "yes/no or 1/0)",
+                XLSX_ZZ,
+            ],
+            id="prune",
+        ),
+        pytest.param(
+            {("Recipients", "B3"): "D2X"},
+            ["Recipients!B3, recipient[1].type: Input should be 'D2O' or 'D2D'", XLSX_ZZ],
+            id="type of a recipient with a metastore_id",
+        ),
+        pytest.param(
+            {("Recipients", "C2"): "=A2"},
+            [f"Recipients!C2: {FORMULA}", XLSX_ZZ],
+            id="email formula",
+        ),
+        pytest.param(
+            {("Shares", "B2"): "=A2"},
+            [f"Shares!B2: {FORMULA}", XLSX_ZZ],
+            id="comment of the same share",
+        ),
+        pytest.param(
+            {("Pipelines", "I2"): "maybe"},
+            [
+                XLSX_ZZ,
+                "Pipelines!I2, pipelines[0].serverless: 'maybe' is not true or false (write "
+                "true/false, yes/no or 1/0)",
+            ],
+            id="serverless, after the share in file order",
+        ),
+        pytest.param(
+            {("Pipelines", "H2"): "=A2"},
+            [XLSX_ZZ, f"Pipelines!H2: {FORMULA}"],
+            id="timezone formula",
+        ),
+        pytest.param(
+            {("Pipelines", "G2"): "0 99 * * *"},
+            [
+                XLSX_ZZ,
+                "Pipelines!G2, share[0].pipelines[0].schedule.cron: Invalid cron '0 99 * * *': "
+                "hour 99 is outside 0-23",
+            ],
+            id="cron",
+        ),
+    ],
+)
+def test_an_invalid_cell_does_not_hide_an_undeclared_recipient(
+    tmp_path: Path, cells: Cells, expected: list[str]
+) -> None:
+    content = _workbook(tmp_path, {("Shares", "C2"): "sales-analyst, zz", **cells})
+
+    errors, _ = _outcome(content, "n.xlsx")
+
+    assert errors == expected
+
+
+def test_workbook_problems_are_in_file_order_sheet_by_sheet(tmp_path: Path) -> None:
+    content = _workbook(
+        tmp_path,
+        {
+            ("Pipelines", "J2"): "owner",
+            ("Pipelines", "I2"): "maybe",
+            ("Shares", "C2"): "sales-analyst, zz",
+            ("Recipients", "B3"): "D2X",
+            ("Metadata", "B5"): "NEWW",
+        },
+    )
+
+    errors, _ = _outcome(content, "n.xlsx")
+
+    assert [e.split(",")[0] for e in errors] == [
+        "Metadata!B5",
+        "Recipients!B3",
+        "Shares!C2",
+        "Pipelines!I2",
+        "Pipelines!J2",
+    ]
+
+
+# -- 2. a bad cell gets one error, at that cell ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pytest.param({("Shares", "D2"): "=A2"}, id="data_objects: no target follow-on"),
+        pytest.param({("Pipelines", "B2"): "=A2"}, id="share of a pipeline"),
+        pytest.param(
+            {("Pipelines", "E2"): "=A2", ("Pipelines", "F2"): None},
+            id="scd_type: no key_columns follow-on",
+        ),
+        pytest.param({("Recipients", "A3"): "=A2"}, id="a recipient's name: no undeclared one"),
+        pytest.param({("Recipients", "B3"): "=A2"}, id="type: no metastore_id follow-on"),
+        pytest.param({("Pipelines", "D2"): "=A2"}, id="target_asset: not 'required'"),
+        pytest.param({("Shares", "A2"): "=B2"}, id="a share's name: its pipeline not orphaned"),
+        pytest.param({("Pipelines", "G2"): "=A2"}, id="schedule: its timezone not orphaned"),
+        pytest.param({("Recipients", "A1"): "=A2"}, id="the name header: no name 'required'"),
+        pytest.param({("Recipients", "C1"): "=A2"}, id="the email header: no missing email"),
+        pytest.param({("Recipients", "D1"): "=A2"}, id="the metastore_id header"),
+        pytest.param({("Shares", "D1"): "=A2"}, id="the data_objects header: no target"),
+        pytest.param({("Pipelines", "B1"): "=A2"}, id="the share header: no orphan"),
+        pytest.param({("Pipelines", "G1"): "=A2"}, id="the schedule header: no orphan timezone"),
+        pytest.param({("Metadata", "A2"): "=A1"}, id="a metadata label: no requestor 'required'"),
+        pytest.param({("Metadata", "B1"): "=A1"}, id="the Value header: not a field"),
+    ],
+)
+def test_a_formula_cell_is_one_error_at_that_cell(tmp_path: Path, cells: Cells) -> None:
+    content = _workbook(tmp_path, cells)
+    formula = next(cell for (sheet, cell), value in cells.items() if value is not None)
+    sheet = next(sheet for (sheet, cell), value in cells.items() if value is not None)
+
+    errors, warnings = _outcome(content, "f.xlsx")
+
+    assert errors == [f"{sheet}!{formula}: {FORMULA}"]
+    assert warnings == []
+
+
+def test_a_missing_shares_sheet_does_not_orphan_the_pipelines(tmp_path: Path) -> None:
+    path = tmp_path / "template.xlsx"
+    write_template_xlsx(path)
+    workbook = load_workbook(path)
+    del workbook["Shares"]
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    errors, _ = _outcome(buffer.getvalue(), "f.xlsx")
+
+    assert errors == ["f.xlsx: The workbook has no 'Shares' sheet"]
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        pytest.param(
+            [("      - prod_catalog.sales.daily_summary\n", "      - {a: 1}\n")],
+            "f.yaml:26:9, share[0].data_objects[1]: Input should be a valid string",
+            id="data_objects: no target follow-on",
+        ),
+        pytest.param(
+            [('scd_type: "2"', "scd_type: [2]"), ("key_columns: [transaction_id]", "")],
+            "f.yaml:31:19, share[0].pipelines[0].scd_type: Input should be a valid string",
+            id="scd_type: no key_columns follow-on",
+        ),
+        pytest.param(
+            [("target_asset: prod_catalog.sales.daily_summary", "target_asset: [x]")],
+            "f.yaml:30:23, share[0].pipelines[0].target_asset: Input should be a valid string",
+            id="target_asset: no source or target follow-on",
+        ),
+        pytest.param(
+            [("type: D2D", "type: [D2D]")],
+            "f.yaml:17:11, recipient[1].type: Input should be 'D2O' or 'D2D'",
+            id="type: no metastore_id follow-on",
+        ),
+        pytest.param(
+            [("  - name: sales_q1_share", "  - name: [sales_q1_share]")],
+            "f.yaml:21:11, share[0].name: Input should be a valid string",
+            id="name of a share: nothing about it elsewhere",
+        ),
+    ],
+)
+def test_an_invalid_yaml_value_is_one_error_at_that_value(
+    edits: list[tuple[str, str]], expected: str
+) -> None:
+    errors, warnings = _outcome(_edit(TEMPLATE, *edits).encode(), "f.yaml")
+
+    assert errors == [expected]
+    assert warnings == []
+
+
+def test_a_share_with_an_unreadable_name_does_not_orphan_a_top_level_pipeline() -> None:
+    nested = TEMPLATE[TEMPLATE.index("    pipelines:\n") :]
+    top_level = nested.replace(
+        "    pipelines:\n      - name:", "pipelines:\n  - share: sales_q1_share\n    name:"
+    ).replace("\n        ", "\n    ")
+    text = TEMPLATE.replace(nested, "") + top_level
+    text = _edit(text, ("  - name: sales_q1_share", "  - name: !!int sales_q1_share"))
+
+    errors, _ = _outcome(text.encode(), "f.yaml")
+
+    assert errors == ["f.yaml:21:11, share[0].name: 'sales_q1_share' cannot be read as !!int"]
 
 
 # -- 3. the format is told from the content, whatever the name ------------------------------
