@@ -2,7 +2,8 @@
 
 Every problem of a file is reported at once: a value that is invalid hides only what is
 derived from it, and nothing derived from it is reported on top of its own error. The
-format is told from the content, whatever the file's name.
+format is told from the content, whatever the file's name. A D2O recipient without an
+email validates, with a warning that its activation link must be handed over by hand.
 """
 
 from __future__ import annotations
@@ -472,7 +473,69 @@ def test_the_file_argument_help_does_not_ask_for_an_extension(command: str) -> N
     assert "told from its content" in result.stdout
 
 
-# -- through the API: any file name -----------------------------------------------------------
+# -- 4. a D2O recipient without an email warns -----------------------------------------------
+
+NO_EMAIL = ("    email: analyst@partner.example.com\n", "")
+NO_EMAIL_WARNING = (
+    "recipient[0].email: Recipient 'sales-analyst' is D2O (open sharing) and has no email: "
+    "its activation link must be handed over by hand"
+)
+
+
+def test_a_d2o_recipient_without_an_email_is_valid_with_a_warning() -> None:
+    loaded = load_share_pack(_edit(TEMPLATE, NO_EMAIL).encode(), "w.yaml")
+
+    assert [str(w) for w in loaded.warnings] == [f"w.yaml:11:5, {NO_EMAIL_WARNING}"]
+
+
+def test_a_d2o_recipient_without_an_email_in_a_workbook_warns_at_its_email_cell(
+    tmp_path: Path,
+) -> None:
+    loaded = load_share_pack(_workbook(tmp_path, {("Recipients", "C2"): None}), "w.xlsx")
+
+    assert [str(w) for w in loaded.warnings] == [f"Recipients!C2, {NO_EMAIL_WARNING}"]
+
+
+def test_validate_prints_the_missing_email_warning_in_text_and_json(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(_edit(TEMPLATE, NO_EMAIL))
+    runner = CliRunner()
+
+    as_json = runner.invoke(app, ["validate", str(path), "--json"])
+    as_text = runner.invoke(app, ["validate", str(path)], terminal_width=300)
+
+    body = json.loads(as_json.stdout)
+    assert (as_json.exit_code, body["valid"], body["errors"]) == (0, True, [])
+    assert body["warnings"] == [
+        {
+            "location": "w.yaml:11:5",
+            "field": "recipient[0].email",
+            "message": NO_EMAIL_WARNING.split(": ", 1)[1],
+        }
+    ]
+    assert as_text.exit_code == 0
+    assert "has no email: its activation link must be handed over by hand" in as_text.output
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        pytest.param([], id="with an email"),
+        pytest.param([("type: D2O", "type: D2D")], id="D2D"),
+        pytest.param(
+            [("email: analyst@partner.example.com", "email: [analyst@partner.example.com]")],
+            id="an unreadable email: its error alone",
+        ),
+        pytest.param([NO_EMAIL, ("type: D2O", "type: D20")], id="an invalid type"),
+    ],
+)
+def test_no_missing_email_warning_where_it_does_not_hold(edits: list[tuple[str, str]]) -> None:
+    _, warnings = _outcome(_edit(TEMPLATE, *edits).encode(), "w.yaml")
+
+    assert not [w for w in warnings if "has no email" in w]
+
+
+# -- through the API: any file name, and the warning in ValidationWarnings -------------------
 
 EXAMPLE = (Path(__file__).parents[1] / "examples" / "sharepack.yaml").read_bytes()
 
@@ -504,3 +567,16 @@ def test_an_upload_is_read_by_its_content_whatever_its_name(
 
     assert response.status_code == 202, response.text
     assert response.json()["Status"] == "IN_PROGRESS"
+
+
+def test_an_upload_of_a_d2o_recipient_without_an_email_warns(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    content = EXAMPLE.replace(b"    email: analyst@partner.example.com\n", b"")
+
+    response = _upload(client, runtime, content, "sharepack.yaml")
+
+    assert response.status_code == 202, response.text
+    assert [w for w in response.json()["ValidationWarnings"] if "has no email" in w] == [
+        f"sharepack.yaml:11:5, {NO_EMAIL_WARNING}"
+    ]

@@ -328,6 +328,8 @@ class _Reader:
                 if not item:  # every value of the row was left out, and reported
                     self.unreadable.add(path)
                 self.locations[path] = _at(sheet.title, min(row.cells), row.number)
+                for column, field in columns.items():  # an empty cell is where a value lacks
+                    self.locations.setdefault((*path, field), _at(sheet.title, column, row.number))
                 if any(c in unheaded or c not in header.cells for c in row.cells):
                     # A value under no readable header may be any field the row lacks.
                     lacking = set(HEADERS[top].values()) - set(item)

@@ -171,6 +171,15 @@ def _by_type(recipient: RecipientSpec, path: Path) -> Iterator[Finding]:
         return
     if recipient.metastore_id:
         yield Finding((*path, "metastore_id"), "metastore_id applies to D2D recipients only")
+    if recipient.email is None:
+        # Removing a contact email is a supported change: a warning, not an error.
+        yield Finding(
+            (*path, "email"),
+            f"Recipient '{recipient.name}' is D2O (open sharing) and has no email: its "
+            "activation link must be handed over by hand",
+            warning=True,
+            depends_on=((*path, "name"),),
+        )
     yield from _ip_rules(recipient.allowed_ips, (*path, "allowed_ips"))
 
 
