@@ -369,9 +369,9 @@ def test_problems_of_cells_and_of_rules_are_reported_together(tmp_path: Path) ->
 
     problems = _problems(content)
 
-    assert len(problems) == 2
-    assert problems[0].startswith("Pipelines!I2, pipelines[0].serverless: 'maybe'")
-    assert problems[1].startswith("Recipients!C2, recipient[0].email: 'nope' is not a valid")
+    assert len(problems) == 2  # in file order: the Recipients sheet comes first
+    assert problems[0].startswith("Recipients!C2, recipient[0].email: 'nope' is not a valid")
+    assert problems[1].startswith("Pipelines!I2, pipelines[0].serverless: 'maybe'")
 
 
 # -- rules -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from sharepack.cli.main import app
 from sharepack.packfile import SpecError, load_share_pack
 from sharepack.packfile.templates import json_schema, template_yaml
+from sharepack.packfile.xlsx_archive import EXPECTED_FORMATS
 from sharepack.packfile.yaml_reader import MAX_DEPTH, MAX_NODES
 
 TEMPLATE = template_yaml()
@@ -194,11 +195,11 @@ def test_top_level_pipeline_joins_the_first_of_two_shares_with_one_name() -> Non
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"metadata:\n  requestor: a\x00b\n", "h.yaml: The file is binary, not YAML text"),
-        (bytes(range(256)) * 4, "h.yaml: The file is binary, not YAML text"),
+        (b"metadata:\n  requestor: a\x00b\n", f"h.yaml: The file is binary: {EXPECTED_FORMATS}"),
+        (bytes(range(256)) * 4, f"h.yaml: The file is binary: {EXPECTED_FORMATS}"),
         (
             b"\x89PNG\r\n\x1a\n" + b"\x01" * 64,
-            "h.yaml: The file is not UTF-8 text (byte 0 is invalid)",
+            f"h.yaml: The file is not UTF-8 text (byte 0 is invalid): {EXPECTED_FORMATS}",
         ),
         (b"a: \x07\n", "h.yaml:1:4: Character 0x0007 is not allowed in YAML"),
     ],

@@ -29,7 +29,9 @@ from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings, load_settings
 
 err = Console(stderr=True)
-FILE = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx).")
+FILE = typer.Argument(
+    ..., help="The share pack file, YAML or Excel (.xlsx); the format is told from its content."
+)
 WORKSPACE = typer.Option(
     ..., "--workspace", help="The workspace URL, e.g. https://adb-1.azuredatabricks.net"
 )

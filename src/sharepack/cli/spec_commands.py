@@ -36,7 +36,9 @@ def _read_at_most(file: Path, limits: ReadLimits) -> bytes:
 
 
 def validate(
-    file: Path = typer.Argument(..., help="The share pack file (.yaml, .yml or .xlsx)."),
+    file: Path = typer.Argument(
+        ..., help="The share pack file, YAML or Excel (.xlsx); the format is told from its content."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Check FILE: exit 0 when valid, 1 when invalid, 2 on a usage error."""

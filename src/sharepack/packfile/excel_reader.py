@@ -27,7 +27,7 @@ from sharepack.packfile.normalise import (
     field_name,
 )
 from sharepack.packfile.xlsx_archive import MAX_CELLS, check_zip
-from sharepack.packfile.yaml_reader import LocatedDocument, Path
+from sharepack.packfile.yaml_reader import ANY, LocatedDocument, Path
 
 # The widest sheet (Pipelines) has 11 columns: nothing a pack needs lies beyond column AF.
 MAX_COLUMNS = 32
@@ -81,8 +81,10 @@ def read_excel(content: bytes, filename: str, max_rows: int, max_bytes: int) -> 
         filename,
         value,
         reader.locations,
-        problems=tuple(reader.reported()),
+        problems=tuple(reader.problems),
         unreadable=frozenset(reader.unreadable),
+        sheets=tuple(sheet.title for sheet in workbook.worksheets),
+        unlisted=reader.unlisted,
     )
 
 
@@ -174,7 +176,7 @@ class _Reader:
                     f"Sheets '{sheets[key].title}' and '{sheet.title}' are the same sheet: "
                     "names match ignoring case, spaces and underscores"
                 )
-                self.problem(self.filename, "", message)
+                self.problem(self.filename, "", message, (TABLES.get(key, key), ANY))
                 continue
             sheets[key] = sheet
         for key in SHEETS[:3]:
@@ -185,7 +187,8 @@ class _Reader:
         return sheets
 
     def _rows(self, sheet: Any, part: Path) -> Iterator[_Row]:
-        """The filled rows of a sheet, up to a cap (then `part` is left out, and reported)."""
+        """The filled rows of a sheet, up to a cap (then `part` is marked unread, and the
+        cap reported)."""
         title = sheet.title
         # A declared dimension is not trusted: `A1:XFD1048576` would pad every row.
         sheet.reset_dimensions()
@@ -259,6 +262,7 @@ class _Reader:
             rows = rows[1:]
         values: dict[str, Any] = {}
         first: dict[str, str] = {}
+        unlabelled = False  # a value whose field cannot be told: any field given may be it
         for row in rows:
             field_at = _at(sheet.title, 1, row.number)
             for column in sorted(c for c in row.cells if c > 2):
@@ -268,9 +272,11 @@ class _Reader:
                 if 2 in row.cells:
                     message = "This value has no field name in column A"
                     self.problem(_at(sheet.title, 2, row.number), "", message)
+                    unlabelled = True
                 continue
             label = row.cells[1]
             if label is _FORMULA:
+                unlabelled = unlabelled or 2 in row.cells
                 continue
             name = METADATA_FIELDS.get(_key(label))
             if name is None:
@@ -288,15 +294,21 @@ class _Reader:
                 if value is not None:
                     values[name] = value
                     self.locations[path] = where
+        if unlabelled:
+            self.unreadable.update(
+                ("metadata", f) for f in set(METADATA_FIELDS.values()) - set(first)
+            )
         return values
 
     def _table(self, sheet: Any, top: str) -> list[dict[str, Any]]:
         self.locations[(top,)] = sheet.title
-        rows = self._rows(sheet, (top,))
+        # Rows past a cap are left out: those read are still checked.
+        rows = self._rows(sheet, (top, ANY))
         header = next(rows, None)
         if header is None:
             return []
         columns = self._columns(sheet.title, header, top)
+        unheaded = {c for c, label in header.cells.items() if label is _FORMULA}
         items: list[dict[str, Any]] = []
         for row in rows:
             path: Path = (top, len(items))
@@ -316,6 +328,12 @@ class _Reader:
                 if not item:  # every value of the row was left out, and reported
                     self.unreadable.add(path)
                 self.locations[path] = _at(sheet.title, min(row.cells), row.number)
+                for column, field in columns.items():  # an empty cell is where a value lacks
+                    self.locations.setdefault((*path, field), _at(sheet.title, column, row.number))
+                if any(c in unheaded or c not in header.cells for c in row.cells):
+                    # A value under no readable header may be any field the row lacks.
+                    lacking = set(HEADERS[top].values()) - set(item)
+                    self.unreadable.update((*path, field) for field in lacking)
                 items.append(item)
         return items
 
@@ -353,7 +371,7 @@ class _Reader:
             if timezone is not None:
                 result["schedule"]["timezone"] = timezone
                 self.locations[(*path, "schedule", "timezone")] = zone_at
-        elif timezone is not None:
+        elif timezone is not None and (*path, "schedule") not in self.unreadable:
             message = "A timezone needs a cron in the schedule column"
             self.problem(zone_at, field_name((*path, "timezone")), message, (*path, "timezone"))
         if isinstance(row.get("tags"), str):
@@ -383,5 +401,7 @@ class _Reader:
 
 
 def _is_metadata_header(row: _Row) -> bool:
-    """A first row `Field | Value` (matched as headers are) is a header, not a field."""
-    return _key(row.cells.get(1, "")) == "field" and _key(row.cells.get(2, "value")) == "value"
+    """A first row `Field | Value` (matched as headers are) is a header, not a field; so
+    is `Field | <a formula>`, the formula reported already."""
+    value = row.cells.get(2, "value")
+    return _key(row.cells.get(1, "")) == "field" and (value is _FORMULA or _key(value) == "value")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -14,10 +12,11 @@ from sharepack.packfile.excel_reader import read_excel
 from sharepack.packfile.limits import FILE_NAME_CHARS
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import Failure, Normaliser, field_name
-from sharepack.packfile.rules import Finding, check, quartz_or_problem
-from sharepack.packfile.yaml_reader import LocatedDocument, Path, read_yaml
+from sharepack.packfile.rules import check, quartz_or_problem
+from sharepack.packfile.unread import Unread, error_paths, with_stand_ins
+from sharepack.packfile.xlsx_archive import EXPECTED_FORMATS
+from sharepack.packfile.yaml_reader import ANY, LocatedDocument, Path, read_yaml
 
-EXTENSIONS = (".yaml", ".yml", ".xlsx")
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -39,11 +38,10 @@ def _file_problem(filename: str, message: str) -> SpecError:
 
 
 def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
-    """The file's values and their locations; the format is told by content, not by name."""
+    """The file's values and their locations; the format is told by content, never by name:
+    a zip archive is read as a workbook, anything else as YAML text."""
     check_size(len(content), filename, limits)
     check_file_name(filename)
-    if PurePath(filename).suffix.lower() not in EXTENSIONS:
-        raise _file_problem(filename, f"Expected a {', '.join(EXTENSIONS)} file")
     if content.startswith(_ZIP_MAGIC):
         return read_excel(content, filename, limits.max_rows, limits.max_bytes)
     return read_yaml(_decode(content, filename), filename)
@@ -51,13 +49,12 @@ def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
 
 def _decode(content: bytes, filename: str) -> str:
     if b"\x00" in content:
-        raise _file_problem(filename, "The file is binary, not YAML text")
+        raise _file_problem(filename, f"The file is binary: {EXPECTED_FORMATS}")
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _file_problem(
-            filename, f"The file is not UTF-8 text (byte {exc.start} is invalid)"
-        ) from None
+        message = f"The file is not UTF-8 text (byte {exc.start} is invalid): {EXPECTED_FORMATS}"
+        raise _file_problem(filename, message) from None
 
 
 def too_large(filename: str, limits: ReadLimits) -> SpecError:
@@ -89,34 +86,36 @@ def load_share_pack(
     """Read and validate a share pack; raise `SpecError` listing every problem at once.
 
     Problems of the file's shape, of the model's fields and of the rules are reported
-    together, in file order; the rules run on every part of the pack that is valid.
+    together, in file order. A value reported as invalid gives way to a stand-in, so that
+    the rules check everything else; what they would derive from it is left out.
     """
     document = _read(content, filename, limits or ReadLimits())
-    normaliser = Normaliser()
+    normaliser = Normaliser(document.unreadable)
     canonical = normaliser.normalise(document.value)
     _convert_schedules(canonical, normaliser)
     failures = [f for f in normaliser.failures if not _under(f.raw_path, document.unreadable)]
     problems = [*document.problems, *(_locate(document, f) for f in failures)]
     # Where a value is already reported, the model's complaints about it would repeat it.
     reported = {*document.unreadable, *(f.raw_path for f in failures if not f.at_key)}
+    unread = _unread(document, normaliser, failures)
     config: SharePackConfig | None = None
-    invalid: set[Path] = set()
     try:
         config = SharePackConfig.model_validate(canonical)
     except ValidationError as exc:
         for error in exc.errors():
-            problem, raw, part = _locate_model(document, normaliser, error)
-            invalid.add(part)
+            problem, raw = _locate_model(document, normaliser, error)
             if not _under(raw, reported):
                 problems.append(problem)
-    # A fault at the top (an unknown, repeated or malformed section) may hide recipients.
-    whole = not document.problems and not any(len(f.raw_path) <= 1 for f in failures)
-    findings = _check_parts(config, canonical, invalid, references=whole)
+        config = with_stand_ins(canonical, error_paths(exc), unread)
+    findings = [] if config is None else [f for f in check(config) if not unread.hides(f)]
     problems += [_at(document, normaliser, f.path, f.message) for f in findings if not f.warning]
     warnings = [_at(document, normaliser, f.path, f.message) for f in findings if f.warning]
-    warnings.sort(key=_position)
+    warnings.sort(key=lambda w: document.position(w.location))
+    problems.sort(key=lambda p: document.position(p.location))
+    if document.unlisted:
+        problems.append(Problem(filename, "", f"and {document.unlisted:,} more problems"))
     if problems or config is None:
-        raise SpecError(sorted(problems, key=_position), warnings)
+        raise SpecError(problems, warnings)
     file_format: Literal["yaml", "xlsx"] = "xlsx" if content.startswith(_ZIP_MAGIC) else "yaml"
     return LoadedSharePack(config=config, warnings=tuple(warnings), format=file_format)
 
@@ -125,61 +124,34 @@ def _under(path: Path, prefixes: set[Path] | frozenset[Path]) -> bool:
     return any(path[:end] in prefixes for end in range(len(path) + 1))
 
 
-_LINE_COLUMN = re.compile(r":(\d+):(\d+)$")
+#: A section left out at the top of the file (repeated, unknown) may have held recipients.
+_SOME_RECIPIENT: Path = ("recipients", ANY)
+_MODEL_KEYS = ("metadata", "recipients", "shares")
 
 
-def _position(problem: Problem) -> tuple[int, int]:
-    """File order for YAML locations; other locations keep the order they were found in."""
-    match = _LINE_COLUMN.search(problem.location)
-    return (int(match[1]), int(match[2])) if match else (0, 0)
+def _unread(document: LocatedDocument, normaliser: Normaliser, failures: list[Failure]) -> Unread:
+    """The model paths of values the reader or the normaliser could not take as written."""
+    from_file = {raw: path for path, raw in normaliser.origin.items() if path[0] in _MODEL_KEYS}
+    raws = [*document.unreadable, *(f.raw_path for f in failures if not f.at_key)]
+    if any(f.at_key and len(f.raw_path) == 1 for f in failures):
+        raws.append((ANY,))  # a key dropped at the top: a section left out
+    unread = Unread()
+    for raw in raws:
+        if raw == (ANY,):
+            unread.add(_SOME_RECIPIENT)
+        elif not raw:
+            unread.add(())
+        elif (path := _model_path(from_file, raw)) is not None:
+            unread.add(path)
+    return unread
 
 
-# Stands in for invalid metadata so that the rules can still check the other parts.
-_STAND_IN_METADATA = {"requestor": "-", "project_name": "-", "business_line": "-"}
-_PARTS = ("recipients", "shares")
-
-
-def _check_parts(
-    config: SharePackConfig | None,
-    canonical: dict[str, Any],
-    invalid: set[Path],
-    *,
-    references: bool,
-) -> list[Finding]:
-    """The rules' findings; for an invalid model, over the parts that are valid on their own.
-
-    Without every recipient (or the strategy), whether a share names an undeclared one
-    cannot be told: those findings are left out rather than guessed.
-    """
-    if config is not None:
-        return [f for f in check(config) if references or not _is_reference(f.path)]
-    metadata_ok = ("metadata",) not in invalid and isinstance(canonical.get("metadata"), dict)
-    kept = {
-        key: [i for i in range(len(canonical.get(key, []))) if (key, i) not in invalid]
-        for key in _PARTS
-    }
-    partial: dict[str, Any] = {key: [canonical[key][i] for i in kept[key]] for key in _PARTS}
-    partial["metadata"] = canonical["metadata"] if metadata_ok else _STAND_IN_METADATA
-    try:
-        config = SharePackConfig.model_validate(partial)
-    except ValidationError:
-        return []
-    every_recipient = len(kept["recipients"]) == len(canonical.get("recipients", []))
-    references = references and metadata_ok and every_recipient
-    findings = []
-    for finding in check(config):
-        path = finding.path
-        if len(path) > 1 and path[0] in kept and isinstance(path[1], int):
-            path = (path[0], kept[str(path[0])][path[1]], *path[2:])
-        if (path[0] == "metadata" and not metadata_ok) or (not references and _is_reference(path)):
-            continue
-        findings.append(Finding(path, finding.message, finding.warning))
-    return findings
-
-
-def _is_reference(path: Path) -> bool:
-    """A finding about a share's recipient: it depends on every recipient being known."""
-    return len(path) > 2 and path[0] == "shares" and path[2] == "recipients"
+def _model_path(from_file: dict[Path, Path], raw: Path) -> Path | None:
+    """The model path of a path in the file (via its nearest mapped ancestor), if it has one."""
+    for end in range(len(raw), 0, -1):
+        if (path := from_file.get(raw[:end])) is not None:
+            return (*path, *raw[end:])
+    return None
 
 
 def _convert_schedules(canonical: dict[str, Any], normaliser: Normaliser) -> None:
@@ -227,13 +199,12 @@ def _locate(document: LocatedDocument, failure: Failure) -> Problem:
 
 def _locate_model(
     document: LocatedDocument, normaliser: Normaliser, error: Any
-) -> tuple[Problem, Path, Path]:
-    """The located problem, the file path it is about, and the part of the pack it fails."""
+) -> tuple[Problem, Path]:
+    """The located problem, and the file path it is about."""
     path: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
     message = str(error["msg"])
     if error["type"] == "missing":
         message = f"'{path[-1]}' is required"
     elif error["type"] == "extra_forbidden":
         message = f"Unknown field '{path[-1]}'"
-    part = path[:1] if path[:1] == ("metadata",) else path[:2]
-    return _at(document, normaliser, path, message), _raw_path(normaliser, path), part
+    return _at(document, normaliser, path, message), _raw_path(normaliser, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from sharepack.packfile.models import fold_uc_name
-from sharepack.packfile.yaml_reader import Path
+from sharepack.packfile.yaml_reader import ANY, Path
 
 
 class Failure(NamedTuple):
@@ -75,11 +75,16 @@ LIST_FIELDS = {"allowed_ips", "recipients", "data_objects", "key_columns", "noti
 
 
 class Normaliser:
-    """Collects problems instead of stopping at the first, like every reader here."""
+    """Collects problems instead of stopping at the first, like every reader here.
 
-    def __init__(self) -> None:
+    `unreadable` are the file paths the reader could not take as written (see
+    `LocatedDocument`): what depends on them is not judged.
+    """
+
+    def __init__(self, unreadable: frozenset[Path] = frozenset()) -> None:
         self.failures: list[Failure] = []
         self.origin: dict[Path, Path] = {}
+        self.unreadable = unreadable
 
     def fail(self, raw_path: Path, field: str, message: str) -> None:
         self.failures.append(Failure(raw_path, field, message))
@@ -122,7 +127,7 @@ class Normaliser:
 
     def _mapping(self, top: dict[str, Any], key: str, keys: dict[str, str]) -> dict[str, Any]:
         value = top.get(key)
-        raw_path = self.origin.get((key,), (key,))
+        raw_path = self.origin.setdefault((key,), (key,))
         if not isinstance(value, dict):
             self.fail(raw_path, key, f"'{key}' must be a mapping of fields")
             return {}
@@ -134,6 +139,7 @@ class Normaliser:
         model_key = "recipients" if key == "recipient" else "shares"
         value = top.get(key, [])
         raw_path = self.origin.get((key,), (key,))
+        self.origin[(model_key,)] = raw_path
         if not isinstance(value, list):
             self.fail(raw_path, key, f"'{key}' must be a list")
             return []
@@ -190,6 +196,7 @@ class Normaliser:
         if not isinstance(value, list):
             self.fail(raw_path, "pipelines", "'pipelines' must be a list")
             return
+        names_known = self._share_names_known(top, shares)
         by_name: dict[object, int] = {}
         for position, share in enumerate(shares):
             # Share names are Unity Catalog names: matched without case (`models.UcName`).
@@ -199,7 +206,9 @@ class Normaliser:
         for index, item in enumerate(value):
             item_raw = (*raw_path, index)
             if not isinstance(item, dict) or "share" not in item:
-                self.fail(item_raw, f"pipelines[{index}]", "A top-level pipeline needs 'share:'")
+                # Said of its share field: where that is unreadable, it is reported already.
+                where = (*item_raw, "share") if isinstance(item, dict) else item_raw
+                self.fail(where, f"pipelines[{index}]", "A top-level pipeline needs 'share:'")
                 continue
             if not isinstance(item["share"], str):
                 message = "'share' must be the name of a share in this file"
@@ -207,14 +216,29 @@ class Normaliser:
                 continue
             share_index = by_name.get(fold_uc_name(item["share"]))
             if share_index is None:
-                message = f"Pipeline names share '{item['share']}', which the file does not declare"
-                self.fail((*item_raw, "share"), f"pipelines[{index}].share", message)
+                if names_known:  # else the share may be one whose name is reported already
+                    message = (
+                        f"Pipeline names share '{item['share']}', which the file does not declare"
+                    )
+                    self.fail((*item_raw, "share"), f"pipelines[{index}].share", message)
                 continue
             target = shares[share_index]["pipelines"]
             path: Path = ("shares", share_index, "pipelines", len(target))
             self.origin[path] = item_raw
             rest = {k: v for k, v in item.items() if k != "share"}
             target.append(self._pipeline(rest, item_raw, path))
+
+    def _share_names_known(self, top: dict[str, Any], shares: list[dict[str, Any]]) -> bool:
+        """Whether every share's name was read: no section, row or name of one left out."""
+        raw = self.origin.get(("shares",), ("share",))
+        left_out = {(ANY,), raw, (*raw, ANY)} & self.unreadable
+        dropped_at_top = any(f.at_key and len(f.raw_path) == 1 for f in self.failures)
+        return (
+            isinstance(top.get("share", []), list)
+            and not left_out
+            and not dropped_at_top
+            and all(isinstance(share.get("name"), str) for share in shares)
+        )
 
 
 def _as_list(value: Any) -> Any:

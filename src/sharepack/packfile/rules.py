@@ -1,7 +1,9 @@
 """Validation rules on a typed pack: pure functions from a config to located findings.
 
-Each rule yields `Finding`s with the model path they concern; the loader turns paths into
-file locations. Errors stop a pack; warnings travel with it.
+Each rule yields `Finding`s with the model path they concern, and the paths of the other
+values they were derived from; the loader turns paths into file locations, and leaves out
+a finding about a value the file got wrong or derived from one. Errors stop a pack;
+warnings travel with it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sharepack.packfile.models import (
     ShareSpec,
     Strategy,
 )
-from sharepack.packfile.yaml_reader import Path
+from sharepack.packfile.yaml_reader import ANY, Path
 
 # Recipient and share names as Unity Catalog accepts them for Delta Sharing: letters,
 # digits, underscores and hyphens, starting with a letter or digit. Their length (and that
@@ -50,9 +52,17 @@ MAX_OBJECTS_PER_SHARE = 1000
 
 @dataclass(frozen=True)
 class Finding:
+    """A problem with the value at `path`, found from it and from the values `depends_on`
+    names (`ANY` for every position of a list): it holds only if all of them were read."""
+
     path: Path
     message: str
     warning: bool = False
+    depends_on: tuple[Path, ...] = ()
+
+
+#: Whether a share's recipient is declared can be told only from every recipient's name.
+EVERY_RECIPIENT_NAME: Path = ("recipients", ANY, "name")
 
 
 Rule = Callable[[SharePackConfig], Iterator[Finding]]
@@ -138,6 +148,15 @@ def recipient_rules(config: SharePackConfig) -> Iterator[Finding]:
 def _recipient(recipient: RecipientSpec, path: Path) -> Iterator[Finding]:
     if recipient.email is not None and (problem := _email_problem(recipient.email)):
         yield Finding((*path, "email"), problem)
+    by_type = ((*path, "type"),)
+    for finding in _by_type(recipient, path):
+        yield Finding(
+            finding.path, finding.message, finding.warning, (*by_type, *finding.depends_on)
+        )
+
+
+def _by_type(recipient: RecipientSpec, path: Path) -> Iterator[Finding]:
+    """What a recipient's type asks of its other fields."""
     if recipient.type is RecipientType.D2D:
         if not recipient.metastore_id:
             yield Finding((*path, "metastore_id"), "A D2D recipient needs its metastore_id")
@@ -152,6 +171,15 @@ def _recipient(recipient: RecipientSpec, path: Path) -> Iterator[Finding]:
         return
     if recipient.metastore_id:
         yield Finding((*path, "metastore_id"), "metastore_id applies to D2D recipients only")
+    if recipient.email is None:
+        # Removing a contact email is a supported change: a warning, not an error.
+        yield Finding(
+            (*path, "email"),
+            f"Recipient '{recipient.name}' is D2O (open sharing) and has no email: its "
+            "activation link must be handed over by hand",
+            warning=True,
+            depends_on=((*path, "name"),),
+        )
     yield from _ip_rules(recipient.allowed_ips, (*path, "allowed_ips"))
 
 
@@ -186,14 +214,16 @@ def share_rules(config: SharePackConfig) -> Iterator[Finding]:
             if name in declared:
                 continue
             where = (*path, "recipients", position)
+            known = (EVERY_RECIPIENT_NAME,)
             if under_update:
                 message = f"Recipient '{name}' is not declared here; it must already exist"
-                yield Finding(where, message, warning=True)
+                yield Finding(where, message, warning=True, depends_on=known)
             else:
-                yield Finding(where, f"Recipient '{name}' is not declared in this pack")
+                message = f"Recipient '{name}' is not declared in this pack"
+                yield Finding(where, message, depends_on=known)
         yield from _object_rules(share, path)
         for position, pipeline in enumerate(share.pipelines):
-            yield from _pipeline(pipeline, share, (*path, "pipelines", position))
+            yield from _pipeline(pipeline, share, path, position)
 
 
 def _object_rules(share: ShareSpec, path: Path) -> Iterator[Finding]:
@@ -220,7 +250,10 @@ def _three_part(value: str) -> bool:
     return len(parts) == 3 and all(IDENTIFIER.match(p) for p in parts)
 
 
-def _pipeline(pipeline: PipelineSpec, share: ShareSpec, path: Path) -> Iterator[Finding]:
+def _pipeline(
+    pipeline: PipelineSpec, share: ShareSpec, share_path: Path, index: int
+) -> Iterator[Finding]:
+    path: Path = (*share_path, "pipelines", index)
     for field in ("source_asset", "target_asset"):
         if not _three_part(getattr(pipeline, field)):
             yield Finding(
@@ -231,18 +264,21 @@ def _pipeline(pipeline: PipelineSpec, share: ShareSpec, path: Path) -> Iterator[
             (*path, "source_asset"),
             f"The source '{pipeline.source_asset}' is the target too: a pipeline reads "
             "one table and writes another",
+            depends_on=((*path, "target_asset"),),
         )
     if pipeline.target_asset not in share.data_objects:
         yield Finding(
             (*path, "target_asset"),
             f"Target '{pipeline.target_asset}' is not among share '{share.name}' data_objects",
+            depends_on=((*share_path, "data_objects"), (*share_path, "name")),
         )
     if pipeline.scd_type not in ("1", "2"):
         yield Finding(
             (*path, "scd_type"), f'scd_type must be "1" or "2", not \'{pipeline.scd_type}\''
         )
     if pipeline.scd_type == "2" and not pipeline.key_columns:
-        yield Finding((*path, "key_columns"), "SCD type 2 needs key_columns")
+        message = "SCD type 2 needs key_columns"
+        yield Finding((*path, "key_columns"), message, depends_on=((*path, "scd_type"),))
     for position, column in enumerate(pipeline.key_columns):
         if not column.strip():
             yield Finding((*path, "key_columns", position), "A key column name must not be empty")

@@ -1,6 +1,7 @@
-"""The .xlsx archive checked before openpyxl opens any of it: entry count, declared sizes,
-compression ratio (zip bombs), DOCTYPEs (entity bombs, external entities) and the number of
-XML tags (a wide, dense sheet openpyxl would parse whole just to find its dimension).
+"""The .xlsx archive checked before openpyxl opens any of it: that it holds a workbook,
+entry count, declared sizes, compression ratio (zip bombs), DOCTYPEs (entity bombs,
+external entities) and the number of XML tags (a wide, dense sheet openpyxl would parse
+whole just to find its dimension).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ MAX_RATIO = 200
 MAX_CELLS = 100_000  # filled cells in the whole workbook, also the reader's cap
 # Tags in the workbook's XML: a filled cell takes about six (`<c><v></v></c>` and more).
 MAX_XML_TAGS = 8 * MAX_CELLS
+#: The parts every .xlsx workbook has (a .docx or a plain zip lacks the second).
+WORKBOOK_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
+#: What a file must be, said when it is neither.
+EXPECTED_FORMATS = "a share pack is YAML (UTF-8 text) or an Excel workbook (.xlsx)"
 
 
 def check_zip(content: bytes, filename: str, max_bytes: int) -> None:
@@ -34,6 +39,10 @@ def check_zip(content: bytes, filename: str, max_bytes: int) -> None:
         raise SpecError(
             [Problem(filename, "", f"The workbook is compressed {worst:.0f}:1, like a zip bomb")]
         )
+    names = {e.filename for e in entries}
+    if not all(part in names for part in WORKBOOK_PARTS):
+        message = f"The file is a zip archive without a workbook in it: {EXPECTED_FORMATS}"
+        raise SpecError([Problem(filename, "", message)])
     _check_tags(archive, filename)
 
 

@@ -9,6 +9,7 @@ values, so a hostile file under the size limit still costs bounded time and memo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,10 @@ import yaml
 from sharepack.packfile.errors import Problem, SpecError
 
 Path = tuple[str | int, ...]
+#: In a path, an entry of the list or mapping before it that is not known: `(*path, ANY)`
+#: among unreadable paths says an entry there was left out; in a finding's dependency,
+#: ANY stands for every position of a list.
+ANY = "*"
 
 #: A pack is at most about 7 levels deep (top > share list > share > pipelines >
 #: pipeline > schedule > cron); 32 leaves room and stays far below Python's recursion.
@@ -112,12 +117,19 @@ def _where(filename: str, mark: Any) -> str:
     return f"{filename}:{mark.line + 1}:{mark.column + 1}"
 
 
+_LINE_COLUMN = re.compile(r":(\d+):(\d+)$")
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
 class LocatedDocument:
     """Plain values of a document, the location of each path in it, and what was unreadable.
 
     `problems` are faults found while reading that did not stop it (a repeated key, a
     value that is not what its tag says); `unreadable` holds the paths of values left as
-    `None` because of them, so that later checks do not report them a second time.
+    `None` or left out because of them (`(*path, ANY)`: an entry of `path` was dropped),
+    so that later checks neither report them a second time nor reason from them.
+    `sheets` are a workbook's sheet titles in order; `unlisted` counts problems found
+    beyond those a workbook lists.
     """
 
     def __init__(
@@ -128,6 +140,9 @@ class LocatedDocument:
         key_locations: dict[Path, str] | None = None,
         problems: tuple[Problem, ...] = (),
         unreadable: frozenset[Path] = frozenset(),
+        *,
+        sheets: tuple[str, ...] = (),
+        unlisted: int = 0,
     ) -> None:
         self.filename = filename
         self.value = value
@@ -135,6 +150,28 @@ class LocatedDocument:
         self._key_locations = key_locations or {}
         self.problems = problems
         self.unreadable = unreadable
+        self.unlisted = unlisted
+        self._sheet_ranks = {title: rank for rank, title in enumerate(sheets, start=1)}
+
+    def position(self, location: str) -> tuple[int, int, int]:
+        """Where `location` stands in the file, for sorting: (sheet, line or row, column).
+
+        A location naming no place in the file (the file as a whole) comes first.
+        """
+        if match := _LINE_COLUMN.search(location):
+            return 0, int(match[1]), int(match[2])
+        title, bang, cell = location.rpartition("!")
+        if not bang:
+            title, cell = location, ""
+        rank = self._sheet_ranks.get(title)
+        if rank is None:
+            return 0, 0, 0
+        if match := _CELL.match(cell):
+            column = 0
+            for letter in match[1]:
+                column = column * 26 + ord(letter) - ord("A") + 1
+            return rank, int(match[2]), column
+        return rank, 0, 0
 
     def key_location(self, path: Path) -> str:
         """Where the key of `path` is written (for unknown or repeated fields)."""
@@ -241,10 +278,12 @@ class _Builder:
             if not isinstance(key, str) or key_node.tag != _STR:
                 message = "Keys must be plain strings"
                 self.problems.append(Problem(where, render_path(path), message))
+                self.unreadable.append((*path, ANY))
                 continue
             if key in result:
                 message = f"Duplicate key '{key}'"
                 self.problems.append(Problem(where, render_path((*path, key)), message))
+                self.unreadable.append((*path, ANY))
                 continue
             self.key_locations[(*path, key)] = where
             result[key] = self.value(value_node, (*path, key))
