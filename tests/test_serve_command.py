@@ -221,8 +221,11 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     assert _stop(process) == 0
 
 
-def _run_printed_line(line: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run a printed `NAME=value ... command args` line as a shell would, from `tmp_path`."""
+def _run_printed_line(
+    line: str, cwd: Path, tmp_path: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a printed `NAME=value ... command args` line as a shell would, from `cwd`, with
+    the data under `tmp_path` (`cwd` unless given)."""
     words = shlex.split(line)
     assignments = {}
     while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
@@ -230,8 +233,8 @@ def _run_printed_line(line: str, tmp_path: Path) -> subprocess.CompletedProcess[
         assignments[name] = value
     return subprocess.run(
         words,
-        cwd=tmp_path,
-        env={**_environment(tmp_path), **assignments},
+        cwd=cwd,
+        env={**_environment(tmp_path or cwd), **assignments},
         capture_output=True,
         text=True,
         timeout=COMPLETION_TIMEOUT_S,
@@ -390,3 +393,67 @@ def test_serve_refuses_to_start_with_an_allow_list_entry_that_is_not_http(
         "with a host; list each workspace as https://host"
     ]
     assert not (tmp_path / "data").exists()
+
+
+def _quick_start_lines() -> list[str]:
+    """The shell lines of the README's quick start after `make run`, continuations joined."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    lines = " ".join(b.replace("\\\n", " ") for b in blocks[1:]).replace("\n", "\0")
+    return [" ".join(line.split()) for line in lines.split("\0") if line.strip()]
+
+
+def test_the_readme_quick_start_word_by_word(tmp_path: Path) -> None:
+    """`make run` from the repository, then the README's lines as written: the banner
+    prints them (but for the ports, free ones here), and each does what the README says."""
+    readme_lines = _quick_start_lines()
+    plan_line, apply_line = (
+        next(line for line in readme_lines if PLAN_LINE.match(line)),
+        next(line for line in readme_lines if APPLY_LINE.match(line)),
+    )
+    port, emulator_port = free_port(), free_port()
+
+    def here(line: str) -> str:  # the README's ports, 8000 and 8100, as this test's
+        return line.replace(":8100", f":{emulator_port}").replace(":8000", f":{port}")
+
+    process = subprocess.Popen(
+        [
+            ".venv/bin/sharepack",
+            "serve",
+            "--emulator",
+            "--port",
+            str(port),
+            "--emulator-port",
+            str(emulator_port),
+        ],
+        cwd=REPO_ROOT,
+        env=_environment(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    output = Output(process.stderr)
+    try:
+        printed = [
+            " ".join(output.wait_for(pattern, process).split())
+            for pattern in (PLAN_LINE, APPLY_LINE)
+        ]
+        assert printed == [here(plan_line), here(apply_line)]
+        _wait_until_answering(f"http://127.0.0.1:{port}/workflow/health", process)
+
+        planned = _run_printed_line(here(plan_line), REPO_ROOT, tmp_path)
+        applied = _run_printed_line(here(apply_line), REPO_ROOT, tmp_path)
+
+        assert planned.returncode == 0, planned.stderr
+        assert "+ recipient sales-analyst" in planned.stdout, planned.stdout
+        assert applied.returncode == 0, applied.stderr
+        assert "COMPLETED" in applied.stderr
+        state = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/state").json()
+        assert [s["name"] for s in state["shares"]] == ["sales_q1_share"]
+        assert _stop(process) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
