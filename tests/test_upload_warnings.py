@@ -17,7 +17,7 @@ share:
 """
 FIRST = f"""{HEADER}}}
 recipient:
-  - {{name: analyst, type: D2O, allowed_ips: [10.0.0.1]}}
+  - {{name: analyst, type: D2O, email: a@partner.example.com, allowed_ips: [10.0.0.1]}}
 {SHARE}    pipelines:
       - name: orders_feed
         source_asset: raw_catalog.sales.orders
@@ -27,7 +27,7 @@ recipient:
 #: The pipeline and the IP list left out, under prune.
 PRUNED = f"""{HEADER}, strategy: UPDATE, prune: true}}
 recipient:
-  - {{name: analyst, type: D2O}}
+  - {{name: analyst, type: D2O, email: a@partner.example.com}}
 {SHARE}"""
 
 
