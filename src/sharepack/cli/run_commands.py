@@ -147,8 +147,9 @@ def apply(
         runtime = _runtime(settings, counter, migrate=True)
         try:
             loaded = _load(runtime, file)
-            # Credentials and a host that answers are checked before a pack is recorded:
-            # missing ones are a settings problem (exit 2), not a run that FAILED.
+            # A host that answers, and credentials, are checked before a pack is recorded:
+            # none configured is a settings problem (exit 2), not a run that FAILED. (A
+            # token the workspace refuses is met by the run's first call, and recorded.)
             runtime.workspace_for(workspace)
             with _ProgressDisplay(enabled=not as_json) as display:
                 observer = Observer(planned=display.planned, progress=display.progress)
