@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from sharepack.errors import ConfigurationError
-from sharepack.runtime import build_runtime
+from sharepack.runtime import build_runtime, sdk_workspace_factory
 from sharepack.settings import DEFAULT_DATA_DIR, INERT_SETTINGS, Settings, load_settings
+from sharepack.workspace.sdk_client import PRINCIPAL_SETTINGS, TOKEN_SETTING
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +42,8 @@ def test_defaults_are_the_embedded_ones() -> None:
     assert settings.sharepack_lease_seconds == 300
     assert settings.sharepack_pipeline_wait_seconds == 1800
     assert settings.sharepack_lock_wait_seconds == 1800
+    assert settings.sharepack_workspace_timeout_seconds == 60
+    assert settings.sharepack_workspace_retry_seconds == 60
 
 
 def test_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
@@ -187,7 +190,13 @@ def test_unknown_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("SHAREPACK_APPLY_CONCURRENCY", "0"), ("SHAREPACK_WORKER_POLL_SECONDS", "0")],
+    [
+        ("SHAREPACK_APPLY_CONCURRENCY", "0"),
+        ("SHAREPACK_WORKER_POLL_SECONDS", "0"),
+        ("SHAREPACK_WORKSPACE_TIMEOUT_SECONDS", "0"),
+        ("SHAREPACK_WORKSPACE_RETRY_SECONDS", "0"),
+        ("SHAREPACK_WORKSPACE_RETRY_SECONDS", "0.5"),
+    ],
 )
 def test_out_of_range_values_are_refused(
     variable: str, value: str, monkeypatch: pytest.MonkeyPatch
@@ -261,3 +270,54 @@ def test_every_unusable_setting_is_named_on_one_line(monkeypatch: pytest.MonkeyP
     assert "\n" not in message
     assert "SHAREPACK_WORKSPACE_URLS: 'ftp://a', 'gopher://b' are not http(s) URLs" in message
     assert "SHAREPACK_APPLY_CONCURRENCY: Input should be greater than or equal to 1" in message
+
+
+def test_the_workspace_timeouts_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_RETRY_SECONDS", "7")
+
+    settings = Settings()
+
+    assert settings.sharepack_workspace_timeout_seconds == 2.5
+    assert settings.sharepack_workspace_retry_seconds == 7
+
+
+def test_every_workspace_client_takes_the_timeouts_of_the_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        sharepack_data_dir=tmp_path,
+        databricks_token=SecretStr("dapi-unused"),
+        sharepack_workspace_timeout_seconds=2.5,
+        sharepack_workspace_retry_seconds=7,
+    )
+    made: list[dict[str, object]] = []
+
+    def recording_client(url: str, **options: object) -> object:
+        made.append(options)
+        raise _MadeError
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sharepack.runtime.make_client", recording_client)
+        for workspace_for in (
+            build_runtime(settings).workspace_for,
+            sdk_workspace_factory(settings, on_request=lambda: None),
+        ):
+            with pytest.raises(_MadeError):
+                workspace_for("https://adb-1.example.net")
+
+    assert [(o["http_timeout_seconds"], o["retry_timeout_seconds"]) for o in made] == [
+        (2.5, 7),
+        (2.5, 7),
+    ]
+
+
+class _MadeError(Exception):
+    """Stops the factory once the client's options are recorded."""
+
+
+def test_the_credential_settings_errors_name_are_settings() -> None:
+    named = {TOKEN_SETTING, *PRINCIPAL_SETTINGS}
+
+    assert named <= {name.upper() for name in Settings.model_fields}

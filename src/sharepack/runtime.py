@@ -49,8 +49,8 @@ class Runtime:
 def sdk_workspace_factory(
     settings: Settings, *, on_request: Callable[[], None] | None = None
 ) -> WorkspaceFactory:
-    """Workspaces reached through databricks-sdk with the settings' credentials;
-    `on_request` is called before each HTTP request (the CLI counts them)."""
+    """Workspaces reached through databricks-sdk with the settings' credentials and
+    timeouts; `on_request` is called before each HTTP request (the CLI counts them)."""
     token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
     secret = settings.client_secret.get_secret_value() if settings.client_secret else None
 
@@ -60,6 +60,8 @@ def sdk_workspace_factory(
             token=token,
             client_id=settings.client_id,
             client_secret=secret,
+            http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
+            retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
             on_request=on_request,
         )
         return SdkWorkspace(client)

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     sharepack_lease_seconds: float = Field(default=300.0, gt=0)
     sharepack_pipeline_wait_seconds: float = Field(default=1800.0, gt=0)
     sharepack_lock_wait_seconds: float = Field(default=1800.0, gt=0)
+    #: Every workspace client sharepack makes: how long one HTTP request may take, and how
+    #: long a call is retried (connection failures, timeouts, 429 and 503) before it fails.
+    #: A minute each, not the SDK's five-minute retry: a person at a terminal hears of an
+    #: unreachable workspace within about a minute; the worker's runs ride out throttling
+    #: and short outages, and a longer one fails the run (undone) instead of holding it.
+    sharepack_workspace_timeout_seconds: float = Field(default=60.0, gt=0)
+    sharepack_workspace_retry_seconds: int = Field(default=60, ge=1)
 
     @field_validator("sharepack_workspace_urls", mode="before")
     @classmethod

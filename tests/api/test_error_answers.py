@@ -25,8 +25,11 @@ from sharepack.store import Database
 from sharepack.store.tables import share_packs
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
+    WorkspaceAuthenticationError,
+    WorkspaceCredentialsMissingError,
     WorkspaceError,
     WorkspaceUnavailableError,
+    WorkspaceUnreachableError,
 )
 from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
@@ -89,6 +92,8 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "MethodNotAllowedError": (405, "METHOD_NOT_ALLOWED"),
         "WorkspaceError": (502, "WORKSPACE_ERROR"),
         "WorkspaceUnavailableError": (503, "WORKSPACE_UNAVAILABLE"),
+        "WorkspaceCredentialsMissingError": (503, "WORKSPACE_CREDENTIALS_MISSING"),
+        "WorkspaceAuthenticationError": (502, "WORKSPACE_CREDENTIALS_REFUSED"),
         "DatabaseUnavailableError": (503, "DATABASE_UNAVAILABLE"),
         "SchemaNotReadyError": (503, "DATABASE_NOT_MIGRATED"),
         "QueueError": (503, "QUEUE_UNAVAILABLE"),
@@ -157,8 +162,29 @@ def test_an_upload_to_a_workspace_that_fails_is_accepted_with_a_warning(
     [
         (WorkspaceUnavailableError("Reading shares: refused"), 503, "WORKSPACE_UNAVAILABLE"),
         (WorkspaceError("Reading shares: no name in the answer"), 502, "WORKSPACE_ERROR"),
+        (
+            WorkspaceUnreachableError("Cannot reach workspace https://adb-1.example.net: refused"),
+            503,
+            "WORKSPACE_UNAVAILABLE",
+        ),
+        (
+            WorkspaceCredentialsMissingError("No credentials for workspace https://adb-1.net"),
+            503,
+            "WORKSPACE_CREDENTIALS_MISSING",
+        ),
+        (
+            WorkspaceAuthenticationError("Workspace https://adb-1.net refused the token"),
+            502,
+            "WORKSPACE_CREDENTIALS_REFUSED",
+        ),
     ],
-    ids=["cannot-be-reached", "answered-badly"],
+    ids=[
+        "cannot-be-reached",
+        "answered-badly",
+        "host-does-not-answer",
+        "no-credentials",
+        "credentials-refused",
+    ],
 )
 def test_a_workspace_error_reaching_the_api_is_a_502_or_503_saying_what_failed(
     client: httpx.Client,

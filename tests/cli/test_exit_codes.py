@@ -6,7 +6,11 @@ database being down and a database without its schema are rows of their own.
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 from alembic import command as alembic_command
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from databricks_emulator.server import EmulatorServer
@@ -31,7 +36,13 @@ from sharepack.errors import (
 from sharepack.packfile.errors import SpecError
 from sharepack.settings import Settings
 from sharepack.store import Database
-from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceError
+from sharepack.store.tables import share_packs
+from sharepack.workspace.errors import (
+    InvalidWorkspaceUrlError,
+    WorkspaceAuthenticationError,
+    WorkspaceCredentialsMissingError,
+    WorkspaceError,
+)
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
@@ -42,11 +53,12 @@ DATABASE_DOWN_SHOWN = "postgresql+psycopg://nobody:***@127.0.0.1:1/sharepack"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No setting from the caller's environment or a `.env`; the embedded database (when
-    a test uses it) under tmp_path."""
+    """No setting from the caller's environment or a `.env`, and no credentials the SDK
+    would find by itself; the embedded database (when a test uses it) under tmp_path."""
     for key in list(os.environ):
-        if key.lower() in Settings.model_fields:
+        if key.lower() in Settings.model_fields or key.startswith("DATABRICKS_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
     monkeypatch.chdir(tmp_path)
 
 
@@ -86,6 +98,8 @@ def test_the_table_has_the_rows_the_readme_documents() -> None:
         (ConfigurationError.__name__, 2),
         (SpecError.__name__, 2),
         (InvalidWorkspaceUrlError.__name__, 2),
+        (WorkspaceCredentialsMissingError.__name__, 2),
+        (WorkspaceAuthenticationError.__name__, 2),
         (PlanError.__name__, 1),
         (NotFoundError.__name__, 1),
         (DatabaseUnavailableError.__name__, 1),
@@ -182,6 +196,49 @@ def test_a_workspace_that_is_not_an_http_url_exits_2_naming_it(migrated: Databas
 
     assert result.exit_code == ExitCode.USAGE
     assert "'ftp://weird' is not a URL" in _one_line(result)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_plan_without_credentials_exits_2_in_one_line_naming_what_to_set(
+    migrated: Database, emulator: EmulatorServer, as_json: bool
+) -> None:
+    result = _run("plan", str(EXAMPLE), "--workspace", emulator.url, *(["--json"] * as_json))
+
+    assert result.exit_code == ExitCode.USAGE
+    line = (
+        f"No credentials for workspace {emulator.url}: "
+        "set DATABRICKS_TOKEN, or CLIENT_ID and CLIENT_SECRET"
+    )
+    assert _one_line(result) == line
+    assert (json.loads(result.stdout) if as_json else result.stdout) == (
+        {"error": line} if as_json else ""
+    )
+
+
+def test_apply_without_credentials_exits_2_and_records_nothing(
+    migrated: Database, emulator: EmulatorServer
+) -> None:
+    result = _run("apply", str(EXAMPLE), "--workspace", emulator.url)
+
+    assert result.exit_code == ExitCode.USAGE
+    assert _one_line(result).startswith(f"No credentials for workspace {emulator.url}: ")
+    with migrated.engine.connect() as connection:
+        packs = connection.execute(select(func.count()).select_from(share_packs)).scalar_one()
+    assert packs == 0
+
+
+def test_plan_with_a_refused_token_exits_2_naming_the_workspace_and_the_setting(
+    migrated: Database, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-made-up")
+
+    result = _run("plan", str(EXAMPLE), "--workspace", emulator.url)
+
+    assert result.exit_code == ExitCode.USAGE
+    assert _one_line(result) == (
+        f"Workspace {emulator.url} refused the token in DATABRICKS_TOKEN "
+        "(Invalid access token): set a valid one"
+    )
 
 
 # -- 1: the operation failed -------------------------------------------------------------------
@@ -311,6 +368,35 @@ def test_a_workspace_that_fails_exits_1_in_one_line(workspace: EmulatorServer) -
 
     assert result.exit_code == ExitCode.FAILED
     assert "Injected fault" in _one_line(result)
+
+
+def test_a_workspace_that_cannot_be_reached_exits_1_in_one_line_naming_it(
+    migrated: Database, tmp_path: Path
+) -> None:
+    # Run as a person runs it: a process of its own, whose stderr is all it prints.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    environment = {
+        **os.environ,
+        "DATABRICKS_TOKEN": EMULATOR_TOKEN,
+        "SHAREPACK_WORKSPACE_RETRY_SECONDS": "1",
+    }
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "sharepack.cli.main", "plan", str(EXAMPLE), "--workspace", url],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == ExitCode.FAILED
+    assert finished.stderr.splitlines() == [
+        f"Cannot reach workspace {url}: Connection refused (gave up after 1 s)"
+    ]
 
 
 def test_a_run_handed_over_on_an_error_exits_1_saying_so(

@@ -44,6 +44,8 @@ from sharepack.packfile.errors import SpecError
 from sharepack.running.status import PackStatus
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
+    WorkspaceAuthenticationError,
+    WorkspaceCredentialsMissingError,
     WorkspaceError,
     WorkspaceUnavailableError,
 )
@@ -85,6 +87,10 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     # A workspace the request reached: it answered badly, or could not be reached.
     WorkspaceError: Answer(502, "WORKSPACE_ERROR"),
     WorkspaceUnavailableError: Answer(503, "WORKSPACE_UNAVAILABLE"),
+    # sharepack's own credentials for the workspace: not the caller's doing; the message
+    # names the setting for the operator, and carries no secret.
+    WorkspaceCredentialsMissingError: Answer(503, "WORKSPACE_CREDENTIALS_MISSING"),
+    WorkspaceAuthenticationError: Answer(502, "WORKSPACE_CREDENTIALS_REFUSED"),
     # sharepack's own parts: try again later; the operator has the details.
     DatabaseUnavailableError: Answer(
         503, "DATABASE_UNAVAILABLE", shown=False, hidden_message="The database is unavailable"

@@ -20,7 +20,12 @@ from sharepack.errors import (
     SharePackError,
 )
 from sharepack.packfile.errors import SpecError
-from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceError
+from sharepack.workspace.errors import (
+    InvalidWorkspaceUrlError,
+    WorkspaceAuthenticationError,
+    WorkspaceCredentialsMissingError,
+    WorkspaceError,
+)
 
 
 class ExitCode(IntEnum):
@@ -46,6 +51,9 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (ConfigurationError, ExitCode.USAGE),
     (SpecError, ExitCode.USAGE),
     (InvalidWorkspaceUrlError, ExitCode.USAGE),
+    # The workspace's credentials are settings: none configured, or the ones set refused.
+    (WorkspaceCredentialsMissingError, ExitCode.USAGE),
+    (WorkspaceAuthenticationError, ExitCode.USAGE),
     (PlanError, ExitCode.FAILED),
     (NotFoundError, ExitCode.FAILED),
     (DatabaseUnavailableError, ExitCode.FAILED),

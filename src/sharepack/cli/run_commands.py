@@ -1,7 +1,8 @@
 """`sharepack plan` and `sharepack apply`: a pack against a workspace, now, from a terminal.
 
-Exit codes (`sharepack.cli.exit_codes`): 0 planned / COMPLETED, 1 cannot apply / FAILED,
-2 invalid file or usage; `apply` interrupted by Ctrl-C: 130, its run handed over to the
+Exit codes (`sharepack.cli.exit_codes`): 0 planned / COMPLETED, 1 cannot apply / FAILED
+(or the workspace cannot be reached), 2 invalid file, usage, or workspace credentials
+missing or refused; `apply` interrupted by Ctrl-C: 130, its run handed over to the
 service's workers. `plan` only reads the database; `apply` migrates it first.
 """
 
@@ -163,6 +164,10 @@ def apply(
         runtime = _runtime(settings, counter, migrate=True)
         try:
             loaded = _load(runtime, file)
+            # A host that answers, and credentials, are checked before a pack is recorded:
+            # none configured is a settings problem (exit 2), not a run that FAILED. (A
+            # token the workspace refuses is met by the run's first call, and recorded.)
+            runtime.workspace_for(workspace)
             with _ProgressDisplay(enabled=not as_json) as display:
                 observer = Observer(planned=display.planned, progress=display.progress)
                 try:

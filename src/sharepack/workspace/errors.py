@@ -31,3 +31,15 @@ class WorkspaceUnavailableError(WorkspaceError):
 
 class InvalidWorkspaceUrlError(WorkspaceError):
     """The workspace URL is not an http(s) URL with a host."""
+
+
+class WorkspaceCredentialsMissingError(WorkspaceError):
+    """No credentials for the workspace are configured."""
+
+
+class WorkspaceAuthenticationError(WorkspacePermissionError):
+    """The workspace refused the credentials sharepack sent."""
+
+
+class WorkspaceUnreachableError(WorkspaceUnavailableError):
+    """The workspace's host did not answer."""

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.config import Config
-from databricks.sdk.credentials_provider import (
-    CredentialsProvider,
-    CredentialsStrategy,
-    DefaultCredentials,
-)
 
 from sharepack.workspace import sdk_pipelines as pipelines_api
 from sharepack.workspace import sdk_sharing as sharing
-from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceUnavailableError
+from sharepack.workspace.errors import WorkspaceAuthenticationError, WorkspaceUnavailableError
+from sharepack.workspace.sdk_client import check_workspace_url, make_client, refused_credentials
 from sharepack.workspace.sdk_errors import translated_errors
 from sharepack.workspace.state import (
     PipelineState,
@@ -27,75 +23,33 @@ from sharepack.workspace.state import (
     ShareState,
     WorkspaceState,
 )
-from sharepack.workspace.urls import is_workspace_url
+
+__all__ = ["SdkWorkspace", "check_workspace_url", "make_client"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
-class CountingCredentials(CredentialsStrategy):
-    """The SDK's own credentials, calling `on_request` once per authenticated HTTP request."""
+def _naming_the_workspace(
+    method: Callable[Concatenate[SdkWorkspace, P], R],
+) -> Callable[Concatenate[SdkWorkspace, P], R]:
+    """A refused credential is said of the workspace, with the setting to check, whichever
+    call met it first."""
 
-    def __init__(self, on_request: Callable[[], None]) -> None:
-        self._inner = DefaultCredentials()
-        self._on_request = on_request
+    @functools.wraps(method)
+    def call(workspace: SdkWorkspace, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(workspace, *args, **kwargs)
+        except WorkspaceAuthenticationError as refused:
+            config = workspace._client.config
+            answer = refused.__cause__
+            if answer is None:
+                raise
+            reason = str(answer).removesuffix(config.debug_string()).rstrip(" .")
+            raise refused_credentials(workspace.url, config.auth_type, reason) from answer
 
-    def auth_type(self) -> str:
-        return self._inner.auth_type()
-
-    def __call__(self, cfg: Config) -> CredentialsProvider:
-        provider = self._inner(cfg)
-
-        def headers() -> dict[str, str]:
-            self._on_request()
-            return provider()
-
-        return headers
-
-
-def check_workspace_url(url: str) -> str:
-    """`url` if it is http(s)://host[:port][/path]; else `InvalidWorkspaceUrlError`.
-
-    Checked before any client is made: the SDK, given a host it cannot resolve as a URL,
-    spends minutes retrying its host-metadata look-up before it fails.
-    """
-    if not is_workspace_url(url):
-        raise InvalidWorkspaceUrlError(
-            f"Workspace '{url}' is not a URL: give http(s)://host, "
-            "e.g. https://adb-1234567890123456.7.azuredatabricks.net"
-        )
-    return url
-
-
-def make_client(
-    url: str,
-    *,
-    token: str | None = None,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-    retry_timeout_seconds: int | None = None,
-    on_request: Callable[[], None] | None = None,
-) -> WorkspaceClient:
-    """A client for `url`: a personal access token, a service principal, or the SDK's chain.
-
-    `on_request`, when given, is called for every API request the client sends.
-    """
-    check_workspace_url(url)
-    extra: dict[str, object] = {}
-    if retry_timeout_seconds is not None:
-        extra["retry_timeout_seconds"] = retry_timeout_seconds
-    if on_request is not None:
-        extra["credentials_strategy"] = CountingCredentials(on_request)
-    if token:
-        return WorkspaceClient(host=url, token=token, auth_type="pat", **extra)  # type: ignore[arg-type]
-    if client_id and client_secret:
-        return WorkspaceClient(
-            host=url,
-            client_id=client_id,
-            client_secret=client_secret,
-            auth_type="oauth-m2m",
-            **extra,  # type: ignore[arg-type]
-        )
-    return WorkspaceClient(host=url, **extra)  # type: ignore[arg-type]
+    return call
 
 
 class SdkWorkspace:
@@ -114,6 +68,7 @@ class SdkWorkspace:
         return str(self._client.config.host)
 
     @property
+    @_naming_the_workspace
     def workspace_id(self) -> str:
         """The SDK's `get_workspace_id()`: the `x-databricks-org-id` every answer carries
         (the host's metadata, or `GET /api/2.0/preview/scim/v2/Me`). Read once."""
@@ -129,6 +84,7 @@ class SdkWorkspace:
                         ) from exc
             return self._workspace_id
 
+    @_naming_the_workspace
     def read_state(
         self,
         *,
@@ -167,43 +123,55 @@ class SdkWorkspace:
                 recipient_grants=_found(grant_reads),
             )
 
+    @_naming_the_workspace
     def create_recipient(self, recipient: RecipientState) -> RecipientState:
         return sharing.create_recipient(self._client, recipient)
 
+    @_naming_the_workspace
     def update_recipient(self, recipient: RecipientState) -> RecipientState:
         return sharing.update_recipient(self._client, recipient)
 
+    @_naming_the_workspace
     def delete_recipient(self, name: str) -> None:
         sharing.delete_recipient(self._client, name)
 
+    @_naming_the_workspace
     def create_share(self, name: str, comment: str) -> ShareState:
         return sharing.create_share(self._client, name, comment)
 
+    @_naming_the_workspace
     def update_share_comment(self, name: str, comment: str) -> None:
         sharing.update_share_comment(self._client, name, comment)
 
+    @_naming_the_workspace
     def delete_share(self, name: str) -> None:
         sharing.delete_share(self._client, name)
 
+    @_naming_the_workspace
     def update_share_objects(
         self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
     ) -> None:
         sharing.update_share_objects(self._client, name, add, remove)
 
+    @_naming_the_workspace
     def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None:
         sharing.update_share_grants(self._client, name, add, remove)
 
+    @_naming_the_workspace
     def create_pipeline(self, pipeline: PipelineState) -> PipelineState:
         self._ensure_notebook()
         return pipelines_api.create_pipeline(self._client, pipeline)
 
+    @_naming_the_workspace
     def update_pipeline(self, pipeline: PipelineState) -> PipelineState:
         self._ensure_notebook()
         return pipelines_api.update_pipeline(self._client, pipeline)
 
+    @_naming_the_workspace
     def delete_pipeline(self, pipeline_id: str) -> None:
         pipelines_api.delete_pipeline(self._client, pipeline_id)
 
+    @_naming_the_workspace
     def run_pipeline_update(
         self,
         pipeline_id: str,
@@ -216,15 +184,19 @@ class SdkWorkspace:
             self._client, pipeline_id, timeout_seconds, continuous=continuous, produces=produces
         )
 
+    @_naming_the_workspace
     def create_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
         return pipelines_api.create_schedule_job(self._client, job)
 
+    @_naming_the_workspace
     def reconcile_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState | None:
         return pipelines_api.reconcile_schedule_job(self._client, job)
 
+    @_naming_the_workspace
     def update_schedule_job(self, job: ScheduleJobState) -> ScheduleJobState:
         return pipelines_api.update_schedule_job(self._client, job)
 
+    @_naming_the_workspace
     def delete_schedule_job(self, job_id: int) -> None:
         pipelines_api.delete_schedule_job(self._client, job_id)
 
