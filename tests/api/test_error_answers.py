@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 import sharepack
@@ -20,7 +21,8 @@ from sharepack.cron import CronError
 from sharepack.errors import NotFoundError, PlanError, SharePackError, WorkspaceNotAllowedError
 from sharepack.packfile.errors import SpecError
 from sharepack.queue.table import TableQueue
-from sharepack.runtime import Runtime
+from sharepack.runtime import Runtime, build_runtime
+from sharepack.settings import Settings
 from sharepack.store import Database
 from sharepack.store.tables import share_packs
 from sharepack.workspace.errors import (
@@ -155,6 +157,40 @@ def test_an_upload_to_a_workspace_that_fails_is_accepted_with_a_warning(
     (warning,) = response.json()["ValidationWarnings"]
     assert "The workspace could not be checked now" in warning
     assert "the worker will plan against it when it runs" in warning
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [(None, "WORKSPACE_CREDENTIALS_MISSING"), ("dapi-made-up", "WORKSPACE_CREDENTIALS_REFUSED")],
+    ids=["no-credentials", "refused-token"],
+)
+def test_an_upload_the_service_has_no_working_credentials_for_is_refused_storing_nothing(
+    settings: Settings,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    token: str | None,
+    code: str,
+) -> None:
+    # Not a workspace that is down for a while (accepted with a warning, the worker plans
+    # again): without credentials that work, every run of the pack would fail.
+    for name in ("DATABRICKS_TOKEN", "DATABRICKS_HOST", "DATABRICKS_CONFIG_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/.databrickscfg")
+    secret = SecretStr(token) if token else None
+    runtime = build_runtime(settings.model_copy(update={"databricks_token": secret}))
+    try:
+        with (
+            running_api(runtime, with_worker=False) as base_url,
+            httpx.Client(base_url=base_url, timeout=30) as client,
+        ):
+            response = _upload(client, emulator.url)
+        assert response.status_code in (502, 503), response.text
+        body = response.json()
+        assert body["ErrorCode"] == code
+        assert emulator.url in body["Message"]
+        assert _nothing_stored(runtime)
+    finally:
+        runtime.close()
 
 
 @pytest.mark.parametrize(

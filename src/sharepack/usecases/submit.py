@@ -15,7 +15,12 @@ from sharepack.packfile.models import SharePackConfig, Strategy
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
-from sharepack.workspace.errors import InvalidWorkspaceUrlError, WorkspaceError
+from sharepack.workspace.errors import (
+    InvalidWorkspaceUrlError,
+    WorkspaceAuthenticationError,
+    WorkspaceCredentialsMissingError,
+    WorkspaceError,
+)
 from sharepack.workspace.urls import is_workspace_url, normalise_workspace_url
 
 QUEUED_STATUS_LINE = "Step 1/8: Queued for provisioning"
@@ -84,12 +89,15 @@ def preview_strategy(
     each warning at the field of the pack it is about (none: the file as a whole).
 
     Raises `PlanError` for conflicts and missing tables; an unreachable workspace only warns,
-    since the worker plans again when it runs.
+    since the worker plans again when it runs. Credentials missing or refused raise: no
+    run of the pack could succeed until the service's settings change.
     """
     retired = retired_names(runtime.database, workspace_url, config)
     try:
         workspace = runtime.workspace_for(workspace_url)
         before = read_names(workspace, names_to_read(config, retired))
+    except (WorkspaceCredentialsMissingError, WorkspaceAuthenticationError):
+        raise
     except WorkspaceError as exc:
         unchecked = (
             f"The workspace could not be checked now ({exc.message}); "
