@@ -374,3 +374,38 @@ def test_version_prints_the_installed_version() -> None:
 
     assert result.exit_code == 0
     assert result.stdout.strip()
+
+
+def _without_email(tmp_path: Path) -> Path:
+    pack = tmp_path / "no_email.yaml"
+    pack.write_text(EXAMPLE.read_text().replace("    email: analyst@partner.example.com", ""))
+    return pack
+
+
+def test_plan_shows_the_file_s_warnings_with_the_plan_s(
+    cli_env: EmulatorServer, tmp_path: Path
+) -> None:
+    pack = _without_email(tmp_path)
+    result = CliRunner().invoke(app, ["plan", str(pack), "--workspace", cli_env.url])
+    code, body = _run("plan", str(pack), "--workspace", cli_env.url, "--json")
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "no_email.yaml:" in said
+    assert "recipient[0].email: Recipient 'sales-analyst' is D2O" in said
+    assert code == 0
+    (warning,) = body["warnings"]
+    assert "Recipient 'sales-analyst' is D2O (open sharing) and has no email" in warning
+    (located,) = body["located_warnings"]
+    assert located["field"] == "recipient[0].email"
+    assert located["location"].startswith("no_email.yaml:")
+
+
+def test_apply_shows_the_file_s_warnings(cli_env: EmulatorServer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["apply", str(_without_email(tmp_path)), "--workspace", cli_env.url]
+    )
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "recipient[0].email: Recipient 'sales-analyst' is D2O" in said

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sharepack.engine.actions import PlanAction
 from sharepack.engine.changes import MEANINGS, SYMBOLS, Change, summary_line
 from sharepack.errors import RunHandedOverError, SharePackError
 from sharepack.packfile import LoadedSharePack
-from sharepack.packfile.errors import SpecError
+from sharepack.packfile.errors import Problem, SpecError
 from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.settings import Settings, load_settings
 
@@ -85,7 +86,8 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
         _check_file(file)
         runtime = _runtime(load_settings(), counter, migrate=False)
         try:
-            the_plan = plan_file(runtime, _load(runtime, file), workspace)
+            loaded = _load(runtime, file)
+            the_plan = plan_file(runtime, loaded, workspace)
         finally:
             runtime.close()
     except (SharePackError, UsageError) as error:
@@ -93,9 +95,22 @@ def plan(file: Path = FILE, workspace: str = WORKSPACE, as_json: bool = JSON) ->
             typer.echo(json.dumps({"error": _error_text(error)}))
         raise
     if as_json:
-        typer.echo(json.dumps({**the_plan.to_dict(), "api_calls": counter.count}, indent=2))
+        body = the_plan.to_dict()
+        # The file's warnings first, as a reader meets them: in its texts and located.
+        body["warnings"] = [str(w) for w in loaded.warnings] + body["warnings"]
+        body["located_warnings"] = [
+            {"field": w.field, "message": w.message, "location": w.location}
+            for w in loaded.warnings
+        ] + body["located_warnings"]
+        typer.echo(json.dumps({**body, "api_calls": counter.count}, indent=2))
         return
+    _print_file_warnings(loaded.warnings)
     _print_plan(the_plan)
+
+
+def _print_file_warnings(warnings: Sequence[Problem]) -> None:
+    for warning in warnings:
+        err.print("[yellow]warning:[/]", escape(str(warning)))
 
 
 def _print_plan(the_plan: Plan) -> None:
@@ -168,6 +183,8 @@ def apply(
             # none configured is a settings problem (exit 2), not a run that FAILED. (A
             # token the workspace refuses is met by the run's first call, and recorded.)
             runtime.workspace_for(workspace)
+            if not as_json:
+                _print_file_warnings(loaded.warnings)
             with _ProgressDisplay(enabled=not as_json) as display:
                 observer = Observer(planned=display.planned, progress=display.progress)
                 try:
