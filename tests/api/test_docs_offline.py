@@ -3,7 +3,6 @@ load comes from the API itself."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,23 +10,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sharepack.runtime import Runtime
-from tests.api_server import running_api
-
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """The pages read no database: one backend is enough."""
     return f"sqlite:///{(tmp_path / 'sharepack.db').as_posix()}"
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
 
 
 class _References(HTMLParser):

@@ -110,15 +110,6 @@ def test_the_rows_say_what_the_readme_documents() -> None:
 # -- over HTTP ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
-
-
 def _upload(client: httpx.Client, workspace_url: str) -> httpx.Response:
     return client.post(
         "/workflow/sharepack/upload",

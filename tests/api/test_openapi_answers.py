@@ -4,7 +4,6 @@ description, and the keys every answer carries marked required."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import httpx
 import pytest
 
 from sharepack.runtime import Runtime
-from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
@@ -23,15 +21,6 @@ UPLOAD = "/workflow/sharepack/upload"
 def database_url(tmp_path: Path) -> str:
     """The document does not depend on the database: one backend is enough."""
     return f"sqlite:///{(tmp_path / 'sharepack.db').as_posix()}"
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
 
 
 class Document:

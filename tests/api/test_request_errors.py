@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from sharepack.runtime import Runtime
-from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
 
 
 def test_upload_without_workspace_header_is_400(client: httpx.Client, runtime: Runtime) -> None:

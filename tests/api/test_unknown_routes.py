@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from sharepack.runtime import Runtime
-from tests.api_server import running_api
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """These requests never reach the database: one backend is enough."""
     return f"sqlite:///{(tmp_path / 'sharepack.db').as_posix()}"
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
 
 
 @pytest.mark.parametrize(

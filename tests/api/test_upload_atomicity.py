@@ -9,7 +9,6 @@ PostgreSQL with the database-table queue, the one that joins the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,19 +21,9 @@ from sharepack.store import UnitOfWork
 from sharepack.store.own_tables import queue_messages
 from sharepack.store.share_packs import SharePackRepository
 from sharepack.store.tables import share_packs
-from tests.api_server import running_api
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        yield client
 
 
 def _upload(client: httpx.Client, runtime: Runtime) -> httpx.Response:
