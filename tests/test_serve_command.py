@@ -85,13 +85,21 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _start(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], Output]:
-    """`sharepack serve OPTIONS` from `tmp_path` (a copy of `examples/` beside it)."""
-    if not (tmp_path / "examples").exists():
-        shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
+def _start(
+    tmp_path: Path, *options: str, from_repository: bool = False
+) -> tuple[subprocess.Popen[str], Output]:
+    """`sharepack serve OPTIONS` from `tmp_path` (a copy of `examples/` beside it), or, as
+    `make run` starts it, `.venv/bin/sharepack serve OPTIONS` from the repository; its data
+    under `tmp_path` either way."""
+    if from_repository:
+        command, cwd = ".venv/bin/sharepack", REPO_ROOT
+    else:
+        command, cwd = str(SHAREPACK), tmp_path
+        if not (tmp_path / "examples").exists():
+            shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
     process = subprocess.Popen(
-        [str(SHAREPACK), "serve", *options],
-        cwd=tmp_path,
+        [command, "serve", *options],
+        cwd=cwd,
         env=_environment(tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -121,8 +129,10 @@ def _stop(process: subprocess.Popen[str]) -> int:
 
 
 @contextmanager
-def _serving(tmp_path: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], Output]]:
-    process, output = _start(tmp_path, *options)
+def _serving(
+    tmp_path: Path, *options: str, from_repository: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], Output]]:
+    process, output = _start(tmp_path, *options, from_repository=from_repository)
     try:
         yield process, output
     finally:
@@ -417,25 +427,8 @@ def test_the_readme_quick_start_word_by_word(tmp_path: Path) -> None:
     def here(line: str) -> str:  # the README's ports, 8000 and 8100, as this test's
         return line.replace(":8100", f":{emulator_port}").replace(":8000", f":{port}")
 
-    process = subprocess.Popen(
-        [
-            ".venv/bin/sharepack",
-            "serve",
-            "--emulator",
-            "--port",
-            str(port),
-            "--emulator-port",
-            str(emulator_port),
-        ],
-        cwd=REPO_ROOT,
-        env=_environment(tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    output = Output(process.stderr)
-    try:
+    options = ("--emulator", "--port", str(port), "--emulator-port", str(emulator_port))
+    with _serving(tmp_path, *options, from_repository=True) as (process, output):
         printed = [
             " ".join(output.wait_for(pattern, process).split())
             for pattern in (PLAN_LINE, APPLY_LINE)
@@ -453,7 +446,3 @@ def test_the_readme_quick_start_word_by_word(tmp_path: Path) -> None:
         state = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/state").json()
         assert [s["name"] for s in state["shares"]] == ["sales_q1_share"]
         assert _stop(process) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
