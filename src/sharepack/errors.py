@@ -70,3 +70,40 @@ class RunHandedOverError(SharePackError):
 class LeaseLostError(SharePackError):
     """This process's claim of the run was taken over by another; it stopped before its
     next call and wrote nothing more."""
+
+
+class IdentityError(SharePackError):
+    """The caller's identity could not be established or does not allow this."""
+
+
+class AuthenticationError(IdentityError):
+    """The request carries no credential sharepack accepts."""
+
+
+class PermissionDeniedError(IdentityError):
+    """The caller is not allowed to do this."""
+
+
+class TooManyFailuresError(IdentityError):
+    """Too many failed sign-ins from this client; wait before trying again."""
+
+    def __init__(self, message: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class IdentityProviderUnavailableError(IdentityError):
+    """The identity provider's signing keys could not be fetched; no token is accepted
+    until they can be."""
+
+
+class ApiKeyError(IdentityError):
+    """The API key request is not valid."""
+
+
+class RoleMappingError(ConfigurationError):
+    """The role mapping file is not valid."""
+
+
+class DirectoryUnavailableError(SharePackError):
+    """The directory (Microsoft Graph) could not be reached."""
