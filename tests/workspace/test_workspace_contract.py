@@ -170,6 +170,11 @@ def test_the_workspace_id_is_a_number_and_stays_the_same(workspace: Workspace) -
     assert workspace.workspace_id == first
 
 
+def test_the_current_user_is_whom_the_credentials_belong_to(workspace: Workspace) -> None:
+    """What an operator's audit rows name as the Databricks identity they acted as."""
+    assert workspace.current_user() == CURRENT_USER
+
+
 # --- recipients --------------------------------------------------------------------------
 
 

@@ -30,6 +30,11 @@ class Workspace(Protocol):
         workspace cannot be reached or does not say."""
         ...
 
+    def current_user(self) -> str:
+        """Whom the workspace's credentials belong to (its user name, as `scim/v2/Me`
+        answers): the identity an operator acts as, for the audit trail."""
+        ...
+
     def read_state(
         self,
         *,

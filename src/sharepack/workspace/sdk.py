@@ -85,6 +85,12 @@ class SdkWorkspace:
             return self._workspace_id
 
     @_naming_the_workspace
+    def current_user(self) -> str:
+        with translated_errors(f"Reading whom the credentials of workspace {self.url} belong to"):
+            me = self._client.current_user.me()
+        return str(me.user_name or me.display_name or me.id or "unknown")
+
+    @_naming_the_workspace
     def read_state(
         self,
         *,

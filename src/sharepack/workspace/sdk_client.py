@@ -17,6 +17,7 @@ from databricks.sdk.credentials_provider import (
 )
 from databricks.sdk.retries import retried
 
+from sharepack.workspace import log_redaction
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
     WorkspaceAuthenticationError,
@@ -92,6 +93,7 @@ def make_client(
     request the client sends.
     """
     check_workspace_url(url)
+    log_redaction.install()
     check_reachable(
         url,
         http_timeout_seconds=http_timeout_seconds or _SDK_HTTP_TIMEOUT_SECONDS,

@@ -138,6 +138,9 @@ class InMemoryWorkspace(SharingPart, PipelinesPart):
     def workspace_id(self) -> str:
         return self._workspace_id
 
+    def current_user(self) -> str:
+        return self._user
+
     # --- reading ------------------------------------------------------------------------
 
     def read_state(
