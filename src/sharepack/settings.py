@@ -28,9 +28,6 @@ INERT_SETTINGS: dict[str, str] = {
     "account_id": f"workspace-level calls need no account id: {_PARSED_ONLY}",
     "azure_subscription_id": f"the original's cost reports: {_PARSED_ONLY}",
     "sync_queue_name": _PLANNED.format("drift and sync"),
-    "azure_tenant_id": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
-    "graph_client_id": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
-    "graph_client_secret": _PLANNED.format("identity (Entra ID, Microsoft Graph)"),
     "smtp_host": _PLANNED.format("notifications"),
     "smtp_port": _PLANNED.format("notifications"),
     "smtp_username": _PLANNED.format("notifications"),
@@ -84,6 +81,34 @@ class Settings(BaseSettings):
     sharepack_workspace_timeout_seconds: float = Field(default=60.0, gt=0)
     sharepack_workspace_retry_seconds: int = Field(default=60, ge=1)
 
+    #: Identity. OIDC bearer tokens (Entra ID): the issuer (or its discovery document) and
+    #: the audience, the claims naming the user and their groups. Without an issuer only
+    #: API keys authenticate.
+    sharepack_oidc_issuer: str | None = None
+    sharepack_oidc_audience: str | None = None
+    sharepack_oidc_discovery_url: str | None = None
+    sharepack_oidc_user_claim: str = "preferred_username"
+    sharepack_oidc_groups_claim: str = "groups"
+    sharepack_oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
+    sharepack_oidc_jwks_min_refresh_seconds: int = Field(default=300, ge=0)
+    #: Directory group object id -> role and business lines (YAML; see the README).
+    sharepack_role_mapping_file: Path | None = None
+    #: The key under which API keys are hashed; kept outside the database. Without it,
+    #: one is made once in the data folder (readable by its owner only).
+    sharepack_api_key_pepper: SecretStr | None = None
+    #: Serve on a non-loopback address with API keys only (no identity provider).
+    sharepack_allow_api_keys_only: bool = False
+    sharepack_auth_max_failures: int = Field(default=10, ge=1)
+    sharepack_auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    #: Microsoft Graph (directory checks and the directory sync): the app registration's
+    #: tenant, client id and secret are AZURE_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET.
+    sharepack_graph_url: str = "https://graph.microsoft.com/v1.0"
+    sharepack_graph_authority_host: str = "https://login.microsoftonline.com"
+    sharepack_graph_timeout_seconds: float = Field(default=30.0, gt=0)
+    sharepack_graph_ca_bundle: Path | None = None
+    #: Minutes between directory syncs run by the worker; 0 turns the sync off.
+    sharepack_directory_sync_minutes: int = Field(default=60, ge=0)
+
     @field_validator("sharepack_workspace_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
@@ -113,6 +138,23 @@ class Settings(BaseSettings):
         if self.domain_db_connection_string:
             return self.domain_db_connection_string
         return f"sqlite:///{(self.sharepack_data_dir / 'sharepack.db').as_posix()}"
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.sharepack_oidc_issuer or self.sharepack_oidc_discovery_url)
+
+    @property
+    def graph_configured(self) -> bool:
+        return bool(self.azure_tenant_id and self.graph_client_id and self.graph_client_secret)
+
+    @property
+    def local_admin_key_file(self) -> Path:
+        """Where `serve` on a loopback address keeps the local admin key it made."""
+        return self.sharepack_data_dir / "admin-api-key"
+
+    @property
+    def api_key_pepper_file(self) -> Path:
+        return self.sharepack_data_dir / "api-key-pepper"
 
     def inert_settings(self) -> list[str]:
         """One line for each setting given (in the environment or `.env`) that has no effect."""

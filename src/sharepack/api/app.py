@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from sharepack import __version__
+from sharepack.api.auth import build_authenticator
 from sharepack.api.body_limit import BodyLimit
 from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
@@ -23,6 +24,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.authenticator = build_authenticator(runtime)
     app.add_middleware(BodyLimit, max_file_bytes=runtime.settings.sharepack_max_upload_bytes)
     install_error_handlers(app)
     app.include_router(router)

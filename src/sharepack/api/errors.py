@@ -28,16 +28,22 @@ from sharepack.api.schemas import (
 )
 from sharepack.cron import CronError
 from sharepack.errors import (
+    ApiKeyError,
+    AuthenticationError,
     ConfigurationError,
     DatabaseUnavailableError,
+    DirectoryUnavailableError,
+    IdentityProviderUnavailableError,
     LeaseLostError,
     NotFoundError,
+    PermissionDeniedError,
     PlanError,
     QueueError,
     RunHandedOverError,
     SchemaNotReadyError,
     SharePackError,
     StoreError,
+    TooManyFailuresError,
     WorkspaceNotAllowedError,
 )
 from sharepack.packfile.errors import SpecError
@@ -83,6 +89,13 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
     WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
     NotFoundError: Answer(404, "NOT_FOUND"),
+    # Identity: who is calling, and whether they may.
+    ApiKeyError: Answer(400, "BAD_REQUEST"),
+    AuthenticationError: Answer(401, "UNAUTHENTICATED"),
+    PermissionDeniedError: Answer(403, "FORBIDDEN"),
+    TooManyFailuresError: Answer(429, "TOO_MANY_FAILURES"),
+    IdentityProviderUnavailableError: Answer(503, "IDENTITY_PROVIDER_UNAVAILABLE"),
+    DirectoryUnavailableError: Answer(503, "DIRECTORY_UNAVAILABLE"),
     MethodNotAllowedError: Answer(405, "METHOD_NOT_ALLOWED"),
     # A workspace the request reached: it answered badly, or could not be reached.
     WorkspaceError: Answer(502, "WORKSPACE_ERROR"),
@@ -166,7 +179,23 @@ async def _sharepack_error(request: Request, exc: Exception) -> JSONResponse:
     answer = answer_for(type(exc))
     if not answer.shown:
         return internal_error_response(exc, request.scope, answer)
-    return _json(ErrorResponse(message=exc.message, error_code=answer.error_code), answer.status)
+    response = _json(
+        ErrorResponse(message=exc.message, error_code=answer.error_code), answer.status
+    )
+    response.headers.update(_headers_for(exc))
+    return response
+
+
+def _headers_for(exc: SharePackError) -> dict[str, str]:
+    """RFC 6750's challenge on a 401; how long to wait on a 429 or an identity provider's
+    503."""
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": 'Bearer realm="sharepack"'}
+    if isinstance(exc, TooManyFailuresError):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, IdentityProviderUnavailableError | DirectoryUnavailableError):
+        return {"Retry-After": "30"}
+    return {}
 
 
 def _plan_error(exc: PlanError) -> JSONResponse:

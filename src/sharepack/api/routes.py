@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from sharepack.api.auth import CALLER
 from sharepack.api.errors import BadRequestError
 from sharepack.api.schemas import (
     ErrorResponse,
@@ -19,7 +20,7 @@ from sharepack.api.schemas import (
 from sharepack.errors import NotFoundError
 from sharepack.runtime import Runtime
 from sharepack.usecases.queries import check_health, get_share_pack
-from sharepack.usecases.submit import submit_share_pack
+from sharepack.usecases.submit import record_refused_upload, submit_share_pack
 
 router = APIRouter(prefix="/workflow", tags=["workflow"])
 
@@ -58,15 +59,20 @@ _BAD_REQUEST: dict[int | str, dict[str, Any]] = {
 )
 def upload_share_pack(
     request: Request,
+    caller: CALLER,
     file: Annotated[UploadFile | None, File(description="A YAML or Excel share pack")] = None,
     x_workspace_url: Annotated[str | None, Header(description="Target workspace URL")] = None,
 ) -> JSONResponse:
     """Validate a share pack, store it and queue it for provisioning (202)."""
-    if not x_workspace_url:
-        raise BadRequestError("Missing header X-Workspace-URL: name the target workspace.")
-    if file is None:
-        raise BadRequestError("Missing multipart field 'file': attach the share pack file.")
     runtime = _runtime(request)
+    if not x_workspace_url or file is None:
+        missing = BadRequestError(
+            "Missing header X-Workspace-URL: name the target workspace."
+            if not x_workspace_url
+            else "Missing multipart field 'file': attach the share pack file."
+        )
+        record_refused_upload(runtime, caller, missing, file.filename or "upload" if file else "")
+        raise missing
     # Read at most one byte past the limit: the reader reports an oversize file by name.
     content = file.file.read(runtime.settings.sharepack_max_upload_bytes + 1)
     submitted = submit_share_pack(
@@ -74,6 +80,7 @@ def upload_share_pack(
         content=content,
         filename=file.filename or "upload",
         workspace_url=x_workspace_url,
+        caller=caller,
     )
     body = UploadResponse(
         message="Share pack uploaded successfully and queued for provisioning",
@@ -93,13 +100,13 @@ def upload_share_pack(
         **_INTERNAL,
     },
 )
-def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
+def share_pack_status(request: Request, share_pack_id: str, caller: CALLER) -> JSONResponse:
     """The current status of a share pack."""
     try:
         pack_id = uuid.UUID(share_pack_id)
     except ValueError:
         raise NotFoundError(f"No share pack with id '{share_pack_id}' (not a UUID).") from None
-    record = get_share_pack(_runtime(request), pack_id)
+    record = get_share_pack(_runtime(request), pack_id, caller)
     body = SharePackStatusResponse(
         share_pack_id=str(record.share_pack_id),
         share_pack_name=record.share_pack_name,
@@ -108,6 +115,7 @@ def share_pack_status(request: Request, share_pack_id: str) -> JSONResponse:
         provisioning_status=record.provisioning_status or "",
         error_message=record.error_message or "",
         requested_by=record.requested_by,
+        submitted_by=record.submitted_by,
         created_at=record.created_at.isoformat(),
         last_updated=record.effective_from.isoformat(),
         workspace_url=record.workspace_url,

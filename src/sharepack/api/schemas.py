@@ -62,7 +62,13 @@ class SharePackStatusResponse(PascalModel):
     strategy: str = Field(description="NEW or UPDATE, as the pack is applied")
     provisioning_status: str = Field(description="The run's progress, in words; may be empty")
     error_message: str = Field(description="Why the run failed, and what remains; may be empty")
-    requested_by: str = Field(description="The pack's requestor (an email)")
+    requested_by: str = Field(description="The pack's requestor (an email), as its file names")
+    submitted_by: str | None = Field(
+        default=None,
+        description="Who submitted it, as authenticated: a user, key:<name> for an API key, "
+        "or cli:<OS user> (Databricks: <user>) for an operator; null for packs stored "
+        "before identity was recorded",
+    )
     created_at: str = Field(description="When the pack was uploaded, ISO 8601")
     last_updated: str = Field(description="When the pack last changed, ISO 8601")
     workspace_url: str = Field(description="The workspace the pack is for, in canonical form")

@@ -162,6 +162,7 @@ def apply(
     as_json: bool = JSON,
 ) -> None:
     """Apply FILE to the workspace now, recording it in the configured database."""
+    from sharepack.cli.operator import operator_caller
     from sharepack.running.provision import Observer
     from sharepack.usecases.plan_apply import apply_file
 
@@ -182,7 +183,7 @@ def apply(
             # A host that answers, and credentials, are checked before a pack is recorded:
             # none configured is a settings problem (exit 2), not a run that FAILED. (A
             # token the workspace refuses is met by the run's first call, and recorded.)
-            runtime.workspace_for(workspace)
+            caller = operator_caller(runtime.workspace_for(workspace))
             if not as_json:
                 _print_file_warnings(loaded.warnings)
             with _ProgressDisplay(enabled=not as_json) as display:
@@ -193,6 +194,7 @@ def apply(
                         loaded,
                         filename=file.name,
                         workspace_url=workspace,
+                        caller=caller,
                         observer=observer,
                     )
                 finally:

@@ -11,6 +11,7 @@ import contextlib
 from sharepack.engine import Plan, names_to_read, plan, read_names
 from sharepack.errors import LeaseLostError, QueueError, RunHandedOverError
 from sharepack.history.retired import retired_names
+from sharepack.identity.principal import Caller
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.running.provision import Observer, process_share_pack
 from sharepack.running.worker import LeaseKeeper, process_identity
@@ -40,6 +41,7 @@ def apply_file(
     *,
     filename: str,
     workspace_url: str,
+    caller: Caller,
     observer: Observer | None = None,
 ) -> SharePackRecord:
     """Record the pack and provision it here; the returned version is its final one.
@@ -57,6 +59,7 @@ def apply_file(
         loaded.warnings,
         filename=filename,
         workspace_url=normalise_workspace_url(workspace_url),
+        caller=caller,
         held_by=f"cli:{process_identity()}",
         auto_rollback=runtime.settings.sharepack_auto_rollback,
     )

@@ -7,14 +7,36 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sharepack.errors import NotFoundError
+from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
 from sharepack.store import Reader, SharePackRecord
+from sharepack.usecases.audit import Act, record_refusal
 
 
-def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID) -> SharePackRecord:
-    """The current version of a pack; raises `NotFoundError` for an unknown id."""
+def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID, caller: Caller) -> SharePackRecord:
+    """The current version of a pack; raises `NotFoundError` for an unknown id, and for a
+    pack of a business line `caller` may not read (the refusal is audited; the answer does
+    not tell it from an unknown id)."""
     with runtime.database.unit_of_work() as uow:
-        return uow.share_packs.get_current(share_pack_id)
+        found = uow.share_packs.get_current(share_pack_id)
+    if not caller.principal.may_read(found.business_line):
+        record_refusal(
+            runtime,
+            Act.READ,
+            f"{caller.name} may not read share packs of business line '{found.business_line}'",
+            caller=caller,
+            entity_type="share_pack",
+            entity_id=share_pack_id,
+            business_line=found.business_line,
+        )
+        raise NotFoundError(unknown_pack(share_pack_id))
+    return found
+
+
+def unknown_pack(share_pack_id: object) -> str:
+    """The same words as the store's, so a refused read cannot be told from an unknown id."""
+    return f"No share pack with id '{share_pack_id}'"
 
 
 def share_pack_history(runtime: Runtime, share_pack_id: uuid.UUID) -> list[SharePackRecord]:

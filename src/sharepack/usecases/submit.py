@@ -7,14 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sharepack.engine import PlanWarning, names_to_read, plan, read_names
-from sharepack.errors import WorkspaceNotAllowedError
+from sharepack.errors import (
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    QueueError,
+    SharePackError,
+    StoreError,
+    WorkspaceNotAllowedError,
+)
 from sharepack.history.retired import retired_names
+from sharepack.identity.principal import Caller, Role
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.packfile.errors import Problem
 from sharepack.packfile.models import SharePackConfig, Strategy
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
+from sharepack.usecases.audit import Act, Outcome, record, record_refusal
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
     WorkspaceAuthenticationError,
@@ -66,19 +75,69 @@ def _shown(text: str, limit: int = 200) -> str:
 
 
 def submit_share_pack(
-    runtime: Runtime, *, content: bytes, filename: str, workspace_url: str
+    runtime: Runtime, *, content: bytes, filename: str, workspace_url: str, caller: Caller
 ) -> SubmittedPack:
-    """Validate the file, then write the pack's first version and its queue message together.
+    """Validate the file, check that `caller` may submit it, then write the pack's first
+    version, its tenancy links, its audit row and its queue message together.
 
-    Raises `WorkspaceNotAllowedError`, `SpecError` or `PlanError`; then nothing is stored.
+    Raises `PermissionDeniedError`, `WorkspaceNotAllowedError`, `SpecError` or `PlanError`;
+    then nothing is stored but the refusal's audit row.
     """
-    target = check_workspace_allowed(runtime, workspace_url)
-    limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
-    loaded = load_share_pack(content, filename, limits=limits)
-    strategy, notes = preview_strategy(runtime, loaded.config, target)
+    try:
+        if not caller.principal.has_role(Role.REQUESTOR, None) and not any(
+            caller.principal.may_submit(line) for line in caller.principal.business_lines
+        ):
+            raise PermissionDeniedError(
+                f"{caller.name} may not upload share packs: no requestor role for any business line"
+            )
+        target = check_workspace_allowed(runtime, workspace_url)
+        limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
+        loaded = load_share_pack(content, filename, limits=limits)
+        check_may_submit(caller, loaded.config)
+        strategy, notes = preview_strategy(runtime, loaded.config, target)
+    except SharePackError as refused:
+        record_refused_upload(runtime, caller, refused, filename)
+        raise
     warnings = (*loaded.warnings, *(Problem(filename, note.field, note.message) for note in notes))
     return store_share_pack(
-        runtime, loaded, strategy, warnings, filename=filename, workspace_url=target
+        runtime, loaded, strategy, warnings, filename=filename, workspace_url=target, caller=caller
+    )
+
+
+def check_may_submit(caller: Caller, config: SharePackConfig) -> None:
+    """`PermissionDeniedError` unless `caller` is a requestor (or admin) of the pack's
+    business line, and the pack's requestor is the caller or the caller may act for others."""
+    metadata = config.metadata
+    principal = caller.principal
+    if not principal.may_submit(metadata.business_line):
+        lines = ", ".join(f"'{line}'" for line in principal.business_lines) or "none"
+        raise PermissionDeniedError(
+            f"{caller.name} may not submit share packs for business line "
+            f"'{metadata.business_line}' (metadata.business_line): its requestor roles cover "
+            f"{lines}"
+        )
+    if not principal.may_act_for(metadata.requestor):
+        raise PermissionDeniedError(
+            f"The pack's requestor '{metadata.requestor}' (metadata.requestor) is not "
+            f"{caller.name} ({principal.email or 'no email on record'}): only admins and API "
+            "keys made with --acts-for-others submit for someone else"
+        )
+
+
+def record_refused_upload(
+    runtime: Runtime, caller: Caller, refused: SharePackError, filename: str
+) -> None:
+    """The audit row of an upload refused (or failed) before anything was stored."""
+    if isinstance(refused, DatabaseUnavailableError | QueueError):
+        return  # nowhere to write it; the failure is logged where it is answered
+    outcome = Outcome.FAILED if isinstance(refused, StoreError) else Outcome.REFUSED
+    record_refusal(
+        runtime,
+        Act.UPLOAD,
+        f"{filename}: {refused.message}",
+        caller=caller,
+        entity_type="share_pack",
+        outcome=outcome,
     )
 
 
@@ -116,6 +175,7 @@ def store_share_pack(
     *,
     filename: str,
     workspace_url: str,
+    caller: Caller,
     held_by: str | None = None,
     auto_rollback: bool | None = None,
 ) -> SubmittedPack:
@@ -123,11 +183,16 @@ def store_share_pack(
     processes the pack itself passes `held_by`: the message is then leased to it, and
     a worker takes it over only if that caller dies and stops renewing the lease.
     `auto_rollback` (when the caller overrides the setting) travels in the message, so a
-    worker that takes the run over keeps the caller's choice."""
+    worker that takes the run over keeps the caller's choice.
+
+    The pack is linked to its tenant (business line), project and a new request row,
+    found or made here (seed 001's "resolve tenant/project/request"); its requestor is the
+    file's, its submitter `caller`."""
     metadata = loaded.config.metadata
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
     with runtime.database.unit_of_work() as uow:
+        project = uow.tenancy.resolve(metadata.business_line, metadata.project_name, by=caller.name)
         uow.share_packs.create(
             share_pack_id=pack_id,
             share_pack_name=name,
@@ -143,6 +208,25 @@ def store_share_pack(
             change_reason="Share pack uploaded",
             business_line=metadata.business_line,
             project_name=metadata.project_name,
+            submitted_by=caller.name,
+            project_id=project.project_id,
+        )
+        uow.tenancy.open_request(
+            project.project_id, pack_id, requested_by=metadata.requestor, by=caller.name
+        )
+        record(
+            uow,
+            caller,
+            Act.APPLY if held_by is not None else Act.UPLOAD,
+            entity_type="share_pack",
+            entity_id=pack_id,
+            business_line=metadata.business_line,
+            details={
+                "file_name": filename,
+                "workspace_url": workspace_url,
+                "requestor": metadata.requestor,
+                "project_name": metadata.project_name,
+            },
         )
         body: dict[str, object] = {"share_pack_id": str(pack_id)}
         if auto_rollback is not None:
