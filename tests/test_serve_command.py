@@ -8,6 +8,7 @@ same URL, a taken port is said before any banner, and SIGINT stops it cleanly.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -162,17 +164,29 @@ def _port_taken(port: int = 0) -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-def _curl_request(line: str) -> tuple[str, str, Path]:
-    """The URL, the X-Workspace-URL and the file of a printed `curl ... -H ... -F` line."""
+@dataclass(frozen=True)
+class CurlUpload:
+    """What a printed `curl -s -X POST URL -H ... -H ... -F file=@PACK` line sends."""
+
+    url: str
+    workspace_url: str
+    pack: Path
+    authorization: str
+
+
+def _curl_request(line: str) -> CurlUpload:
     words = shlex.split(line)
     assert words[:4] == ["curl", "-s", "-X", "POST"], words
-    url = words[4]
-    header = words[words.index("-H") + 1]
-    name, _, workspace_url = header.partition(": ")
-    assert name == "X-Workspace-URL", header
+    headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+    assert set(headers) == {"Authorization", "X-Workspace-URL"}, headers
     form = words[words.index("-F") + 1]
     assert form.startswith("file=@"), form
-    return url, workspace_url, Path(form.removeprefix("file=@"))
+    return CurlUpload(
+        url=words[4],
+        workspace_url=headers["X-Workspace-URL"],
+        pack=Path(form.removeprefix("file=@")),
+        authorization=headers["Authorization"],
+    )
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen[str]) -> None:
@@ -191,24 +205,25 @@ def _upload_the_printed_curl_line(
     output: Output, process: subprocess.Popen[str], tmp_path: Path
 ) -> tuple[str, dict[str, Any]]:
     """Send what the printed curl line sends; the workspace URL and the finished pack."""
-    upload_url, workspace_url, pack = _curl_request(output.wait_for(CURL_LINE, process))
-    base = upload_url.removesuffix("/workflow/sharepack/upload")
+    upload = _curl_request(output.wait_for(CURL_LINE, process))
+    base = upload.url.removesuffix("/workflow/sharepack/upload")
     _wait_until_answering(f"{base}/workflow/health", process)
+    auth = {"Authorization": upload.authorization}
     response = httpx.post(
-        upload_url,
-        headers={"X-Workspace-URL": workspace_url},
-        files={"file": (pack.name, (tmp_path / pack).read_bytes())},
+        upload.url,
+        headers={"X-Workspace-URL": upload.workspace_url, **auth},
+        files={"file": (upload.pack.name, (tmp_path / upload.pack).read_bytes())},
         timeout=30,
     )
     assert response.status_code == 202, response.text
     pack_id = response.json()["SharePackId"]
     deadline = time.monotonic() + COMPLETION_TIMEOUT_S
-    while (status := httpx.get(f"{base}/workflow/sharepack/{pack_id}").json())[
+    while (status := httpx.get(f"{base}/workflow/sharepack/{pack_id}", headers=auth).json())[
         "Status"
     ] == "IN_PROGRESS":
         assert time.monotonic() < deadline, status
         time.sleep(0.1)
-    return workspace_url, status
+    return upload.workspace_url, status
 
 
 def test_printed_curl_line_uploads_the_example_to_completion(
@@ -217,10 +232,13 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     process, output, port = served
     base = f"http://127.0.0.1:{port}"
 
-    upload_url, _, _ = _curl_request(output.wait_for(CURL_LINE, process))
+    upload = _curl_request(output.wait_for(CURL_LINE, process))
     workspace_url, status = _upload_the_printed_curl_line(output, process, tmp_path)
 
-    assert upload_url == f"{base}/workflow/sharepack/upload"
+    assert upload.url == f"{base}/workflow/sharepack/upload"
+    key_file = tmp_path / "data" / "admin-api-key"
+    assert upload.authorization == f"Bearer {key_file.read_text().strip()}"
+    assert key_file.stat().st_mode & 0o777 == 0o600
     assert status["Status"] == "COMPLETED", status
     state = httpx.get(f"{workspace_url}/_emulator/state").json()
     assert [r["name"] for r in state["recipients"]] == ["sales-analyst"]
@@ -445,4 +463,78 @@ def test_the_readme_quick_start_word_by_word(tmp_path: Path) -> None:
         assert "COMPLETED" in applied.stderr
         state = httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/state").json()
         assert [s["name"] for s in state["shares"]] == ["sales_q1_share"]
+
+        # The README's curl lines, through bash as written (the key read from the file),
+        # upload the pack again and poll it to COMPLETED.
+        upload_line, poll_line = (line for line in readme_lines if line.startswith("curl "))
+        in_data_dir = {".sharepack/": f"{tmp_path / 'data'}/"}
+        uploaded = _bash(here(upload_line), in_data_dir)
+        assert uploaded["Status"] == "IN_PROGRESS", uploaded
+        deadline = time.monotonic() + COMPLETION_TIMEOUT_S
+        poll = here(poll_line).replace("<SharePackId>", uploaded["SharePackId"])
+        while (polled := _bash(poll, in_data_dir))["Status"] == "IN_PROGRESS":
+            assert time.monotonic() < deadline, polled
+            time.sleep(0.2)
+        assert polled["Status"] == "COMPLETED", polled
+        assert polled["SubmittedBy"] == "key:local-admin"
         assert _stop(process) == 0
+
+
+def _bash(line: str, replacing: dict[str, str]) -> dict[str, Any]:
+    """A README shell line run by bash from the repository (its relative paths replaced
+    as given); the JSON it prints."""
+    for old, new in replacing.items():
+        line = line.replace(old, new)
+    finished = subprocess.run(
+        ["bash", "-c", line],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=COMPLETION_TIMEOUT_S,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    answer: dict[str, Any] = json.loads(finished.stdout)
+    return answer
+
+
+LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
+
+
+def test_the_local_admin_key_is_made_once_kept_private_and_never_logged(tmp_path: Path) -> None:
+    key_file = tmp_path / "data" / "admin-api-key"
+    with _serving(tmp_path, "--emulator", "--port", str(free_port())) as (process, output):
+        _, status = _upload_the_printed_curl_line(output, process, tmp_path)
+        assert status["Status"] == "COMPLETED", status
+        key = key_file.read_text().strip()
+        assert _stop(process) == 0
+    first_lines = list(output.seen)
+
+    with _serving(tmp_path, "--emulator", "--port", str(free_port())) as (process, output):
+        upload = _curl_request(output.wait_for(CURL_LINE, process))
+        assert _stop(process) == 0
+    lines = first_lines + output.seen
+
+    assert upload.authorization == f"Bearer {key}"  # the same key after a restart
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert any(line.startswith("made the local admin API key") for line in first_lines)
+    assert any(line.startswith("using the local admin API key") for line in output.seen)
+    logged = [line for line in lines if LOG_LINE.match(line)]
+    assert logged  # uvicorn's and sharepack's log lines were seen
+    assert [line for line in logged if key in line] == []
+    database = (tmp_path / "data" / "sharepack.db").read_bytes()
+    assert key.encode() not in database
+    assert key.rsplit("_", 1)[1].encode() not in database
+
+
+def test_serve_refuses_another_address_than_loopback_without_authentication(
+    tmp_path: Path,
+) -> None:
+    finished = _refused(tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
+
+    assert finished.returncode == 2
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith("Refusing to serve on 0.0.0.0 without an identity provider: set ")
+    assert "SHAREPACK_OIDC_ISSUER" in line
+    assert "SHAREPACK_ALLOW_API_KEYS_ONLY" in line
+    assert not (tmp_path / "data" / "admin-api-key").exists()

@@ -10,6 +10,7 @@ workspace it names survive a restart. A port that cannot be had is one line and 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import logging
 import shlex
 import signal
@@ -151,9 +152,59 @@ def _sharepack_command() -> str:
     return shlex.quote(text if "/" in text else f"./{text}")
 
 
-def _banner(base: str, database: str, emulator_url: str | None, state_file: Path) -> None:
-    """What to do next, in lines a terminal can paste; no secret but the emulator's token."""
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_authentication(host: str, settings: Settings) -> None:
+    """Refuse to serve another address than loopback with no way to authenticate callers
+    but a key only this machine's user can read."""
+    if _is_loopback(host) or settings.oidc_configured or settings.sharepack_allow_api_keys_only:
+        return
+    raise UsageError(
+        f"Refusing to serve on {host} without an identity provider: set SHAREPACK_OIDC_ISSUER "
+        "and SHAREPACK_OIDC_AUDIENCE, or SHAREPACK_ALLOW_API_KEYS_ONLY=true to accept API keys "
+        "only (make one with `sharepack keys create`); or serve on 127.0.0.1"
+    )
+
+
+def _local_admin_key(runtime: Runtime, host: str) -> str | None:
+    """On loopback with no identity provider: the local admin key, made once and kept in
+    the data folder (mode 0600); the database holds only its hash."""
+    if not _is_loopback(host) or runtime.settings.oidc_configured:
+        return None
+    from sharepack.cli.operator import operator_caller
+    from sharepack.usecases.identity import ensure_local_admin_key
+
+    key, made = ensure_local_admin_key(runtime, operator_caller())
+    path = runtime.settings.local_admin_key_file
+    console.print(
+        f"{'made' if made else 'using'} the local admin API key kept in {escape(str(path))} "
+        "(readable by you only)"
+    )
+    return key
+
+
+def _banner(
+    base: str,
+    database: str,
+    emulator_url: str | None,
+    state_file: Path,
+    api_key: str | None = None,
+) -> None:
+    """What to do next, in lines a terminal can paste. It is printed, never logged: it
+    carries the emulator's token and the local admin key."""
     lines = [f"API on {base}  (docs: {base}/docs)", f"database: {database}"]
+    auth = (
+        f'-H "Authorization: Bearer {api_key}" '
+        if api_key
+        else '-H "Authorization: Bearer <token>" '
+    )
     if emulator_url:
         command = f"DATABRICKS_TOKEN={EMULATOR_TOKEN} {_sharepack_command()}"
         lines += [
@@ -163,9 +214,9 @@ def _banner(base: str, database: str, emulator_url: str | None, state_file: Path
             f"  {command} plan {EXAMPLE_PACK} --workspace {emulator_url}",
             f"  {command} apply {EXAMPLE_PACK} --workspace {emulator_url}",
             "Or upload it to the API:",
-            f"  curl -s -X POST {base}/workflow/sharepack/upload "
+            f"  curl -s -X POST {base}/workflow/sharepack/upload {auth}"
             f'-H "X-Workspace-URL: {emulator_url}" -F "file=@{EXAMPLE_PACK}"',
-            f"then poll: curl -s {base}/workflow/sharepack/<SharePackId>",
+            f"then poll: curl -s {auth}{base}/workflow/sharepack/<SharePackId>",
         ]
     console.print(f"[bold]sharepack[/] {escape(lines[0])}")
     for line in lines[1:]:
@@ -200,6 +251,7 @@ def serve(
     if emulator_port is not None and not emulator:
         raise UsageError("--emulator-port is for the local emulator: add --emulator")
     settings = load_settings()
+    _check_authentication(host, settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with ExitStack() as stack:
         local = _local_emulator(settings, emulator_port) if emulator else None
@@ -211,6 +263,8 @@ def serve(
             settings = _allowing(settings, local.url)
         runtime = build_runtime(settings)
         stack.callback(runtime.close)
+        app = create_app(runtime)
+        api_key = _local_admin_key(runtime, host)
         stack.enter_context(_background_worker(runtime))
         bound_host, bound_port = api_socket.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -219,8 +273,9 @@ def serve(
             runtime.database.describe(),
             local.url if local is not None else None,
             settings.sharepack_data_dir / EMULATOR_STATE_FILE,
+            api_key,
         )
-        config = uvicorn.Config(create_app(runtime), log_level="info")
+        config = uvicorn.Config(app, log_level="info")
         with suppress(KeyboardInterrupt):  # uvicorn stopped on Ctrl-C, then raises it again
             uvicorn.Server(config).run(sockets=[api_socket])
 
