@@ -16,6 +16,7 @@ LEAVES = {"errors", "cron"}
 #: open to all.
 MAY_IMPORT: dict[str, set[str]] = {
     "packfile": set(),
+    "identity": set(),
     "workspace": set(),
     "store": set(),
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
@@ -25,12 +26,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "history": {"engine", "packfile", "store", "workspace"},
     "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
     "usecases": {
-        *("engine", "history", "packfile", "queue", "running", "runtime"),
+        *("engine", "history", "identity", "packfile", "queue", "running", "runtime"),
         *("settings", "store", "workspace"),
     },
-    "api": {"packfile", "running", "runtime", "usecases", "settings", "workspace"},
+    "api": {"identity", "packfile", "running", "runtime", "usecases", "settings", "workspace"},
     "cli": {
-        *("api", "engine", "packfile", "running", "runtime", "settings", "store"),
+        *("api", "engine", "identity", "packfile", "running", "runtime", "settings", "store"),
         *("usecases", "workspace"),
     },
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from sharepack.errors import (
+    ApiKeyError,
     ConfigurationError,
     DatabaseUnavailableError,
     NotFoundError,
@@ -50,6 +51,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (UsageError, ExitCode.USAGE),
     (ConfigurationError, ExitCode.USAGE),
     (SpecError, ExitCode.USAGE),
+    (ApiKeyError, ExitCode.USAGE),
     (InvalidWorkspaceUrlError, ExitCode.USAGE),
     # The workspace's credentials are settings: none configured, or the ones set refused.
     (WorkspaceCredentialsMissingError, ExitCode.USAGE),
