@@ -19,7 +19,7 @@ from sharepack.queue.azure import AzureStorageQueue
 from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from sharepack.store.tables import share_packs
-from tests.api_server import running_api
+from tests.api_server import ServedApi, running_api
 from tests.conftest import REPO_ROOT
 from tests.emulator_helpers import write_calls
 from tests.queue.azurite import azurite_connection_string  # noqa: F401 - a fixture
@@ -28,19 +28,21 @@ EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 TERMINAL = {"COMPLETED", "FAILED", "VALIDATION_FAILED"}
 
 
-def _upload(api: str, workspace_url: str, content: bytes, name: str) -> httpx.Response:
+def _upload(api: ServedApi, workspace_url: str, content: bytes, name: str) -> httpx.Response:
     return httpx.post(
         f"{api}/workflow/sharepack/upload",
-        headers={"X-Workspace-URL": workspace_url},
+        headers={"X-Workspace-URL": workspace_url, **api.headers},
         files={"file": (name, content, "application/x-yaml")},
         timeout=30,
     )
 
 
-def _wait_for_terminal_status(api: str, pack_id: str, timeout: float = 60) -> dict[str, Any]:
+def _wait_for_terminal_status(api: ServedApi, pack_id: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        body: dict[str, Any] = httpx.get(f"{api}/workflow/sharepack/{pack_id}").json()
+        body: dict[str, Any] = httpx.get(
+            f"{api}/workflow/sharepack/{pack_id}", headers=api.headers
+        ).json()
         if body["Status"] in TERMINAL:
             return body
         assert time.monotonic() < deadline, f"pack still {body['Status']}: {body}"

@@ -12,6 +12,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
 from sharepack.usecases.plan_apply import apply_file, read_file
+from tests.api_server import TEST_OPERATOR
 from tests.emulator_helpers import emulator_state, write_calls
 
 BENCH_TABLES = [f"bench_catalog.bench.t{i:04d}" for i in range(130)]
@@ -51,7 +52,9 @@ def _pack() -> bytes:
 
 def _apply(runtime: Runtime, emulator: EmulatorServer) -> SharePackRecord:
     loaded = read_file(runtime, _pack(), "sweep.yaml")
-    return apply_file(runtime, loaded, filename="sweep.yaml", workspace_url=emulator.url)
+    return apply_file(
+        runtime, loaded, filename="sweep.yaml", workspace_url=emulator.url, caller=TEST_OPERATOR
+    )
 
 
 def _state(emulator: EmulatorServer) -> Any:

@@ -20,6 +20,7 @@ from sharepack.running.worker import LeaseKeeper, Worker
 from sharepack.runtime import Runtime
 from sharepack.usecases.submit import submit_share_pack
 from sharepack.workspace.guarded import guarded
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import REPO_ROOT
 from tests.workspace_hooks import Hook, expire_leases, hooked
 
@@ -28,7 +29,11 @@ EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 
 def _submit(runtime: Runtime, emulator: EmulatorServer) -> uuid.UUID:
     submitted = submit_share_pack(
-        runtime, content=EXAMPLE.read_bytes(), filename="sharepack.yaml", workspace_url=emulator.url
+        runtime,
+        content=EXAMPLE.read_bytes(),
+        filename="sharepack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     return submitted.share_pack_id
 

@@ -14,6 +14,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
 from sharepack.usecases.plan_apply import apply_file, read_file
+from tests.api_server import TEST_OPERATOR
 from tests.test_pipelines_end_to_end import CONTINUOUS, PACK
 
 JOB = "daily_summary_feed_schedule"
@@ -29,7 +30,9 @@ RESENT_JOB_CREATE = {
 
 def _apply(runtime: Runtime, emulator: EmulatorServer, content: bytes) -> SharePackRecord:
     loaded = read_file(runtime, content, "daily.yaml")
-    return apply_file(runtime, loaded, filename="daily.yaml", workspace_url=emulator.url)
+    return apply_file(
+        runtime, loaded, filename="daily.yaml", workspace_url=emulator.url, caller=TEST_OPERATOR
+    )
 
 
 def _schedule_jobs(client: WorkspaceClient) -> list[int]:

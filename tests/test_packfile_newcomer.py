@@ -542,10 +542,7 @@ EXAMPLE = (Path(__file__).parents[1] / "examples" / "sharepack.yaml").read_bytes
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
+    with running_api(runtime, with_worker=False) as api, api.client() as client:
         yield client
 
 

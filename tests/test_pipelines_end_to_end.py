@@ -9,6 +9,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
 from sharepack.usecases.plan_apply import apply_file, read_file
+from tests.api_server import TEST_OPERATOR
 from tests.emulator_helpers import emulator_state
 
 TARGET = "prod_catalog.sales.daily_summary"
@@ -39,7 +40,9 @@ share:
 
 def _apply(runtime: Runtime, emulator: EmulatorServer) -> SharePackRecord:
     loaded = read_file(runtime, PACK, "daily.yaml")
-    return apply_file(runtime, loaded, filename="daily.yaml", workspace_url=emulator.url)
+    return apply_file(
+        runtime, loaded, filename="daily.yaml", workspace_url=emulator.url, caller=TEST_OPERATOR
+    )
 
 
 def test_pipeline_produces_the_table_before_it_is_shared_on_a_schedule(
@@ -110,7 +113,13 @@ def test_continuous_pipeline_is_shared_once_its_running_update_has_made_the_tabl
 ) -> None:
     loaded = read_file(runtime, CONTINUOUS, "continuous.yaml")
 
-    record = apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+    record = apply_file(
+        runtime,
+        loaded,
+        filename="continuous.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
+    )
 
     assert record.share_pack_status == "COMPLETED", record.error_message
     (pipeline,) = list(workspace_client.pipelines.list_pipelines())
@@ -128,7 +137,13 @@ def test_failure_after_a_continuous_pipeline_started_stops_and_removes_it(
     emulator.add_fault(method="PATCH", path_regex="/permissions$", status=500)
     loaded = read_file(runtime, CONTINUOUS, "continuous.yaml")
 
-    record = apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+    record = apply_file(
+        runtime,
+        loaded,
+        filename="continuous.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
+    )
 
     assert record.share_pack_status == "FAILED"
     assert record.rollback_status == "ROLLED_BACK", record.error_message
@@ -157,7 +172,13 @@ def test_switching_to_continuous_removes_the_schedule_job_and_a_failure_restores
 
     def apply_update() -> SharePackRecord:
         loaded = read_file(runtime, update, "continuous.yaml")
-        return apply_file(runtime, loaded, filename="continuous.yaml", workspace_url=emulator.url)
+        return apply_file(
+            runtime,
+            loaded,
+            filename="continuous.yaml",
+            workspace_url=emulator.url,
+            caller=TEST_OPERATOR,
+        )
 
     # The job is deleted, then the answer is lost: the run fails and must bring it back.
     emulator.add_fault(method="POST", path_regex="^/api/2.2/jobs/delete$", status=500, applied=True)

@@ -25,6 +25,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.running.provision import make_worker
 from sharepack.runtime import Runtime
 from sharepack.usecases.submit import submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.workspace_hooks import Hook, Killed, expire_leases, hooked
 
 SEED = int(os.environ.get("SHAREPACK_PROMISE_SEED", "20261202"))
@@ -253,7 +254,11 @@ def _run(runtime: Runtime, emulator: EmulatorServer, client: WorkspaceClient, tr
 
         worker_runtime = hooked(runtime, Hook(method, trial.nth, before=another_takes_over))
     submitted = submit_share_pack(
-        runtime, content=trial.yaml(), filename="trial.yaml", workspace_url=emulator.url
+        runtime,
+        content=trial.yaml(),
+        filename="trial.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     try:
         make_worker(worker_runtime).run_once()

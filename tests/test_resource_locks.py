@@ -17,6 +17,7 @@ from sharepack.settings import Settings
 from sharepack.store import SharePackRecord
 from sharepack.usecases.plan_apply import read_file
 from sharepack.usecases.submit import store_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import REPO_ROOT
 from tests.emulator_helpers import write_calls
 
@@ -40,6 +41,7 @@ def _stored(runtime: Runtime, emulator: EmulatorServer) -> uuid.UUID:
         loaded.warnings,
         filename="sharepack.yaml",
         workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     return submitted.share_pack_id
 

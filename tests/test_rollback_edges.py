@@ -19,6 +19,7 @@ from sharepack.running.worker import Worker
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
 from sharepack.usecases.submit import submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import REPO_ROOT
 from tests.workspace_hooks import Hook, Killed, expire_leases, hooked
 
@@ -30,7 +31,11 @@ ADMIN_IP = "203.0.113.7"
 
 def _submit(runtime: Runtime, emulator: EmulatorServer, content: bytes) -> uuid.UUID:
     submitted = submit_share_pack(
-        runtime, content=content, filename="pack.yaml", workspace_url=emulator.url
+        runtime,
+        content=content,
+        filename="pack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     return submitted.share_pack_id
 

@@ -15,6 +15,7 @@ from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from sharepack.store import ResourceRecord, SharePackRecord
 from sharepack.usecases.plan_apply import apply_file, read_file
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import EMULATOR_TOKEN
 
 MUTATING = "POST|PATCH|PUT|DELETE"
@@ -50,7 +51,9 @@ def serial_runtime(settings: Settings) -> Iterator[Runtime]:
 
 def _apply(runtime: Runtime, emulator: EmulatorServer, content: bytes) -> SharePackRecord:
     loaded = read_file(runtime, content, "history.yaml")
-    return apply_file(runtime, loaded, filename="history.yaml", workspace_url=emulator.url)
+    return apply_file(
+        runtime, loaded, filename="history.yaml", workspace_url=emulator.url, caller=TEST_OPERATOR
+    )
 
 
 #: The pack's writes: the recipient, then per share its creation, objects and grant.

@@ -6,6 +6,7 @@ from sharepack.packfile import load_share_pack
 from sharepack.runtime import Runtime
 from sharepack.usecases.plan_apply import apply_file
 from sharepack.usecases.submit import submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import EMULATOR_TOKEN
 
 HEADER = "metadata: {requestor: ana@example.com, project_name: Feeds, business_line: Sales"
@@ -36,14 +37,24 @@ def test_plan_warnings_are_located_at_what_they_are_about(runtime: Runtime) -> N
     assert runtime.settings.databricks_token is not None
     assert runtime.settings.databricks_token.get_secret_value() == EMULATOR_TOKEN
     first = load_share_pack(FIRST.encode(), "first.yaml")
-    done = apply_file(runtime, first, filename="first.yaml", workspace_url=url)
+    done = apply_file(
+        runtime, first, filename="first.yaml", workspace_url=url, caller=TEST_OPERATOR
+    )
     assert done.share_pack_status == "COMPLETED", done.error_message
 
     again = submit_share_pack(
-        runtime, content=FIRST.encode(), filename="first.yaml", workspace_url=url
+        runtime,
+        content=FIRST.encode(),
+        filename="first.yaml",
+        workspace_url=url,
+        caller=TEST_OPERATOR,
     )
     pruned = submit_share_pack(
-        runtime, content=PRUNED.encode(), filename="pruned.yaml", workspace_url=url
+        runtime,
+        content=PRUNED.encode(),
+        filename="pruned.yaml",
+        workspace_url=url,
+        caller=TEST_OPERATOR,
     )
 
     assert [(w.location, w.field) for w in again.warnings] == [("first.yaml", "metadata.strategy")]

@@ -16,6 +16,7 @@ from sharepack.runtime import Runtime
 from sharepack.store import ResourceRecord, SharePackRecord
 from sharepack.usecases.plan_apply import read_file
 from sharepack.usecases.submit import store_share_pack, submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
@@ -62,6 +63,7 @@ def test_worker_taking_over_a_no_rollback_cli_run_leaves_its_changes(
         workspace_url=emulator.url,
         held_by="cli:gone",
         auto_rollback=False,
+        caller=TEST_OPERATOR,
     )
     assert submitted.message is not None
     runtime.queue.release(submitted.message)
@@ -78,7 +80,11 @@ def test_worker_taking_over_a_no_rollback_cli_run_leaves_its_changes(
 
 def _submit_example(runtime: Runtime, emulator: EmulatorServer) -> uuid.UUID:
     submitted = submit_share_pack(
-        runtime, content=EXAMPLE.read_bytes(), filename="sharepack.yaml", workspace_url=emulator.url
+        runtime,
+        content=EXAMPLE.read_bytes(),
+        filename="sharepack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     return submitted.share_pack_id
 

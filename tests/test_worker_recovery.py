@@ -20,6 +20,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime
 from sharepack.settings import Settings
 from sharepack.usecases.submit import submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator_helpers import emulator_calls, write_calls
 from tests.test_pipelines_end_to_end import PACK as PIPELINE_PACK
@@ -158,7 +159,11 @@ def test_killed_worker_run_is_finished_by_the_next_worker_without_duplicates(
 ) -> None:
     httpx.post(f"{emulator.url}/_emulator/latency", json={"ms": 150}).raise_for_status()
     submitted = submit_share_pack(
-        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+        runtime,
+        content=_pack(),
+        filename="pack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     pack_id = submitted.share_pack_id
 
@@ -188,7 +193,11 @@ def test_worker_killed_while_rolling_back_leaves_the_next_to_settle_the_run(
     # undo calls later, mid-rollback.
     emulator.add_fault(method="POST|PATCH|DELETE", path_regex="^/api/", nth=9, status=500)
     submitted = submit_share_pack(
-        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+        runtime,
+        content=_pack(),
+        filename="pack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     _kill_a_worker_once(
         settings,
@@ -239,7 +248,11 @@ def test_worker_asked_to_stop_finishes_the_run_in_hand_then_exits(
 ) -> None:
     emulator.set_latency(150)
     submitted = submit_share_pack(
-        runtime, content=_pack(), filename="pack.yaml", workspace_url=emulator.url
+        runtime,
+        content=_pack(),
+        filename="pack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     worker = _start_worker(settings, emulator, tmp_path)
     try:
@@ -327,7 +340,11 @@ def test_worker_killed_while_its_pipeline_runs_is_finished_with_that_one_update(
 ) -> None:
     emulator.set_pipeline_step_ms(2500)  # the update outlasts the lease: the next worker meets it
     submitted = submit_share_pack(
-        runtime, content=PIPELINE_PACK, filename="daily.yaml", workspace_url=emulator.url
+        runtime,
+        content=PIPELINE_PACK,
+        filename="daily.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
     started_update = re.compile(r"^/api/2\.0/pipelines/[^/]+/updates$")
 
@@ -366,7 +383,11 @@ def test_worker_killed_after_its_job_create_was_sent_twice_leaves_one_schedule_j
         method="POST", path_regex=create, nth=2, status=503, applied=True, delay_ms=5_000
     )
     submitted = submit_share_pack(
-        runtime, content=PIPELINE_PACK, filename="daily.yaml", workspace_url=emulator.url
+        runtime,
+        content=PIPELINE_PACK,
+        filename="daily.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
 
     _kill_a_worker_once(

@@ -26,7 +26,7 @@ from sharepack.store import SharePackRecord
 from sharepack.workspace.errors import WorkspaceUnavailableError
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.sdk import SdkWorkspace, make_client
-from tests.api_server import running_api
+from tests.api_server import ServedApi, running_api
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator_helpers import write_calls
 
@@ -75,10 +75,10 @@ def both_urls(settings: Settings, emulator: EmulatorServer) -> Iterator[Runtime]
     runtime.close()
 
 
-def _upload(api: str, workspace_url: str, content: bytes) -> uuid.UUID:
+def _upload(api: ServedApi, workspace_url: str, content: bytes) -> uuid.UUID:
     response = httpx.post(
         f"{api}/workflow/sharepack/upload",
-        headers={"X-Workspace-URL": workspace_url},
+        headers={"X-Workspace-URL": workspace_url, **api.headers},
         files={"file": ("pack.yaml", content, "application/x-yaml")},
         timeout=30,
     )

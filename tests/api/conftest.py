@@ -1,4 +1,5 @@
-"""The API's tests: a client of the app served on a free port, with no worker."""
+"""The API's tests: a client of the app served on a free port, with no worker, sending an
+admin's API key."""
 
 from __future__ import annotations
 
@@ -13,8 +14,5 @@ from tests.api_server import running_api
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
+    with running_api(runtime, with_worker=False) as api, api.client() as client:
         yield client

@@ -33,10 +33,7 @@ UPLOAD = "/workflow/sharepack/upload"
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[httpx.Client]:
-    with (
-        running_api(runtime, with_worker=False) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
+    with running_api(runtime, with_worker=False) as api, api.client() as client:
         yield client
 
 
@@ -272,10 +269,10 @@ def _request_head(runtime: Runtime, *headers: bytes) -> bytes:
 def test_over_http_a_length_over_the_limit_is_answered_before_the_body_is_sent(
     runtime: Runtime,
 ) -> None:
-    with running_api(runtime, with_worker=False) as base_url:
+    with running_api(runtime, with_worker=False) as api:
         # The body is never sent: an answer that waited for it would not come.
         answer = _answer_over_a_socket(
-            base_url, _request_head(runtime, b"Content-Length: 209715200")
+            api.url, _request_head(runtime, b"Content-Length: 209715200")
         )
 
     assert answer.startswith(b"HTTP/1.1 400 ")
@@ -293,8 +290,8 @@ def test_over_http_a_chunked_body_is_answered_once_it_passes_the_limit(
     chunk = b"%x\r\n" % size + head + b"#" * (size - len(head))
     request = _request_head(runtime, b"Transfer-Encoding: chunked") + chunk
 
-    with running_api(runtime, with_worker=False) as base_url:
-        answer = _answer_over_a_socket(base_url, request)
+    with running_api(runtime, with_worker=False) as api:
+        answer = _answer_over_a_socket(api.url, request)
 
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"The file is larger than the limit" in answer
