@@ -19,6 +19,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "identity": set(),
     "workspace": set(),
     "store": set(),
+    "identity": set(),  # beside `errors`: principals, keys, tokens, the role mapping
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
     "engine": {"packfile", "workspace"},
     "queue": {"store"},
