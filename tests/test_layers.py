@@ -16,7 +16,6 @@ LEAVES = {"errors", "cron"}
 #: open to all.
 MAY_IMPORT: dict[str, set[str]] = {
     "packfile": set(),
-    "identity": set(),
     "workspace": set(),
     "store": set(),
     "identity": set(),  # beside `errors`: principals, keys, tokens, the role mapping
