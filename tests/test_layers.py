@@ -22,11 +22,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
     "engine": {"packfile", "workspace"},
     "queue": {"store"},
-    "runtime": {"engine", "queue", "settings", "store", "workspace"},
+    "runtime": {"directory", "engine", "queue", "settings", "store", "workspace"},
     "history": {"engine", "packfile", "store", "workspace"},
     "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
     "usecases": {
-        *("engine", "history", "identity", "packfile", "queue", "running", "runtime"),
+        *("directory", "engine", "history", "identity", "packfile", "queue", "running"),
+        "runtime",
         *("settings", "store", "workspace"),
     },
     "api": {"identity", "packfile", "running", "runtime", "usecases", "settings", "workspace"},

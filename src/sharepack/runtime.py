@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
 from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import Queue
@@ -28,6 +29,8 @@ class Runtime:
     database: Database
     queue: Queue
     workspace_for: WorkspaceFactory
+    #: Microsoft Graph, when configured: the directory internal addresses are checked in.
+    directory: Directory | None = None
 
     def close(self) -> None:
         self.database.dispose()
@@ -95,6 +98,29 @@ def build_runtime(
         database=database,
         queue=queue,
         workspace_for=workspace_for or sdk_workspace_factory(settings),
+        directory=build_directory(settings),
+    )
+
+
+def build_directory(settings: Settings) -> Directory | None:
+    """Microsoft Graph with the app registration's client credentials, or None when
+    AZURE_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET are not all set. Nothing is
+    fetched until a lookup needs it."""
+    if not settings.graph_configured or settings.graph_client_secret is None:
+        return None
+    from sharepack.directory.graph import GraphDirectory, GraphSettings
+
+    ca_bundle = settings.sharepack_graph_ca_bundle
+    return GraphDirectory(
+        GraphSettings(
+            tenant_id=settings.azure_tenant_id or "",
+            client_id=settings.graph_client_id or "",
+            client_secret=settings.graph_client_secret.get_secret_value(),
+            graph_url=settings.sharepack_graph_url,
+            authority_host=settings.sharepack_graph_authority_host,
+            timeout_seconds=settings.sharepack_graph_timeout_seconds,
+            ca_bundle=str(ca_bundle) if ca_bundle is not None else None,
+        )
     )
 
 

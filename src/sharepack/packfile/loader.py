@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from sharepack.packfile.excel_reader import read_excel
 from sharepack.packfile.limits import FILE_NAME_CHARS
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import Failure, Normaliser, field_name
-from sharepack.packfile.rules import check, quartz_or_problem
+from sharepack.packfile.rules import Finding, check, quartz_or_problem
 from sharepack.packfile.unread import Unread, error_paths, with_stand_ins
 from sharepack.packfile.xlsx_archive import EXPECTED_FORMATS
 from sharepack.packfile.yaml_reader import ANY, LocatedDocument, Path, read_yaml
@@ -80,14 +81,24 @@ def check_file_name(filename: str) -> None:
         )
 
 
+#: A check beyond the file's own rules (the directory's, say): findings at paths of the
+#: model, located in the file and reported with the rest.
+ExtraRule = Callable[[SharePackConfig], Iterable[Finding]]
+
+
 def load_share_pack(
-    content: bytes, filename: str, *, limits: ReadLimits | None = None
+    content: bytes,
+    filename: str,
+    *,
+    limits: ReadLimits | None = None,
+    extra_rules: Sequence[ExtraRule] = (),
 ) -> LoadedSharePack:
     """Read and validate a share pack; raise `SpecError` listing every problem at once.
 
     Problems of the file's shape, of the model's fields and of the rules are reported
     together, in file order. A value reported as invalid gives way to a stand-in, so that
     the rules check everything else; what they would derive from it is left out.
+    `extra_rules` run after the file's own rules, on a file whose model could be read.
     """
     document = _read(content, filename, limits or ReadLimits())
     normaliser = Normaliser(document.unreadable)
@@ -107,7 +118,15 @@ def load_share_pack(
             if not _under(raw, reported):
                 problems.append(problem)
         config = with_stand_ins(canonical, error_paths(exc), unread)
-    findings = [] if config is None else [f for f in check(config) if not unread.hides(f)]
+    findings = (
+        []
+        if config is None
+        else [
+            f
+            for f in (*check(config), *(x for rule in extra_rules for x in rule(config)))
+            if not unread.hides(f)
+        ]
+    )
     problems += [_at(document, normaliser, f.path, f.message) for f in findings if not f.warning]
     warnings = [_at(document, normaliser, f.path, f.message) for f in findings if f.warning]
     warnings.sort(key=lambda w: document.position(w.location))

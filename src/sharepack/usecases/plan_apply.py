@@ -17,13 +17,17 @@ from sharepack.running.provision import Observer, process_share_pack
 from sharepack.running.worker import LeaseKeeper, process_identity
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
+from sharepack.usecases.directory_check import directory_rule
 from sharepack.usecases.submit import store_share_pack
 from sharepack.workspace.urls import normalise_workspace_url
 
 
 def read_file(runtime: Runtime, content: bytes, filename: str) -> LoadedSharePack:
+    """The file, checked as an upload is (the directory's check too, when Graph is
+    configured: an operator's terminal is not told on every run that it is not)."""
     limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
-    return load_share_pack(content, filename, limits=limits)
+    rules = (directory_rule(runtime.directory),) if runtime.directory is not None else ()
+    return load_share_pack(content, filename, limits=limits, extra_rules=rules)
 
 
 def plan_file(runtime: Runtime, loaded: LoadedSharePack, workspace_url: str) -> Plan:

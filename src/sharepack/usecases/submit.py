@@ -24,6 +24,7 @@ from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
 from sharepack.usecases.audit import Act, Outcome, record, record_refusal
+from sharepack.usecases.directory_check import directory_rule
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
     WorkspaceAuthenticationError,
@@ -92,7 +93,9 @@ def submit_share_pack(
             )
         target = check_workspace_allowed(runtime, workspace_url)
         limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
-        loaded = load_share_pack(content, filename, limits=limits)
+        loaded = load_share_pack(
+            content, filename, limits=limits, extra_rules=(directory_rule(runtime.directory),)
+        )
         check_may_submit(caller, loaded.config)
         strategy, notes = preview_strategy(runtime, loaded.config, target)
     except SharePackError as refused:
