@@ -49,7 +49,8 @@ def test_a_stored_key_reads_back_by_id_and_by_name(database: Database) -> None:
     assert by_id == stored
     assert by_name == stored
     assert unknown is None
-    assert by_id is not None and by_id.is_active
+    assert by_id is not None
+    assert by_id.is_active
 
 
 def test_a_second_active_key_of_a_name_is_refused_naming_it(database: Database) -> None:
@@ -82,9 +83,12 @@ def test_revoking_records_who_and_when_and_frees_the_name(database: Database) ->
         old = uow.api_keys.get("a1b2c3d4e5f6")
         active = uow.api_keys.active_named("ci")
     assert revoked.revoked_by == "cli:bob"
-    assert revoked.revoked_at is not None and revoked.revoked_at > CREATED
-    assert old == revoked and not old.is_active
-    assert active is not None and active.key_id == "0123456789ab"
+    assert revoked.revoked_at is not None
+    assert revoked.revoked_at > CREATED
+    assert old == revoked
+    assert not old.is_active
+    assert active is not None
+    assert active.key_id == "0123456789ab"
 
 
 def test_revoking_a_name_with_no_active_key_is_not_found(database: Database) -> None:
@@ -141,8 +145,10 @@ def test_use_is_recorded_with_the_database_clock(database: Database) -> None:
     with database.unit_of_work() as uow:
         second = uow.api_keys.get("a1b2c3d4e5f6")
 
-    assert first is not None and second is not None
-    assert first.last_used_at is not None and second.last_used_at is not None
+    assert first is not None
+    assert second is not None
+    assert first.last_used_at is not None
+    assert second.last_used_at is not None
     assert first.last_used_at.tzinfo is UTC
     assert CREATED < first.last_used_at <= second.last_used_at
     assert replace(second, last_used_at=None) == key()
