@@ -322,3 +322,82 @@ WHERE is_current = true AND share_pack_status = 'FAILED';""",
     assert [(r["share_pack_id"], r["error_message"]) for r in failed] == [
         (provisioned.failed_pack_id, "share 'x' failed")
     ]
+
+
+@pytest.mark.postgres
+def test_a_business_line_joined_down_to_everything_its_packs_created(
+    postgres_database: Database,
+) -> None:
+    # Seed 000's "all resources for a SharePack", started one level up: the tenant and
+    # project `Tenancy.resolve` filed the packs under (`share_packs.project_id`), and the
+    # requests of their runs.
+    with postgres_database.unit_of_work() as uow:
+        ref = uow.tenancy.resolve("Corporate Finance", "Q1 Data Share", by="ana@example.com")
+        other = uow.tenancy.resolve("Legal", "Contracts", by="bob@example.com")
+        pack = create_pack(uow, share_pack_name="SharePack_ana_q1", project_id=ref.project_id)
+        elsewhere = create_pack(uow, share_pack_name="SharePack_bob", project_id=other.project_id)
+        for filed, project_id in ((pack, ref.project_id), (elsewhere, other.project_id)):
+            uow.tenancy.open_request(
+                project_id, filed.share_pack_id, requested_by=filed.requested_by, by="api"
+            )
+        track: dict[str, Any] = {"share_pack_id": pack.share_pack_id, "created_by": "w"}
+        uow.recipients.upsert(
+            workspace_url=WORKSPACE,
+            name="acme",
+            change_reason="Provisioned",
+            **track,
+            recipient_type="D2O",
+        )
+        share = uow.shares.upsert(
+            workspace_url=WORKSPACE, name="q1", change_reason="Provisioned", **track
+        )
+        uow.pipelines.upsert(
+            workspace_url=WORKSPACE,
+            name="q1_cdc",
+            change_reason="Provisioned",
+            share_id=share.entity_id,
+            **track,
+        )
+        uow.recipients.upsert(
+            workspace_url=WORKSPACE,
+            name="initech",
+            change_reason="Provisioned",
+            share_pack_id=elsewhere.share_pack_id,
+            created_by="w",
+            recipient_type="D2O",
+        )
+        uow.tenancy.request_ended(pack.share_pack_id, "COMPLETED", by="w")
+        uow.commit()
+
+    rows = run(
+        postgres_database,
+        """SELECT
+    t.business_line_name,
+    pr.project_name,
+    rq.request_status,
+    sp.share_pack_name,
+    r.recipient_name,
+    s.share_name,
+    p.pipeline_name
+FROM deltashare.tenants t
+JOIN deltashare.projects pr ON pr.tenant_id = t.tenant_id AND pr.is_current = true
+JOIN deltashare.share_packs sp ON sp.project_id = pr.project_id AND sp.is_current = true
+LEFT JOIN deltashare.requests rq ON rq.share_pack_id = sp.share_pack_id AND rq.is_current = true
+LEFT JOIN deltashare.recipients r ON r.share_pack_id = sp.share_pack_id AND r.is_current = true
+LEFT JOIN deltashare.shares s ON s.share_pack_id = sp.share_pack_id AND s.is_current = true
+LEFT JOIN deltashare.pipelines p ON p.share_id = s.share_id AND p.is_current = true
+WHERE t.tenant_id = 'xxx' AND t.is_current = true;""",
+        xxx=ref.tenant_id,
+    )
+
+    assert rows == [
+        {
+            "business_line_name": "Corporate Finance",
+            "project_name": "Q1 Data Share",
+            "request_status": "COMPLETED",
+            "share_pack_name": "SharePack_ana_q1",
+            "recipient_name": "acme",
+            "share_name": "q1",
+            "pipeline_name": "q1_cdc",
+        }
+    ]

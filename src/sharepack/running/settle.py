@@ -1,6 +1,7 @@
 """How a run ends: COMPLETED with its records, or FAILED with its changes undone (or
 left, when asked) and the history saying so. Every status change is a new SCD2 version
-of the pack."""
+of the pack; the pack's open request (`store.tenancy`) ends with it, in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ class PackVersions:
                 error_message=error,
                 rollback_status=outcome.value,
             )
+            uow.tenancy.request_ended(self.record.share_pack_id, PackStatus.FAILED.value, by=ACTOR)
             uow.commit()
 
 
@@ -162,6 +164,9 @@ class Run:
                 share_pack_status=PackStatus.COMPLETED.value,
                 provisioning_status=_completed_line(the_plan),
                 rollback_status=RollbackOutcome.NOT_NEEDED.value,
+            )
+            uow.tenancy.request_ended(
+                pack.record.share_pack_id, PackStatus.COMPLETED.value, by=ACTOR
             )
             uow.commit()
 

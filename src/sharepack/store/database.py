@@ -25,6 +25,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 
 from sharepack.errors import DatabaseUnavailableError, SchemaNotReadyError, StoreError
 from sharepack.store.claims import Claim
+from sharepack.store.dialect import SQLITE_LOWER
 from sharepack.store.own_tables import OWN_SCHEMA
 from sharepack.store.tables import DELTASHARE_TABLES, SCHEMA
 from sharepack.store.uow import UnitOfWork
@@ -63,6 +64,10 @@ def _switch_to_wal(cursor: Any) -> None:
             delay = min(delay * 2, 0.5)
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _make_sqlite_writers_queue(engine: Engine) -> None:
     """Every transaction begins IMMEDIATE: writers queue at BEGIN (for up to the busy
     timeout) instead of failing at their first write, which serialises writers of a key.
@@ -72,6 +77,8 @@ def _make_sqlite_writers_queue(engine: Engine) -> None:
     def _connect(dbapi_connection: Any, _: Any) -> None:
         # Take transaction control from the sqlite3 module so `begin` below decides.
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() folds ASCII only; `dialect.lowered` calls this one.
+        dbapi_connection.create_function(SQLITE_LOWER, 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         _switch_to_wal(cursor)

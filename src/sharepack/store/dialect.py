@@ -3,7 +3,8 @@
 PostgreSQL-only features degrade to their SQLite equivalents here and nowhere else:
 JSONB (plain JSON text), partial unique indexes (SQLite's own `WHERE` syntax), per-key
 advisory locks (SQLite's immediate write transactions already serialise every writer),
-`FOR UPDATE SKIP LOCKED` (likewise), and expanding a JSON array (`json_each`).
+`FOR UPDATE SKIP LOCKED` (likewise), expanding a JSON array (`json_each`), and lower
+case beyond ASCII (a Python function `Database` registers on SQLite).
 """
 
 from __future__ import annotations
@@ -21,18 +22,28 @@ from sqlalchemy.types import TypeEngine
 Json: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
 
+#: The SQLite function `Database` registers on each connection: Python's `str.lower`.
+SQLITE_LOWER = "sharepack_lower"
+
+
 def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
 def current_only_index(name: str, *columns: str) -> Index:
     """A partial unique index: at most one row with `is_current` per value of `columns`."""
+    return unique_where(name, *columns, postgresql="is_current", sqlite="is_current = 1")
+
+
+def unique_where(name: str, *columns: str, postgresql: str, sqlite: str | None = None) -> Index:
+    """A partial unique index: `columns` unique among the rows matching the predicate,
+    written per dialect where they differ (SQLite has no boolean literals of its own)."""
     return Index(
         name,
         *columns,
         unique=True,
-        postgresql_where=text("is_current"),
-        sqlite_where=text("is_current = 1"),
+        postgresql_where=text(postgresql),
+        sqlite_where=text(sqlite if sqlite is not None else postgresql),
     )
 
 
@@ -63,6 +74,14 @@ def json_array_elements(session: Session, column: ColumnElement[Any]) -> Functio
     if dialect_name(session) == "postgresql":
         return func.jsonb_array_elements_text(column)
     return func.json_each(column)
+
+
+def lowered(session: Session, column: ColumnElement[Any]) -> Function[Any]:
+    """`column` in lower case, beyond ASCII on both databases (SQLite's lower() folds
+    ASCII only), to compare with a Python `str.lower()` value."""
+    if dialect_name(session) == "postgresql":
+        return func.lower(column)
+    return getattr(func, SQLITE_LOWER)(column)  # type: ignore[no-any-return]
 
 
 def database_now(session: Session) -> datetime:

@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
+from sharepack.errors import StoreError
 from sharepack.store import tables
-from sharepack.store.dialect import as_utc, database_now
+from sharepack.store.dialect import as_utc, database_now, lowered
 
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One audit row. The fields after `created_at` say how the caller authenticated,
+    how the request ended ("ok", "refused", "failed"), which business line it concerned
+    and where it came from; None on rows written before they were recorded."""
+
     audit_id: uuid.UUID
     entity_type: str
     entity_id: uuid.UUID | None
@@ -23,10 +28,16 @@ class AuditEntry:
     performed_by: str
     details: dict[str, Any] | None
     created_at: datetime
+    auth_method: str | None = None
+    outcome: str | None = None
+    business_line: str | None = None
+    client_address: str | None = None
+    user_agent: str | None = None
 
 
 class AuditTrailRepository:
-    """Who did what to which entity; rows are only ever inserted."""
+    """Who did what to which entity; rows are only ever inserted (the database refuses
+    UPDATE and DELETE of them)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -40,6 +51,11 @@ class AuditTrailRepository:
         action: str,
         performed_by: str,
         details: dict[str, Any] | None = None,
+        auth_method: str | None = None,
+        outcome: str | None = None,
+        business_line: str | None = None,
+        client_address: str | None = None,
+        user_agent: str | None = None,
     ) -> AuditEntry:
         entry = AuditEntry(
             audit_id=uuid.uuid4(),
@@ -49,6 +65,11 @@ class AuditTrailRepository:
             performed_by=performed_by,
             details=details,
             created_at=database_now(self._session),
+            auth_method=auth_method,
+            outcome=outcome,
+            business_line=business_line,
+            client_address=client_address,
+            user_agent=user_agent,
         )
         self._session.execute(insert(self._table).values(**entry.__dict__))
         return entry
@@ -57,6 +78,36 @@ class AuditTrailRepository:
         """Everything recorded about one entity, oldest first."""
         table = self._table
         query = select(table).where(table.c.entity_id == entity_id).order_by(table.c.created_at)
+        return self._entries(query)
+
+    def search(
+        self,
+        *,
+        since: datetime | None = None,
+        principal: str | None = None,
+        business_line: str | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """The newest `limit` entries first, from `since` on (inclusive), of one principal
+        (`performed_by`, whole and ignoring case) and one business line (ignoring case
+        and surrounding spaces); a filter left None selects everything."""
+        if limit < 1:
+            raise StoreError(f"An audit search's limit must be at least 1, not {limit}")
+        table = self._table
+        query = select(table)
+        if since is not None:
+            query = query.where(table.c.created_at >= as_utc(since))
+        session = self._session
+        if principal is not None:
+            who = lowered(session, table.c.performed_by)
+            query = query.where(who == principal.strip().lower())
+        if business_line is not None:
+            line = lowered(session, func.trim(table.c.business_line))
+            query = query.where(line == business_line.strip().lower())
+        query = query.order_by(table.c.created_at.desc(), table.c.audit_id).limit(limit)
+        return self._entries(query)
+
+    def _entries(self, query: Select[Any]) -> list[AuditEntry]:
         return [
             AuditEntry(**{**row, "created_at": as_utc(row["created_at"])})
             for row in self._session.execute(query).mappings()

@@ -1,5 +1,5 @@
 """sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots,
-resource locks, run claims.
+resource locks, run claims, API keys.
 
 On PostgreSQL they live in schema `sharepack` (with Alembic's version table), keeping
 `deltashare` to the tables the seeds name; on SQLite they share the one file.
@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from sharepack.store.dialect import Json
+from sharepack.store.dialect import Json, unique_where
 from sharepack.store.tables import Timestamp, metadata
 
 OWN_SCHEMA = "sharepack"
@@ -111,4 +111,35 @@ run_claims = Table(
     schema=OWN_SCHEMA,
 )
 
-OWN_TABLES = ("queue_messages", "run_journal", "snapshots", "resource_locks", "run_claims")
+#: The API keys sharepack issued. A key's public id part (`key_id`) finds its row; only a
+#: hash of its secret is kept (`key_hash`), never the key itself. Keys are revoked,
+#: never deleted, so the audit trail's `key:<name>` entries keep a row to point at; one
+#: active (unrevoked) key per name, any number of revoked ones.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key_hash", String(128), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("business_lines", Json, nullable=False),
+    Column("acts_for_others", Boolean, nullable=False, server_default=text("false")),
+    Column("owner_email", String(255)),
+    Column("is_local_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp),
+    Column("revoked_by", String(255)),
+    Column("last_used_at", Timestamp),
+    unique_where("uq_api_keys_active_name", "name", postgresql="revoked_at IS NULL"),
+    schema=OWN_SCHEMA,
+)
+
+OWN_TABLES = (
+    "queue_messages",
+    "run_journal",
+    "snapshots",
+    "resource_locks",
+    "run_claims",
+    "api_keys",
+)

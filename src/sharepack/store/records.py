@@ -31,6 +31,8 @@ class SharePackRecord:
     file_name: str | None
     file_format: str | None
     config: dict[str, Any]
+    submitted_by: str | None  # who uploaded it (None on packs stored before identity)
+    project_id: uuid.UUID | None  # the project it was filed under (`store.tenancy`)
     version: int
     effective_from: datetime
     effective_to: datetime

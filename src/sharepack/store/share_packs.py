@@ -48,9 +48,13 @@ class SharePackRepository:
         business_line: str = "",
         project_name: str = "",
         workspace_id: str | None = None,
+        submitted_by: str | None = None,
+        project_id: uuid.UUID | None = None,
     ) -> SharePackRecord:
         """Version 1 of a new pack; a `StoreError` if the id is taken. `workspace_id` is
-        the workspace's own id when known (a run records it otherwise)."""
+        the workspace's own id when known (a run records it otherwise); `submitted_by`
+        the authenticated uploader, and `project_id` the project the pack was filed
+        under (`Tenancy.resolve`), when the caller knows them."""
         values = {
             "share_pack_name": share_pack_name,
             "share_pack_status": status,
@@ -66,6 +70,8 @@ class SharePackRepository:
             "file_name": file_name,
             "file_format": file_format,
             "config": config,
+            "submitted_by": submitted_by,
+            "project_id": project_id,
         }
         row = insert_first_version(
             self._session,
@@ -88,7 +94,8 @@ class SharePackRepository:
     def update(
         self, share_pack_id: uuid.UUID, *, created_by: str, change_reason: str, **changes: Any
     ) -> SharePackRecord:
-        """Close the current version and insert the next with `changes` (by column name).
+        """Close the current version and insert the next with `changes` (by column name,
+        `submitted_by` and `project_id` included); columns not named keep their values.
 
         A soft-deleted pack stays deleted; `NotFoundError` if there is no such pack.
         """

@@ -119,6 +119,12 @@ share_packs = scd2_table(
     Column("file_name", String(500)),
     Column("file_format", String(10)),
     Column("config", Json, nullable=False),
+    # Who uploaded the pack (the authenticated principal), beside `requested_by` (whom
+    # the pack names); and the project it was filed under (`store.tenancy`). Both NULL
+    # on packs stored before identity.
+    Column("submitted_by", String(255)),
+    Column("project_id", Uuid),
+    Index("ix_share_packs_project_id", "project_id"),
 )
 recipients = scd2_table(
     "recipients",
@@ -203,7 +209,7 @@ databricks_objects = scd2_table(
 )
 
 
-def log_table(name: str, key: str, *columns: Column[Any]) -> Table:
+def log_table(name: str, key: str, *columns: Column[Any], indexes: tuple[Index, ...] = ()) -> Table:
     """An append-only log: rows are inserted, never updated."""
     return Table(
         name,
@@ -211,6 +217,7 @@ def log_table(name: str, key: str, *columns: Column[Any]) -> Table:
         Column(key, Uuid, primary_key=True),
         *columns,
         Column("created_at", Timestamp, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+        *indexes,
     )
 
 
@@ -254,6 +261,11 @@ notifications = log_table(
     Column("delivery_status", String(50), nullable=False),
     Column("sent_at", Timestamp),
 )
+
+#: Append-only in the database too: triggers made by migration 0006 refuse UPDATE and
+#: DELETE (and TRUNCATE on PostgreSQL), so no code path, sharepack's or a stray script's,
+#: rewrites what was recorded; only a deliberate change of the schema could. A batch
+#: (copy-and-move) migration of this table on SQLite drops them: it must make them again.
 audit_trail = log_table(
     "audit_trail",
     "audit_id",
@@ -262,6 +274,14 @@ audit_trail = log_table(
     Column("action", String(50), nullable=False),
     Column("performed_by", String(255), nullable=False),
     Column("details", Json),
+    # How the caller authenticated, how the request ended ("ok", "refused", "failed"),
+    # the business line it concerned and where it came from; NULL on rows written before.
+    Column("auth_method", String(20)),
+    Column("outcome", String(20)),
+    Column("business_line", String(255)),
+    Column("client_address", String(100)),
+    Column("user_agent", String(500)),
+    indexes=(Index("ix_audit_trail_created_at", "created_at"),),
 )
 
 DELTASHARE_TABLES = (

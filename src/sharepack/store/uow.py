@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sharepack.errors import LeaseLostError, StoreError
 from sharepack.store import tables
+from sharepack.store.api_keys import ApiKeyRepository
 from sharepack.store.claims import Claim, RunClaimRepository
 from sharepack.store.entities import AppendOnlyLog, VersionedRepository
 from sharepack.store.locks import ResourceLockRepository
@@ -18,6 +19,7 @@ from sharepack.store.queries import AuditQueries
 from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
 from sharepack.store.runs import RunJournalRepository, SnapshotRepository
 from sharepack.store.share_packs import SharePackRepository
+from sharepack.store.tenancy import Tenancy
 from sharepack.store.workspaces import WorkspaceIdentities
 
 
@@ -44,6 +46,8 @@ class UnitOfWork:
         self.locks = ResourceLockRepository(self.session)
         self.workspaces = WorkspaceIdentities(self.session)
         self.queries = AuditQueries(self.session)
+        self.api_keys = ApiKeyRepository(self.session)
+        self.tenancy = Tenancy(self.session)
         # The seeds' other tables that this round's identity, drift and sync work writes;
         # `tenant_regions` and `project_costs` have no writer planned and no repository.
         session = self.session
