@@ -21,6 +21,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
     "engine": {"packfile", "workspace"},
     "queue": {"store"},
+    "directory": {"store"},
     "runtime": {"engine", "queue", "settings", "store", "workspace"},
     "history": {"engine", "packfile", "store", "workspace"},
     "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
