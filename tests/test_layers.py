@@ -22,6 +22,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
     "engine": {"packfile", "workspace"},
     "queue": {"store"},
+    "directory": {"store"},
     "runtime": {"directory", "engine", "queue", "settings", "store", "workspace"},
     "history": {"engine", "packfile", "store", "workspace"},
     "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
