@@ -75,7 +75,7 @@ def api(runtime: Runtime) -> Iterator[ServedApi]:
     [
         (None, "Missing Authorization header"),
         ("Basic dXNlcjpwYXNz", "must read 'Bearer"),
-        ("Bearer ", "must read 'Bearer"),
+        ("Bearer\tx", "must read 'Bearer"),
         ("Bearer spk_short", "malformed"),
         ("Bearer spk_0123456789ab_" + "A" * 43, "not valid"),
         ("Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig", "no identity provider is configured"),

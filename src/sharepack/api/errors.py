@@ -33,6 +33,7 @@ from sharepack.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
     DirectoryUnavailableError,
+    IdentityError,
     IdentityProviderUnavailableError,
     LeaseLostError,
     NotFoundError,
@@ -90,6 +91,7 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
     NotFoundError: Answer(404, "NOT_FOUND"),
     # Identity: who is calling, and whether they may.
+    IdentityError: Answer(401, "UNAUTHENTICATED"),
     ApiKeyError: Answer(400, "BAD_REQUEST"),
     AuthenticationError: Answer(401, "UNAUTHENTICATED"),
     PermissionDeniedError: Answer(403, "FORBIDDEN"),
