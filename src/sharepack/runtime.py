@@ -35,6 +35,9 @@ class Runtime:
     def close(self) -> None:
         self.database.dispose()
         self.queue.close()
+        close_directory = getattr(self.directory, "close", None)
+        if callable(close_directory):
+            close_directory()
 
     def plan_options(
         self, *, resuming: bool = False, retired: ResourceNames | None = None
@@ -120,6 +123,7 @@ def build_directory(settings: Settings) -> Directory | None:
             authority_host=settings.sharepack_graph_authority_host,
             timeout_seconds=settings.sharepack_graph_timeout_seconds,
             ca_bundle=str(ca_bundle) if ca_bundle is not None else None,
+            max_retries=settings.sharepack_graph_max_retries,
         )
     )
 

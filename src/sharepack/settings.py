@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     sharepack_graph_authority_host: str = "https://login.microsoftonline.com"
     sharepack_graph_timeout_seconds: float = Field(default=30.0, gt=0)
     sharepack_graph_ca_bundle: Path | None = None
+    sharepack_graph_max_retries: int = Field(default=3, ge=0, le=10)
     #: Minutes between directory syncs run by the worker; 0 turns the sync off.
     sharepack_directory_sync_minutes: int = Field(default=60, ge=0)
 

@@ -222,6 +222,38 @@ def audit(
         )
 
 
+directory_app = typer.Typer(
+    name="directory",
+    help="The directory (Microsoft Graph): sync users and groups into the history.",
+    no_args_is_help=True,
+)
+
+
+@directory_app.command("sync")
+def directory_sync(as_json: bool = JSON) -> None:
+    """Sync `users` and `ad_groups` from Microsoft Graph now (serve and worker also do it
+    every SHAREPACK_DIRECTORY_SYNC_MINUTES)."""
+    from dataclasses import asdict
+
+    from sharepack.cli.operator import operator_caller
+    from sharepack.usecases.directory_sync import sync_now
+
+    runtime = _runtime(migrate=True)
+    try:
+        result = sync_now(runtime, operator_caller())
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+        return
+    typer.echo(
+        f"Directory synced: users +{result.users_added} ~{result.users_changed} "
+        f"-{result.users_removed}; groups +{result.groups_added} ~{result.groups_changed} "
+        f"-{result.groups_removed}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app)
+    app.add_typer(directory_app)
     app.command()(audit)

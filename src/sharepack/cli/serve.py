@@ -137,6 +137,29 @@ def _background_worker(runtime: Runtime) -> Iterator[None]:
         thread.join(timeout=30)
 
 
+@contextmanager
+def _background_directory_sync(runtime: Runtime) -> Iterator[None]:
+    """The directory sync on its schedule, when Microsoft Graph is configured."""
+    if runtime.directory is None or runtime.settings.sharepack_directory_sync_minutes <= 0:
+        yield
+        return
+    from sharepack.usecases.directory_sync import DirectorySyncSchedule
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=DirectorySyncSchedule(runtime).run_forever,
+        args=(stop,),
+        name="directory-sync",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def _sharepack_command() -> str:
     """How a shell in this folder runs this sharepack: the path it was started by, relative
     when it lies beneath the folder (`.venv/bin/sharepack` under `make run`)."""
@@ -266,6 +289,7 @@ def serve(
         app = create_app(runtime)
         api_key = _local_admin_key(runtime, host)
         stack.enter_context(_background_worker(runtime))
+        stack.enter_context(_background_directory_sync(runtime))
         bound_host, bound_port = api_socket.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         _banner(
@@ -295,7 +319,8 @@ def worker() -> None:
         "after the run in hand, a second Ctrl-C at once"
     )
     try:
-        make_worker(runtime).run_forever(stop)
+        with _background_directory_sync(runtime):
+            make_worker(runtime).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
