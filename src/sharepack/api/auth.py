@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sharepack.errors import RoleMappingError
 from sharepack.identity.oidc import OidcSettings, OidcVerifier
 from sharepack.identity.principal import Caller
 from sharepack.identity.role_mapping import RoleMapping, load_role_mapping
 from sharepack.runtime import Runtime
 from sharepack.settings import Settings
+from sharepack.usecases.directory_check import check_mapped_groups
 from sharepack.usecases.identity import Authenticator
 
 #: Documents the scheme in OpenAPI (the "Authorize" button of /docs); the header itself is
@@ -55,9 +57,18 @@ def role_mapping(settings: Settings) -> RoleMapping | None:
 
 
 def build_authenticator(runtime: Runtime) -> Authenticator:
-    """Checked when the app is made: a bad role mapping or OIDC setting stops the start."""
+    """Checked when the app is made: a bad role mapping or OIDC setting stops the start,
+    as does a mapped group the directory (when configured) does not know."""
     settings = runtime.settings
-    return Authenticator(runtime, verifier=oidc_verifier(settings), roles=role_mapping(settings))
+    roles = role_mapping(settings)
+    if roles is not None:
+        unknown = check_mapped_groups(
+            {f"{roles.path}:{g.line}: groups[{i}].id": g.id for i, g in enumerate(roles.groups)},
+            runtime.directory,
+        )
+        if unknown:
+            raise RoleMappingError("; ".join(unknown))
+    return Authenticator(runtime, verifier=oidc_verifier(settings), roles=roles)
 
 
 def authenticated_caller(
