@@ -22,7 +22,7 @@ EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
 def _every_value(runtime: Runtime) -> list[str]:
     """Every non-null value of every column of every table, as text."""
     engine = runtime.database.engine
-    values = []
+    values: list[str] = []
     schemas = [None] if engine.dialect.name == "sqlite" else ["deltashare", "sharepack"]
     for schema in schemas:
         metadata = MetaData(schema=schema)

@@ -4,26 +4,41 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from databricks_emulator.server import EmulatorServer
 from sharepack.running.provision import make_worker
 from sharepack.runtime import Runtime
+from sharepack.store import tables
 from sharepack.usecases.submit import submit_share_pack
+from tests.api_server import TEST_OPERATOR
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sharepack.yaml"
 
 
 def submit_with_request(runtime: Runtime, emulator: EmulatorServer) -> tuple[uuid.UUID, uuid.UUID]:
-    """Submit the example and open its request, as an upload filed under a project does."""
+    """Submit the example as an upload does: it is filed under its business line's tenant
+    and project, with a request of its own; the pack's id and the request's."""
     submitted = submit_share_pack(
-        runtime, content=EXAMPLE.read_bytes(), filename="sharepack.yaml", workspace_url=emulator.url
+        runtime,
+        content=EXAMPLE.read_bytes(),
+        filename="sharepack.yaml",
+        workspace_url=emulator.url,
+        caller=TEST_OPERATOR,
     )
+    requests = tables.requests
     with runtime.database.unit_of_work() as uow:
-        ref = uow.tenancy.resolve("Corporate Finance", "Q1 Data Share", by="ana@example.com")
-        request_id = uow.tenancy.open_request(
-            ref.project_id, submitted.share_pack_id, requested_by="ana@example.com", by="api"
-        )
-        uow.commit()
+        (request_id,) = uow.session.execute(
+            select(requests.c.request_id).where(requests.c.share_pack_id == submitted.share_pack_id)
+        ).scalars()
+        record = uow.share_packs.get_current(submitted.share_pack_id)
+        project = uow.projects.get_current(record.project_id) if record.project_id else None
+        tenant = uow.tenants.get_current(project.values["tenant_id"]) if project else None
+    assert project is not None
+    assert tenant is not None
+    assert project.values["project_name"] == "Sales Data Q1 2024"
+    assert tenant.values["business_line_name"] == "Sales Operations"
     return submitted.share_pack_id, request_id
 
 
@@ -45,7 +60,7 @@ def test_a_completed_run_completes_its_request(runtime: Runtime, emulator: Emula
 
     assert pack_status(runtime, pack_id) == "COMPLETED"
     assert request_statuses(runtime, request_id) == [
-        ("IN_PROGRESS", "api"),
+        ("IN_PROGRESS", TEST_OPERATOR.name),
         ("COMPLETED", "sharepack-worker"),
     ]
 
@@ -58,6 +73,6 @@ def test_a_failed_run_fails_its_request(runtime: Runtime, emulator: EmulatorServ
 
     assert pack_status(runtime, pack_id) == "FAILED"
     assert request_statuses(runtime, request_id) == [
-        ("IN_PROGRESS", "api"),
+        ("IN_PROGRESS", TEST_OPERATOR.name),
         ("FAILED", "sharepack-worker"),
     ]

@@ -143,7 +143,7 @@ def test_upload(matrix: Matrix, emulator_server: EmulatorServer, who: str, line:
         assert (action, who_recorded) == ("authenticate", "anonymous")
     else:
         assert action == "upload"
-        assert who_recorded.startswith("key:test-")
+        assert (who_recorded or "").startswith("key:test-")
     assert answer.json()["ErrorCode"] == {401: "UNAUTHENTICATED", 403: "FORBIDDEN"}[expected]
 
 
