@@ -79,6 +79,12 @@ class Principal:
         """Upload, plan and store packs for this business line."""
         return self.has_role(Role.REQUESTOR, business_line)
 
+    @property
+    def submits_anywhere(self) -> bool:
+        """Whether any business line's packs may be submitted by this principal: without,
+        an upload is refused before its file is read."""
+        return any(g.role in (Role.REQUESTOR, Role.ADMIN) for g in self.grants)
+
     def may_read(self, business_line: str | None) -> bool:
         """See packs, their status and history of this business line."""
         return any(g.covers(business_line) for g in self.grants)

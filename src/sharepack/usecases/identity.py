@@ -45,6 +45,7 @@ from sharepack.usecases.audit import Act, record, record_refusal
 LAST_USED_RESOLUTION_SECONDS = 60.0
 
 LOCAL_ADMIN_KEY_NAME = "local-admin"
+_NO_KEY_HASH = "0" * 64
 
 
 class VerifiedIdentity(Protocol):
@@ -76,17 +77,24 @@ def api_key_pepper(settings: Settings) -> bytes:
 
 
 def _write_private(path: Path, text: str, *, exclusive: bool) -> None:
-    """Write `text` to a new file only its owner may read (mode 0600 from the start, so no
-    moment exists when another user could read it). With `exclusive`, a file another
-    process made first is kept, not overwritten."""
+    """Write `text` to `path`, a file only its owner may read (mode 0600 from the start, so
+    no moment exists when another user could read it), complete or not at all: it is
+    written beside and linked (or, not `exclusive`, renamed) into place. With `exclusive`,
+    a file another process put there first is kept, not overwritten."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        descriptor = os.open(path, flags, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "w", encoding="ascii") as file:
-        file.write(text + "\n")
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(text + "\n")
+        if exclusive:
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        else:
+            os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 class Authenticator:
@@ -170,7 +178,9 @@ class Authenticator:
         presented = parse_key(credential)
         with self._runtime.database.unit_of_work() as uow:
             stored = uow.api_keys.get(presented.key_id)
-            if stored is None or not matches(presented, stored.key_hash, self._pepper):
+            # An unknown id costs the same hash as a wrong secret: timing tells neither.
+            expected = stored.key_hash if stored is not None else _NO_KEY_HASH
+            if not matches(presented, expected, self._pepper) or stored is None:
                 raise AuthenticationError("The API key is not valid")
             if stored.revoked_at is not None:
                 raise AuthenticationError(
@@ -323,9 +333,9 @@ def ensure_local_admin_key(runtime: Runtime, caller: Caller) -> tuple[str, bool]
             ):
                 return kept, False
     with runtime.database.unit_of_work() as uow:
-        if uow.api_keys.active_named(LOCAL_ADMIN_KEY_NAME) is not None:
-            uow.api_keys.revoke(LOCAL_ADMIN_KEY_NAME, by=caller.name)
-            uow.commit()
+        replaced = uow.api_keys.active_named(LOCAL_ADMIN_KEY_NAME)
+    if replaced is not None:  # its file is lost, or holds another key
+        revoke_api_key(runtime, caller, LOCAL_ADMIN_KEY_NAME)
     created = create_api_key(
         runtime,
         caller,
@@ -335,7 +345,5 @@ def ensure_local_admin_key(runtime: Runtime, caller: Caller) -> tuple[str, bool]
         acts_for_others=True,
         is_local_admin=True,
     )
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    _write_private(path, created.plaintext, exclusive=True)
+    _write_private(path, created.plaintext, exclusive=False)
     return created.plaintext, True

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from sharepack.engine import PlanWarning, names_to_read, plan, read_names
 from sharepack.errors import (
+    ConfigurationError,
     DatabaseUnavailableError,
+    DirectoryUnavailableError,
     PermissionDeniedError,
     QueueError,
     SharePackError,
@@ -16,7 +18,7 @@ from sharepack.errors import (
     WorkspaceNotAllowedError,
 )
 from sharepack.history.retired import retired_names
-from sharepack.identity.principal import Caller, Role
+from sharepack.identity.principal import Caller
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.packfile.errors import Problem
 from sharepack.packfile.models import SharePackConfig, Strategy
@@ -85,9 +87,7 @@ def submit_share_pack(
     then nothing is stored but the refusal's audit row.
     """
     try:
-        if not caller.principal.has_role(Role.REQUESTOR, None) and not any(
-            caller.principal.may_submit(line) for line in caller.principal.business_lines
-        ):
+        if not caller.principal.submits_anywhere:
             raise PermissionDeniedError(
                 f"{caller.name} may not upload share packs: no requestor role for any business line"
             )
@@ -133,7 +133,10 @@ def record_refused_upload(
     """The audit row of an upload refused (or failed) before anything was stored."""
     if isinstance(refused, DatabaseUnavailableError | QueueError):
         return  # nowhere to write it; the failure is logged where it is answered
-    outcome = Outcome.FAILED if isinstance(refused, StoreError) else Outcome.REFUSED
+    # The caller's mistakes are refusals; what failed on our side (the workspace, the
+    # directory, the database) is a failure.
+    failed = (StoreError, WorkspaceError, DirectoryUnavailableError, ConfigurationError)
+    outcome = Outcome.FAILED if isinstance(refused, failed) else Outcome.REFUSED
     record_refusal(
         runtime,
         Act.UPLOAD,
