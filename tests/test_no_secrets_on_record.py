@@ -12,10 +12,13 @@ from sqlalchemy import MetaData, select
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.identity.principal import Role
-from sharepack.runtime import Runtime
+from sharepack.runtime import Runtime, build_runtime
+from sharepack.settings import Settings
 from tests.api_server import make_key, running_api
 from tests.conftest import EMULATOR_TOKEN, REPO_ROOT
+from tests.identity.issuer import LocalIssuer
 
+AUDITORS = "0b9d7e41-2222-4f6a-8c1d-abcdef012345"
 EXAMPLE = (REPO_ROOT / "examples" / "sharepack.yaml").read_bytes()
 
 
@@ -34,10 +37,49 @@ def _every_value(runtime: Runtime) -> list[str]:
     return values
 
 
+def _with_tokens(settings: Settings, issuer: LocalIssuer) -> list[str]:
+    """Requests with OIDC tokens, good and refused, to an API on the same database."""
+    mapping = settings.sharepack_data_dir / "roles.yaml"
+    mapping.parent.mkdir(parents=True, exist_ok=True)
+    mapping.write_text(
+        f"groups:\n  - id: {AUDITORS}\n    name: Auditors\n    role: auditor\n"
+        '    business_lines: "*"\n',
+        encoding="utf-8",
+    )
+    oidc = build_runtime(
+        settings.model_copy(
+            update={
+                "sharepack_oidc_issuer": issuer.issuer,
+                "sharepack_oidc_audience": issuer.audience,
+                "sharepack_role_mapping_file": mapping,
+            }
+        )
+    )
+    good = issuer.mint({"groups": [AUDITORS]})
+    expired = issuer.mint({"groups": [AUDITORS], "exp": 1_000_000_000, "iat": 999_999_000})
+    try:
+        with running_api(oidc, with_worker=False) as api:
+            for token, status in ((good, 404), (expired, 401)):
+                answer = httpx.get(
+                    f"{api}/workflow/sharepack/{'0' * 32}",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                assert answer.status_code == status, answer.text
+    finally:
+        oidc.close()
+    return [good, expired]
+
+
 def test_no_secret_of_a_run_is_in_the_database_or_the_log(
-    runtime: Runtime, emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+    runtime: Runtime,
+    settings: Settings,
+    emulator: EmulatorServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    with LocalIssuer() as issuer:
+        tokens = _with_tokens(settings, issuer)
     requestor_key = make_key(
         runtime, Role.REQUESTOR, ("Sales Operations",), owner_email="john.doe@example.com"
     )
@@ -83,6 +125,8 @@ def test_no_secret_of_a_run_is_in_the_database_or_the_log(
         "refused API key secret": wrong.rsplit("_", 1)[1],
         "admin API key": admin_key,
         "admin API key secret": admin_key.rsplit("_", 1)[1],
+        **{f"OIDC token {i}": token for i, token in enumerate(tokens)},
+        **{f"OIDC token {i}'s signature": t.rsplit(".", 1)[1] for i, t in enumerate(tokens)},
     }
 
     stored = _every_value(runtime)
