@@ -17,8 +17,8 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,42 +122,31 @@ def _allowing(settings: Settings, emulator_url: str) -> Settings:
 
 
 @contextmanager
-def _background_worker(runtime: Runtime) -> Iterator[None]:
+def _in_background(name: str, run_forever: Callable[[threading.Event], None]) -> Iterator[None]:
+    """`run_forever(stop)` on a thread of its own while the block runs; then stopped."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(stop,), name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _background_worker(runtime: Runtime) -> AbstractContextManager[None]:
     from sharepack.running.provision import make_worker
 
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=make_worker(runtime).run_forever, args=(stop,), name="worker", daemon=True
-    )
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    return _in_background("worker", make_worker(runtime).run_forever)
 
 
-@contextmanager
-def _background_directory_sync(runtime: Runtime) -> Iterator[None]:
+def _background_directory_sync(runtime: Runtime) -> AbstractContextManager[None]:
     """The directory sync on its schedule, when Microsoft Graph is configured."""
     if runtime.directory is None or runtime.settings.sharepack_directory_sync_minutes <= 0:
-        yield
-        return
+        return nullcontext()
     from sharepack.usecases.directory_sync import DirectorySyncSchedule
 
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=DirectorySyncSchedule(runtime).run_forever,
-        args=(stop,),
-        name="directory-sync",
-        daemon=True,
-    )
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    return _in_background("directory-sync", DirectorySyncSchedule(runtime).run_forever)
 
 
 def _sharepack_command() -> str:

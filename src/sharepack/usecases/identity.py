@@ -125,17 +125,10 @@ class Authenticator:
         try:
             self._throttle.check(client)
             principal = self._principal(authorization)
-        except TooManyFailuresError as exc:
-            record_refusal(
-                self._runtime,
-                Act.AUTHENTICATE,
-                exc.message,
-                client_address=client_address,
-                user_agent=user_agent,
-            )
-            raise
-        except AuthenticationError as exc:
-            self._throttle.failed(client)
+        except (TooManyFailuresError, AuthenticationError) as exc:
+            # A slowed client's refusal does not count again: its window ages out.
+            if isinstance(exc, AuthenticationError):
+                self._throttle.failed(client)
             record_refusal(
                 self._runtime,
                 Act.AUTHENTICATE,
