@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from databricks_emulator.emulator import CURRENT_USER
 from databricks_emulator.server import EmulatorServer
 from sharepack.cli.main import app
 from sharepack.store import Database
@@ -109,6 +111,8 @@ def test_status_shows_the_outcome_the_workspace_and_the_history(
     assert (body["status"], body["rollback_status"]) == ("COMPLETED", "NOT_NEEDED")
     assert body["workspace_url"] == emulator.url
     assert body["workspace_id"] == str(emulator.workspace_id)
+    assert body["requested_by"] == "john.doe@example.com"
+    assert body["submitted_by"] == f"cli:{getpass.getuser()} (Databricks: {CURRENT_USER})"
     reasons = [version["change_reason"] for version in body["history"]]
     assert reasons[0] == "Share pack uploaded"
     assert reasons[-1] == "Provisioning completed"

@@ -25,6 +25,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.cli.exit_codes import EXIT_CODES, ExitCode, UsageError
 from sharepack.cli.main import app
 from sharepack.errors import (
+    ApiKeyError,
     ConfigurationError,
     DatabaseUnavailableError,
     NotFoundError,
@@ -97,6 +98,7 @@ def test_the_table_has_the_rows_the_readme_documents() -> None:
         (UsageError.__name__, 2),
         (ConfigurationError.__name__, 2),
         (SpecError.__name__, 2),
+        (ApiKeyError.__name__, 2),
         (InvalidWorkspaceUrlError.__name__, 2),
         (WorkspaceCredentialsMissingError.__name__, 2),
         (WorkspaceAuthenticationError.__name__, 2),

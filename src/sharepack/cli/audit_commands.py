@@ -128,6 +128,8 @@ def status(
             "error": current.error_message,
             "workspace_url": current.workspace_url,
             "workspace_id": current.workspace_id,
+            "requested_by": current.requested_by,
+            "submitted_by": current.submitted_by,
             "history": versions,
         }
         typer.echo(json.dumps(body, indent=2))
@@ -135,6 +137,8 @@ def status(
     where = _workspace(current.workspace_url, current.workspace_id)
     typer.echo(f"{current.share_pack_name} ({current.share_pack_id}) on {where}")
     typer.echo(f"  {current.share_pack_status}, rollback {current.rollback_status}")
+    submitted = f", submitted by {current.submitted_by}" if current.submitted_by else ""
+    typer.echo(f"  requested by {current.requested_by}{submitted}")
     typer.echo(f"  {current.provisioning_status or ''}")
     if current.error_message:
         typer.echo(f"  error: {current.error_message}")
