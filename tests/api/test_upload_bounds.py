@@ -278,6 +278,13 @@ def test_over_http_a_length_over_the_limit_is_answered_before_the_body_is_sent(
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"connection: close" in answer.lower()
     assert b"The file is larger than the limit" in answer
+    # Refused before anyone was authenticated, and on the audit trail all the same.
+    with runtime.database.unit_of_work() as uow:
+        (refusal,) = [e for e in uow.audit_trail.search() if e.outcome == "refused"]
+    assert (refusal.action, refusal.performed_by) == ("upload", "anonymous")
+    assert refusal.client_address == "127.0.0.1"
+    assert refusal.details is not None
+    assert "larger than the limit" in refusal.details["reason"]
 
 
 def test_over_http_a_chunked_body_is_answered_once_it_passes_the_limit(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Scope
 
 from sharepack import __version__
 from sharepack.api.auth import build_authenticator
@@ -13,6 +15,7 @@ from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
 from sharepack.api.routes import router
 from sharepack.runtime import Runtime
+from sharepack.usecases.audit import Act, record_refusal
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -25,12 +28,31 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.authenticator = build_authenticator(runtime)
-    app.add_middleware(BodyLimit, max_file_bytes=runtime.settings.sharepack_max_upload_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_file_bytes=runtime.settings.sharepack_max_upload_bytes,
+        on_refused=functools.partial(_record_oversized, runtime),
+    )
     install_error_handlers(app)
     app.include_router(router)
     install_docs(app)
     _document_400_not_422(app)
     return app
+
+
+def _record_oversized(runtime: Runtime, scope: Scope, reason: str) -> None:
+    """An upload refused for its size before anyone was authenticated: on the audit trail
+    as an anonymous refusal, with where it came from."""
+    headers = dict(scope.get("headers", ()))
+    client = scope.get("client")
+    agent = headers.get(b"user-agent")
+    record_refusal(
+        runtime,
+        Act.UPLOAD,
+        f"{scope.get('method', '')} {scope.get('path', '')}: {reason}",
+        client_address=client[0] if client else None,
+        user_agent=agent.decode("latin-1") if agent else None,
+    )
 
 
 def _document_400_not_422(app: FastAPI) -> None:

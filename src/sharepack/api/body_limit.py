@@ -8,6 +8,9 @@ body within it is handed on whole; the file in it is then checked to the byte by
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharepack.api.errors import spec_error_response
@@ -21,10 +24,17 @@ MULTIPART_ALLOWANCE = 64 * 1024
 class BodyLimit:
     """Refuses, as a file over the limit is refused, any body larger than the limit allows."""
 
-    def __init__(self, app: ASGIApp, *, max_file_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_file_bytes: int,
+        on_refused: Callable[[Scope, str], None] | None = None,
+    ) -> None:
         self.app = app
         self.limits = ReadLimits(max_bytes=max_file_bytes)
         self.max_body = max_file_bytes + MULTIPART_ALLOWANCE
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +67,10 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answered without reading on; the connection is closed after the answer, so the
         server does not take in (and discard) the rest of the body either."""
-        response = spec_error_response(too_large("", self.limits))
+        error = too_large("", self.limits)
+        if self.on_refused is not None:  # the audit trail's row, off the event loop
+            await anyio.to_thread.run_sync(self.on_refused, scope, error.message)
+        response = spec_error_response(error)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
