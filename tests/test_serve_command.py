@@ -510,8 +510,11 @@ def test_the_local_admin_key_is_made_once_kept_private_and_never_logged(tmp_path
         assert _stop(process) == 0
     first_lines = list(output.seen)
 
-    with _serving(tmp_path, "--emulator", "--port", str(free_port())) as (process, output):
+    port = free_port()
+    with _serving(tmp_path, "--emulator", "--port", str(port)) as (process, output):
         upload = _curl_request(output.wait_for(CURL_LINE, process))
+        # Stopped once it serves: a Ctrl-C while it starts is an interruption (130).
+        _wait_until_answering(f"http://127.0.0.1:{port}/workflow/health", process)
         assert _stop(process) == 0
     lines = first_lines + output.seen
 

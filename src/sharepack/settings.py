@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     sharepack_oidc_groups_claim: str = "groups"
     sharepack_oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
     sharepack_oidc_jwks_min_refresh_seconds: int = Field(default=300, ge=0)
+    sharepack_oidc_jwks_max_age_seconds: int = Field(default=86_400, ge=60)
     #: Directory group object id -> role and business lines (YAML; see the README).
     sharepack_role_mapping_file: Path | None = None
     #: The key under which API keys are hashed; kept outside the database. Without it,

@@ -494,3 +494,36 @@ def test_a_given_http_client_is_used(local_issuer: LocalIssuer, clock: Clock) ->
         verifier.close()
         assert not http.is_closed
     assert seen == [local_issuer.discovery_url, local_issuer.jwks_url]
+
+
+def test_keys_older_than_their_max_age_are_fetched_again_and_a_withdrawn_one_refused(
+    local_issuer: LocalIssuer, clock: Clock
+) -> None:
+    verifier = OidcVerifier(local_issuer.settings(jwks_max_age_seconds=3600), clock=clock)
+    token = local_issuer.mint({"exp": int(clock.now) + 10 * 3600})
+    verifier.verify(token)
+    local_issuer.rotate()  # the key that signed `token` is withdrawn
+    fetches = local_issuer.jwks_fetches
+
+    clock.advance(3599)
+    verifier.verify(token)  # still within its max age: no fetch
+    assert local_issuer.jwks_fetches == fetches
+
+    clock.advance(1)
+    assert "unknown signing key" in refused(verifier, token)
+    assert local_issuer.jwks_fetches == fetches + 1
+    verifier.close()
+
+
+def test_stale_keys_still_serve_while_the_provider_cannot_be_reached(
+    local_issuer: LocalIssuer, clock: Clock
+) -> None:
+    verifier = OidcVerifier(local_issuer.settings(jwks_max_age_seconds=3600), clock=clock)
+    token = local_issuer.mint({"exp": int(clock.now) + 10 * 3600})
+    verifier.verify(token)
+    local_issuer.fail(503, endpoint="jwks")
+
+    clock.advance(7200)
+
+    assert verifier.verify(token).user == "alice@example.com"
+    verifier.close()

@@ -47,6 +47,7 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
             groups_claim=settings.sharepack_oidc_groups_claim,
             leeway_seconds=settings.sharepack_oidc_leeway_seconds,
             jwks_min_refresh_seconds=settings.sharepack_oidc_jwks_min_refresh_seconds,
+            jwks_max_age_seconds=settings.sharepack_oidc_jwks_max_age_seconds,
         )
     )
 

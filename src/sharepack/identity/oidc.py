@@ -18,6 +18,7 @@ reads the system time), so the same clock drives expiry and the refresh floor.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,8 @@ import httpx
 import jwt
 
 from sharepack.errors import AuthenticationError, IdentityProviderUnavailableError
+
+logger = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"
 _USER_FALLBACKS = ("upn", "email", "sub")
@@ -46,6 +49,9 @@ class OidcSettings:
     groups_claim: str = "groups"
     leeway_seconds: int = 60
     jwks_min_refresh_seconds: int = 300
+    jwks_max_age_seconds: int = 86_400
+    """Keys fetched longer ago than this are fetched again before use, so a key the
+    provider withdrew stops being trusted (Entra ID's advice: check at least daily)."""
     timeout_seconds: float = 10.0
     ca_bundle: str | None = None
     """A CA bundle to verify the provider's TLS certificate with (default: the system's)."""
@@ -246,10 +252,12 @@ class OidcVerifier:
 
     def _key(self, kid: str) -> jwt.PyJWK:
         key_set = self._key_set
-        if key_set is not None and kid in key_set.keys:
+        if key_set is not None and kid in key_set.keys and not self._stale(key_set):
             return key_set.keys[kid]
         with self._lock:
             key_set = self._key_set  # another thread may have refreshed meanwhile
+            if key_set is not None and self._stale(key_set):
+                key_set = self._refreshed(key_set)
             if key_set is not None and kid in key_set.keys:
                 return key_set.keys[kid]
             floor = self._settings.jwks_min_refresh_seconds
@@ -267,6 +275,20 @@ class OidcVerifier:
                 "the identity provider's published keys"
             )
         return key_set.keys[kid]
+
+    def _stale(self, key_set: _KeySet) -> bool:
+        return self._clock() - key_set.fetched_at >= self._settings.jwks_max_age_seconds
+
+    def _refreshed(self, stale: _KeySet) -> _KeySet:
+        """The keys fetched again, under the lock; while the provider cannot be reached the
+        stale ones still serve (an outage must not turn every token away) and a later
+        request tries again."""
+        try:
+            self._key_set = self._fetch_keys()
+        except IdentityProviderUnavailableError as exc:
+            logger.warning("Keeping the identity provider's keys fetched earlier: %s", exc)
+            return stale
+        return self._key_set
 
     def _fetch_keys(self) -> _KeySet:
         """The provider's current RSA signing keys by key id; called under the lock."""
