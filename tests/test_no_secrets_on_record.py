@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from databricks_emulator.server import EmulatorServer
+from sharepack.identity.api_keys import parse_key
 from sharepack.identity.principal import Role
 from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
@@ -121,10 +122,10 @@ def test_no_secret_of_a_run_is_in_the_database_or_the_log(
         "activation link's token": activation_url.rsplit("?", 1)[-1].rsplit("=", 1)[-1],
         "workspace token": EMULATOR_TOKEN,
         "requestor's API key": requestor_key,
-        "requestor's API key secret": requestor_key.rsplit("_", 1)[1],
-        "refused API key secret": wrong.rsplit("_", 1)[1],
+        "requestor's API key secret": parse_key(requestor_key).secret,
+        "refused API key secret": parse_key(wrong).secret,
         "admin API key": admin_key,
-        "admin API key secret": admin_key.rsplit("_", 1)[1],
+        "admin API key secret": parse_key(admin_key).secret,
         **{f"OIDC token {i}": token for i, token in enumerate(tokens)},
         **{f"OIDC token {i}'s signature": t.rsplit(".", 1)[1] for i, t in enumerate(tokens)},
     }

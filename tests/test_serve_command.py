@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from databricks_emulator.server import free_port
+from sharepack.identity.api_keys import parse_key
 from sharepack.settings import Settings
 from tests.conftest import REPO_ROOT
 
@@ -527,7 +528,7 @@ def test_the_local_admin_key_is_made_once_kept_private_and_never_logged(tmp_path
     assert [line for line in logged if key in line] == []
     database = (tmp_path / "data" / "sharepack.db").read_bytes()
     assert key.encode() not in database
-    assert key.rsplit("_", 1)[1].encode() not in database
+    assert parse_key(key).secret.encode() not in database
 
 
 def test_serve_refuses_another_address_than_loopback_without_authentication(
