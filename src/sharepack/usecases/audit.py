@@ -55,17 +55,15 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """One row in `uow`, committed with the change it records."""
-    return uow.audit_trail.record(
+    return _row(
+        uow,
+        act,
+        caller=caller,
         entity_type=entity_type,
         entity_id=entity_id,
-        action=str(act),
-        performed_by=caller.name,
-        details=details,
-        auth_method=str(caller.principal.method),
-        outcome=str(outcome),
         business_line=business_line,
-        client_address=caller.client_address,
-        user_agent=_clipped(caller.user_agent, 500),
+        outcome=outcome,
+        details=details,
     )
 
 
@@ -82,25 +80,56 @@ def record_refusal(
     business_line: str | None = None,
     outcome: Outcome = Outcome.REFUSED,
 ) -> None:
-    """A refused (or failed) request, in its own transaction. A database that cannot take
-    the row is logged, not raised: the caller is answered with the refusal either way."""
+    """A refused (or failed) request, in its own transaction; without a `caller` (nobody
+    authenticated), as `ANONYMOUS` from `client_address`. A database that cannot take the
+    row is logged, not raised: the caller is answered with the refusal either way."""
     try:
         with runtime.database.unit_of_work() as uow:
-            uow.audit_trail.record(
+            _row(
+                uow,
+                act,
+                caller=caller,
+                client_address=client_address,
+                user_agent=user_agent,
                 entity_type=entity_type,
                 entity_id=entity_id,
-                action=str(act),
-                performed_by=caller.name if caller else ANONYMOUS,
-                details={"reason": _clipped(reason, 2000)},
-                auth_method=str(caller.principal.method) if caller else None,
-                outcome=str(outcome),
                 business_line=business_line,
-                client_address=caller.client_address if caller else client_address,
-                user_agent=_clipped(caller.user_agent if caller else user_agent, 500),
+                outcome=outcome,
+                details={"reason": _clipped(reason, 2000)},
             )
             uow.commit()
     except StoreError:
         logger.exception("Could not record a refused %s on the audit trail", act)
+
+
+def _row(
+    uow: UnitOfWork,
+    act: Act,
+    *,
+    caller: Caller | None,
+    entity_type: str,
+    entity_id: uuid.UUID | None,
+    business_line: str | None,
+    outcome: Outcome,
+    details: dict[str, Any] | None,
+    client_address: str | None = None,
+    user_agent: str | None = None,
+) -> AuditEntry:
+    """The row: who (the caller, or anonymous from where the request came), what, how."""
+    if caller is not None:
+        client_address, user_agent = caller.client_address, caller.user_agent
+    return uow.audit_trail.record(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=str(act),
+        performed_by=caller.name if caller is not None else ANONYMOUS,
+        details=details,
+        auth_method=str(caller.principal.method) if caller is not None else None,
+        outcome=str(outcome),
+        business_line=business_line,
+        client_address=client_address,
+        user_agent=_clipped(user_agent, 500),
+    )
 
 
 def search(
