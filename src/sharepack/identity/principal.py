@@ -8,7 +8,7 @@ that an admin may do everything; a requestor, approver and auditor each do their
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ALL_BUSINESS_LINES = "*"
 
@@ -59,8 +59,6 @@ class Principal:
     grants: tuple[Grant, ...] = ()
     email: str | None = None
     acts_for_others: bool = False
-    key_id: str | None = None
-    groups: tuple[str, ...] = field(default=())
 
     @property
     def is_admin(self) -> bool:

@@ -36,6 +36,7 @@ from sharepack.identity.principal import (
 from sharepack.identity.throttle import FailureThrottle
 from sharepack.runtime import Runtime
 from sharepack.settings import Settings
+from sharepack.store import UnitOfWork
 from sharepack.store.api_keys import ApiKeyRecord
 from sharepack.store.dialect import database_now
 from sharepack.usecases.audit import Act, record, record_refusal
@@ -164,22 +165,11 @@ class Authenticator:
             method=AuthMethod.OIDC,
             grants=grants,
             email=verified.email,
-            groups=verified.groups,
         )
 
     def _key_principal(self, credential: str) -> Principal:
-        presented = parse_key(credential)
         with self._runtime.database.unit_of_work() as uow:
-            stored = uow.api_keys.get(presented.key_id)
-            # An unknown id costs the same hash as a wrong secret: timing tells neither.
-            expected = stored.key_hash if stored is not None else _NO_KEY_HASH
-            if not matches(presented, expected, self._pepper) or stored is None:
-                raise AuthenticationError("The API key is not valid")
-            if stored.revoked_at is not None:
-                raise AuthenticationError(
-                    f"The API key '{stored.name}' was revoked on "
-                    f"{stored.revoked_at.date().isoformat()}"
-                )
+            stored = active_key(uow, credential, self._pepper)
             if self._note_use(stored.key_id):
                 uow.api_keys.used(stored.key_id)
                 uow.commit()
@@ -195,6 +185,21 @@ class Authenticator:
             return True
 
 
+def active_key(uow: UnitOfWork, credential: str, pepper: bytes) -> ApiKeyRecord:
+    """The stored, unrevoked key `credential` is; `AuthenticationError` otherwise."""
+    presented = parse_key(credential)
+    stored = uow.api_keys.get(presented.key_id)
+    # An unknown id costs the same hash as a wrong secret: timing tells neither.
+    expected = stored.key_hash if stored is not None else _NO_KEY_HASH
+    if not matches(presented, expected, pepper) or stored is None:
+        raise AuthenticationError("The API key is not valid")
+    if stored.revoked_at is not None:
+        raise AuthenticationError(
+            f"The API key '{stored.name}' was revoked on {stored.revoked_at.date().isoformat()}"
+        )
+    return stored
+
+
 def key_principal(stored: ApiKeyRecord) -> Principal:
     return Principal(
         name=f"key:{stored.name}",
@@ -202,7 +207,6 @@ def key_principal(stored: ApiKeyRecord) -> Principal:
         grants=(Grant(Role(stored.role), tuple(stored.business_lines)),),
         email=stored.owner_email,
         acts_for_others=stored.acts_for_others or Role(stored.role) is Role.ADMIN,
-        key_id=stored.key_id,
     )
 
 
@@ -317,14 +321,8 @@ def ensure_local_admin_key(runtime: Runtime, caller: Caller) -> tuple[str, bool]
     if path.exists():
         kept = path.read_text(encoding="ascii").strip()
         with contextlib.suppress(AuthenticationError), runtime.database.unit_of_work() as uow:
-            presented = parse_key(kept)
-            stored = uow.api_keys.get(presented.key_id)
-            if (
-                stored is not None
-                and stored.revoked_at is None
-                and matches(presented, stored.key_hash, pepper)
-            ):
-                return kept, False
+            active_key(uow, kept, pepper)
+            return kept, False
     with runtime.database.unit_of_work() as uow:
         replaced = uow.api_keys.active_named(LOCAL_ADMIN_KEY_NAME)
     if replaced is not None:  # its file is lost, or holds another key
