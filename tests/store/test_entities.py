@@ -94,6 +94,18 @@ def test_log_rows_are_appended_with_the_database_time(database: Database) -> Non
     assert older.created_at <= newer.created_at
 
 
+def test_recent_entries_can_be_those_with_given_values(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        ok = uow.sync_jobs.append(sync_type="directory", sync_status="SUCCEEDED")
+        uow.sync_jobs.append(sync_type="directory", sync_status="FAILED")
+        uow.sync_jobs.append(sync_type="AD_USERS", sync_status="SUCCEEDED")
+        uow.commit()
+
+    with database.unit_of_work() as uow:
+        found = uow.sync_jobs.recent(5, sync_type="directory", sync_status="SUCCEEDED")
+    assert [entry.entry_id for entry in found] == [ok.entry_id]
+
+
 def test_a_log_refuses_columns_it_does_not_have(database: Database) -> None:
     with database.unit_of_work() as uow, pytest.raises(StoreError, match=r"job_metrics.*colour"):
         uow.job_metrics.append(colour="blue")

@@ -175,9 +175,16 @@ class AppendOnlyLog:
         self._session.execute(insert(self._table).values(**row))
         return entry
 
-    def recent(self, limit: int = 100) -> list[LogEntry]:
-        """The newest entries first."""
-        query = select(self._table).order_by(self._table.c.created_at.desc()).limit(limit)
+    def recent(self, limit: int = 100, **equal: Any) -> list[LogEntry]:
+        """The newest entries first; with `equal`, only those whose columns hold those
+        values (`recent(1, sync_type="directory")`)."""
+        table = self._table
+        query = (
+            select(table)
+            .where(*(table.c[name] == value for name, value in equal.items()))
+            .order_by(table.c.created_at.desc())
+            .limit(limit)
+        )
         skip = {self._key, "created_at"}
         return [
             LogEntry(

@@ -18,6 +18,7 @@ from sharepack.directory.sync import SUCCEEDED, SYNC_TYPE, SyncResult, sync_dire
 from sharepack.errors import ConfigurationError, SharePackError
 from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
+from sharepack.store.dialect import as_utc
 from sharepack.usecases.audit import Act, record
 
 logger = logging.getLogger(__name__)
@@ -49,14 +50,11 @@ def sync_now(runtime: Runtime, caller: Caller) -> SyncResult:
 def last_success(runtime: Runtime) -> datetime | None:
     """When the newest successful directory sync started, by any process."""
     with runtime.database.unit_of_work() as uow:
-        for entry in uow.sync_jobs.recent(200):
-            values = entry.values
-            if values.get("sync_type") == SYNC_TYPE and values.get("sync_status") == SUCCEEDED:
-                started = values.get("started_at")
-                if isinstance(started, datetime):
-                    return started if started.tzinfo else started.replace(tzinfo=UTC)
-                return entry.created_at
-    return None
+        newest = uow.sync_jobs.recent(1, sync_type=SYNC_TYPE, sync_status=SUCCEEDED)
+    if not newest:
+        return None
+    started = newest[0].values["started_at"]
+    return as_utc(started) if started is not None else newest[0].created_at
 
 
 def sync_due(runtime: Runtime, now: datetime | None = None) -> bool:
