@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sharepack.errors import RoleMappingError
+from sharepack.errors import ConfigurationError, RoleMappingError
 from sharepack.identity.oidc import OidcSettings, OidcVerifier
 from sharepack.identity.principal import Caller
 from sharepack.identity.role_mapping import RoleMapping, load_role_mapping
@@ -32,8 +32,6 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
         return None
     issuer = settings.sharepack_oidc_issuer or ""
     if not settings.sharepack_oidc_audience:
-        from sharepack.errors import ConfigurationError
-
         raise ConfigurationError(
             "SHAREPACK_OIDC_AUDIENCE is not set: with SHAREPACK_OIDC_ISSUER, name the "
             "audience tokens are issued for (the API app registration's Application ID)"
