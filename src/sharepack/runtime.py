@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sharepack.directory.protocol import Directory
@@ -15,6 +15,7 @@ from sharepack.settings import Settings
 from sharepack.store import Database
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.sdk import SdkWorkspace, make_client
+from sharepack.workspace.transport import CallListener
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,17 @@ class Runtime:
 
 
 def sdk_workspace_factory(
-    settings: Settings, *, on_request: Callable[[], None] | None = None
+    settings: Settings,
+    *,
+    on_request: Callable[[], None] | None = None,
+    listeners: Iterable[CallListener] = (),
 ) -> WorkspaceFactory:
     """Workspaces reached through databricks-sdk with the settings' credentials and
-    timeouts; `on_request` is called before each HTTP request (the CLI counts them)."""
+    timeouts; `on_request` is called before each HTTP request (the CLI counts them), and
+    `listeners` are told of each exchange (`workspace.transport`)."""
     token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
     secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+    listening = tuple(listeners)
 
     def workspace_for(url: str) -> Workspace:
         client = make_client(
@@ -69,6 +75,7 @@ def sdk_workspace_factory(
             http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
             retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
             on_request=on_request,
+            listeners=listening,
         )
         return SdkWorkspace(client)
 

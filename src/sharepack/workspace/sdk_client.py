@@ -3,7 +3,7 @@ each checked when the client is made and said in one sentence naming the workspa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from databricks.sdk.credentials_provider import (
 )
 from databricks.sdk.retries import retried
 
-from sharepack.workspace import log_redaction
+from sharepack.workspace import log_redaction, transport
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
     WorkspaceAuthenticationError,
@@ -81,6 +81,7 @@ def make_client(
     http_timeout_seconds: float | None = None,
     retry_timeout_seconds: int | None = None,
     on_request: Callable[[], None] | None = None,
+    listeners: Iterable[transport.CallListener] = (),
 ) -> WorkspaceClient:
     """A client for `url`: a personal access token, a service principal, or the SDK's chain.
 
@@ -90,7 +91,8 @@ def make_client(
     `WorkspaceCredentialsMissingError` if there are no credentials, and
     `WorkspaceAuthenticationError` if the workspace refuses a service principal (a token is
     only refused by the first call). `on_request`, when given, is called for every API
-    request the client sends.
+    request the client sends; `listeners` are told of every HTTP exchange, retries
+    included (`transport.CallListener`).
     """
     check_workspace_url(url)
     log_redaction.install()
@@ -119,7 +121,20 @@ def make_client(
         if "auth_type" in options:
             raise refused_credentials(url, options["auth_type"], _innermost(exc)) from exc
         raise _no_credentials(url, client_id, client_secret) from exc
-    return WorkspaceClient(config=config)
+    client = WorkspaceClient(config=config)
+    listening = tuple(listeners)
+    if listening:
+        transport.observe(_session(client), listening)
+    return client
+
+
+def _session(client: WorkspaceClient) -> requests.Session:
+    """The `requests` session the SDK sends every API call through. The SDK keeps it
+    private; a version that moves it fails here, at the first client, not silently."""
+    session = getattr(getattr(client.api_client, "_api_client", None), "_session", None)
+    if not isinstance(session, requests.Session):
+        raise RuntimeError("databricks-sdk no longer keeps its requests session where expected")
+    return session
 
 
 def check_reachable(url: str, *, http_timeout_seconds: float, retry_timeout_seconds: int) -> None:
