@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
@@ -16,6 +18,9 @@ from sharepack.store import Database
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.transport import CallListener
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +71,28 @@ def sdk_workspace_factory(
     secret = settings.client_secret.get_secret_value() if settings.client_secret else None
     listening = tuple(listeners)
 
+    clients: dict[str, WorkspaceClient] = {}
+    making = threading.Lock()
+
+    def client_for(url: str) -> WorkspaceClient:
+        # One client per workspace for the process: its host check, its credentials and
+        # its connections are made once, not for each run (each costs calls).
+        with making:
+            if url not in clients:
+                clients[url] = make_client(
+                    url,
+                    token=token,
+                    client_id=settings.client_id,
+                    client_secret=secret,
+                    http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
+                    retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
+                    on_request=on_request,
+                    listeners=listening,
+                )
+            return clients[url]
+
     def workspace_for(url: str) -> Workspace:
-        client = make_client(
-            url,
-            token=token,
-            client_id=settings.client_id,
-            client_secret=secret,
-            http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
-            retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
-            on_request=on_request,
-            listeners=listening,
-        )
-        return SdkWorkspace(client)
+        return SdkWorkspace(client_for(url))
 
     return workspace_for
 

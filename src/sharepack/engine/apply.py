@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from sharepack.engine.actions import (
@@ -32,11 +32,16 @@ from sharepack.engine.actions import (
     UpdateShareObjects,
     marked,
 )
+from sharepack.engine.after import Answers
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import Plan
 from sharepack.errors import LeaseLostError
 from sharepack.workspace.errors import ResourceAlreadyExistsError, ResourceNotFoundError
 from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.state import PipelineState, ScheduleJobState
+
+#: What a write answers that the run needs later: a pipeline or job with its new id.
+Answer = PipelineState | ScheduleJobState | None
 
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
@@ -51,14 +56,16 @@ class ApplyResult:
     #: Every action whose call failed (`failed` is the first). A failed call may still
     #: have taken effect: the workspace made the change and the answer was lost.
     failures: tuple[PlanAction, ...] = ()
+    #: The ids the workspace gave what the done actions created (`engine.after`).
+    answers: Answers = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.failed is None
 
 
-def execute(action: PlanAction, workspace: Workspace) -> None:
-    """Make the one call `action` stands for."""
+def execute(action: PlanAction, workspace: Workspace) -> Answer:
+    """Make the one call `action` stands for; a pipeline or job as the workspace answered."""
     name = action.resource
     match action:
         case CreateRecipient():
@@ -78,9 +85,9 @@ def execute(action: PlanAction, workspace: Workspace) -> None:
         case UpdateShareGrants():
             workspace.update_share_grants(name, action.add_grantees, action.remove_grantees)
         case CreatePipeline():
-            workspace.create_pipeline(action.pipeline)
+            return workspace.create_pipeline(action.pipeline)
         case UpdatePipeline():
-            workspace.update_pipeline(action.pipeline)
+            return workspace.update_pipeline(action.pipeline)
         case DeletePipeline():
             workspace.delete_pipeline(_pipeline_id(workspace, name))
         case RunPipelineUpdate():
@@ -91,9 +98,9 @@ def execute(action: PlanAction, workspace: Workspace) -> None:
                 produces=action.pipeline.target_asset,
             )
         case CreateScheduleJob():
-            workspace.create_schedule_job(action.job)
+            return workspace.create_schedule_job(action.job)
         case UpdateScheduleJob():
-            workspace.update_schedule_job(action.job)
+            return workspace.update_schedule_job(action.job)
         case DeleteScheduleJob():
             job = workspace.read_state(jobs=[name]).jobs.get(name)
             if job is None or job.job_id is None:
@@ -103,6 +110,7 @@ def execute(action: PlanAction, workspace: Workspace) -> None:
             pass
         case _:
             assert_never(action)
+    return None
 
 
 def _pipeline_id(workspace: Workspace, name: str) -> str:
@@ -125,11 +133,13 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     return action.took_effect(workspace.read_state(**action.reads()))
 
 
-def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> None:
+def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> Answer:
+    """Run `action`, journaled; its answer (None when it was found to have taken effect)."""
     journal.started(action)
+    answer: Answer = None
     try:
         try:
-            execute(action, workspace)
+            answer = execute(action, workspace)
         except ResourceAlreadyExistsError:
             if not is_applied(action, workspace):
                 raise
@@ -143,6 +153,7 @@ def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> No
         journal.finished(action, ActionStatus.FAILED, str(exc))
         raise
     journal.finished(action, ActionStatus.DONE)
+    return answer
 
 
 def apply(
@@ -161,7 +172,8 @@ def apply(
     waiting = [marked(action, journal.run_id) for action in plan.actions]
     done: list[PlanAction] = []
     done_ids: set[str] = set()
-    running: dict[Future[None], PlanAction] = {}
+    running: dict[Future[Answer], PlanAction] = {}
+    answers: dict[str, PipelineState | ScheduleJobState] = {}
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
     lost: BaseException | None = None
@@ -190,6 +202,8 @@ def apply(
                 if error is None:
                     done.append(action)
                     done_ids.add(action.action_id)
+                    if (answer := future.result()) is not None:
+                        answers[action.action_id] = answer
                 else:
                     failures.append(action)
                     if failure is None:
@@ -203,5 +217,5 @@ def apply(
         stuck = ", ".join(a.action_id for a in waiting)
         return ApplyResult(tuple(done), waiting[0], f"Unsatisfiable dependencies: {stuck}")
     if failure is not None:
-        return ApplyResult(tuple(done), failure[0], failure[1], tuple(failures))
-    return ApplyResult(tuple(done))
+        return ApplyResult(tuple(done), failure[0], failure[1], tuple(failures), answers)
+    return ApplyResult(tuple(done), answers=answers)

@@ -34,6 +34,7 @@ from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
 from sharepack.store.locks import HeldLock
 from sharepack.workspace.errors import WorkspaceError
+from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import WorkspaceState
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,10 @@ def process_share_pack(
     earlier = earlier_attempts(runtime.database, share_pack_id)
     retired = retired_names(runtime.database, record.workspace_url, config, earlier.before)
     names = names_to_read(config, retired)
-    workspace_id = _identify_workspace(pack, bool(earlier.started))
-    if workspace_id is None or not _hold_resources(pack, names, workspace_id):
+    identified = _identify_workspace(pack, bool(earlier.started))
+    if identified is None or not _hold_resources(pack, names, identified[1]):
         return
-    _provision(pack, config, names, retired, earlier, observer)
+    _provision(pack, identified[0], config, names, retired, earlier, observer)
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
     # raised keeps them: the retry or the worker taking it over is the same pack.
     _release_resources(runtime, share_pack_id)
@@ -90,6 +91,7 @@ def claimed(runtime: Runtime, share_pack_id: uuid.UUID) -> Runtime:
 
 def _provision(
     pack: PackVersions,
+    workspace: Workspace,
     config: SharePackConfig,
     names: ResourceNames,
     retired: ResourceNames,
@@ -99,7 +101,6 @@ def _provision(
     """`earlier` was read before the locks were taken; it still holds, since the message's
     lease, kept alive while this worker waits, keeps any other worker off the pack."""
     runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
-    workspace = runtime.workspace_for(record.workspace_url)
     prior_done: list[PlanAction] | None = None
     try:
         pack.step(2, "Reading the workspace")
@@ -153,20 +154,21 @@ def _resources(names: ResourceNames) -> list[str]:
     ]
 
 
-def _identify_workspace(pack: PackVersions, started: bool) -> str | None:
-    """Read the workspace's own id and record it with the pack. None, with the pack
+def _identify_workspace(pack: PackVersions, started: bool) -> tuple[Workspace, str] | None:
+    """The run's workspace and its own id, recorded with the pack. None, with the pack
     FAILED, if the workspace cannot say and the run has changed nothing yet; a run that
     has (`started`) raises instead, to be tried again (giving up undoes it)."""
     runtime, record = pack.runtime, pack.record
     try:
-        workspace_id = runtime.workspace_for(record.workspace_url).workspace_id
+        workspace = runtime.workspace_for(record.workspace_url)
+        workspace_id = workspace.workspace_id
     except WorkspaceError as exc:
         if started:
             raise
         pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
         return None
     pack.identify(workspace_id)
-    return workspace_id
+    return workspace, workspace_id
 
 
 def _hold_resources(pack: PackVersions, names: ResourceNames, workspace_id: str) -> bool:

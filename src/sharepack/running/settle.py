@@ -5,12 +5,14 @@ transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sharepack.engine import ActionStatus, Plan, ResourceNames, apply, rollback
 from sharepack.engine.actions import PlanAction
-from sharepack.engine.apply import Progress, is_applied
+from sharepack.engine.after import missing_ids, state_after
+from sharepack.engine.apply import ApplyResult, Progress, is_applied
 from sharepack.history.provisioned import record_provisioned
 from sharepack.history.rolled_back import record_rollback, still_in_effect
 from sharepack.packfile.models import SharePackConfig
@@ -153,10 +155,9 @@ class Run:
             done = [*self.prior_done, *result.done]
             self.undo(result.error or "unknown error", done, the_plan.names, result.failures)
             return
-        names = the_plan.names
-        live = workspace.read_state(shares=names.shares, pipelines=names.pipelines, jobs=names.jobs)
+        after = _after(the_plan, result, workspace)
         with runtime.database.unit_of_work() as uow:
-            record_provisioned(uow, pack.record, self.config, live, created_by=ACTOR)
+            record_provisioned(uow, pack.record, self.config, after, created_by=ACTOR)
             uow.share_packs.update(
                 pack.record.share_pack_id,
                 created_by=ACTOR,
@@ -216,6 +217,22 @@ class Run:
             "Failed; rollback could not restore everything",
             Undone(names, self.before, kept, undone.after),
         )
+
+
+def _after(the_plan: Plan, result: ApplyResult, workspace: Workspace) -> WorkspaceState:
+    """The workspace as the completed run left it: the plan's starting point with each
+    action's effect, and the ids the workspace gave in its answers. Only the ids no answer
+    gave (a create found to have taken effect, a run taken over) are read."""
+    after = state_after(the_plan.before, result.done, result.answers)
+    pipelines, jobs = missing_ids(after)
+    if not pipelines and not jobs:
+        return after
+    found = workspace.read_state(pipelines=pipelines, jobs=jobs)
+    return dataclasses.replace(
+        after,
+        pipelines={**after.pipelines, **found.pipelines},
+        jobs={**after.jobs, **found.jobs},
+    )
 
 
 def _completed_line(the_plan: Plan) -> str:
