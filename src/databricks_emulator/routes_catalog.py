@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from databricks_emulator.emulator import (
     METASTORE_ID,
     REGION,
 )
-from databricks_emulator.paging import listing
+from databricks_emulator.paging import listing, page
 from databricks_emulator.routes_common import base_url, emulator
 
 catalog_router = APIRouter()
@@ -76,6 +77,54 @@ async def list_tables(
         em.catalog.require_schema(schema)
         everything = [em.catalog.table_info(n) for n in em.catalog.table_names(schema)]
     return listing("tables", everything, _by_full_name, max_results, page_token)
+
+
+#: `tables.list_summaries`' page length: "a server configured value (10000, as of
+#: 1/5/2024)", the databricks-sdk docstring of `TablesAPI.list_summaries` (also the most
+#: one page may hold).
+SUMMARIES_PAGE = 10000
+
+
+def _like(pattern: str | None) -> re.Pattern[str]:
+    """A SQL LIKE pattern (`%` any run, `_` any one character); empty or absent: all."""
+    if not pattern:
+        return re.compile(".*", re.DOTALL)
+    parts = ("." if c == "_" else ".*" if c == "%" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+@catalog_router.get(f"{_UC}/table-summaries")
+async def list_table_summaries(
+    request: Request,
+    catalog_name: str,
+    schema_name_pattern: str | None = None,
+    table_name_pattern: str | None = None,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """The catalog's tables whose schema and name match the patterns: full name and type."""
+    em = emulator(request)
+    schemas, tables = _like(schema_name_pattern), _like(table_name_pattern)
+    with em.lock:
+        em.catalog.require_catalog(catalog_name)
+        everything = [
+            {"full_name": info["full_name"], "table_type": info["table_type"]}
+            for schema in em.catalog.schema_names(catalog_name)
+            if schemas.fullmatch(schema.split(".", 1)[1])
+            for name in em.catalog.table_names(schema)
+            if tables.fullmatch(name.rsplit(".", 1)[1])
+            for info in [em.catalog.table_info(name)]
+        ]
+    chunk, token = page(
+        everything,
+        _by_full_name,
+        max_results,
+        page_token,
+        default_size=SUMMARIES_PAGE,
+        max_size=SUMMARIES_PAGE,
+        unpaged_when_absent=False,
+    )
+    return {"tables": chunk, **({"next_page_token": token} if token else {})}
 
 
 @catalog_router.get(f"{_UC}/tables/{{full_name}}/exists")

@@ -92,3 +92,54 @@ def test_missing_table_is_not_found(client: WorkspaceClient) -> None:
 
     with pytest.raises(NotFound, match=f"^Table '{re.escape(missing)}' does not exist\\."):
         client.tables.get(missing)
+
+
+CONTROLS = emulator_only("adds tables through the emulator's controls")
+
+
+@CONTROLS
+def test_table_summaries_list_a_schema_in_one_page_with_each_type(
+    client: WorkspaceClient,
+) -> None:
+    # `tables.list_summaries` pages by up to 10,000 (the SDK's docstring of it), where
+    # `tables.list` pages by 50: a schema's tables are found in one call.
+    schema = f"s_{uuid.uuid4().hex[:8]}"
+    names = [f"main.{schema}.t{i:03d}" for i in range(120)]
+    _add_tables(client, [*names, {"name": f"main.{schema}.v", "table_type": "VIEW"}])
+
+    summaries = list(client.tables.list_summaries("main", schema_name_pattern=schema))
+
+    assert {s.full_name for s in summaries} == {*names, f"main.{schema}.v"}
+    kinds = {s.full_name: s.table_type for s in summaries}
+    assert kinds[f"main.{schema}.v"] is catalog.TableType.VIEW
+    assert kinds[names[0]] is catalog.TableType.MANAGED
+
+
+@CONTROLS
+def test_table_summaries_match_like_patterns_and_page_when_asked(client: WorkspaceClient) -> None:
+    tag = uuid.uuid4().hex[:6]
+    _add_tables(client, [f"main.a{tag}x.t1", f"main.a{tag}y.t2", f"main.b{tag}.t3"])
+
+    # `_` is any one character, as in SQL LIKE; `%` any run.
+    one_char = {
+        s.full_name for s in client.tables.list_summaries("main", schema_name_pattern=f"a{tag}_")
+    }
+    assert one_char == {f"main.a{tag}x.t1", f"main.a{tag}y.t2"}
+    by_table = client.tables.list_summaries(
+        "main", schema_name_pattern=f"%{tag}%", table_name_pattern="t3"
+    )
+    assert {s.full_name for s in by_table} == {f"main.b{tag}.t3"}
+    first = client.api_client.do(
+        "GET",
+        "/api/2.1/unity-catalog/table-summaries",
+        query={"catalog_name": "main", "schema_name_pattern": f"a{tag}%", "max_results": 1},
+    )
+    assert isinstance(first, dict)
+    assert len(first["tables"]) == 1
+    assert first["next_page_token"]
+
+
+def _add_tables(client: WorkspaceClient, tables: list[object]) -> None:
+    import httpx
+
+    httpx.post(f"{client.config.host}/_emulator/tables", json={"tables": tables}).raise_for_status()

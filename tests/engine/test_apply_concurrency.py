@@ -151,3 +151,15 @@ def test_a_produced_table_is_shared_only_after_its_pipeline_is_created_and_has_r
         "share-grants:concurrency_share"
     )
     assert observed.peak >= 2
+
+
+def test_at_concurrency_above_1_the_longest_chain_starts_first() -> None:
+    # The share's create has its objects and its grants waiting on it; the recipients'
+    # creates have only the grants: the share goes first, so its chain is not left last.
+    observed, the_plan = _planned(_pack(recipients=4))
+    assert the_plan.actions[0].kind is ActionKind.CREATE_RECIPIENT
+    journal = RecordingJournal()
+
+    apply(the_plan, observed.workspace, journal, concurrency=2)
+
+    assert journal.events[0] == ("create-share:concurrency_share", ActionStatus.PENDING)

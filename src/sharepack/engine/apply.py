@@ -113,6 +113,22 @@ def execute(action: PlanAction, workspace: Workspace) -> Answer:
     return None
 
 
+def _chains_after(actions: tuple[PlanAction, ...]) -> dict[str, int]:
+    """Each action's id and the length of the longest chain of actions waiting on it."""
+    waiting_on: dict[str, list[str]] = {a.action_id: [] for a in actions}
+    for action in actions:
+        for needed in action.depends_on:
+            waiting_on.setdefault(needed, []).append(action.action_id)
+    chains: dict[str, int] = {}
+
+    def chain(action_id: str) -> int:
+        if action_id not in chains:
+            chains[action_id] = 1 + max((chain(w) for w in waiting_on[action_id]), default=0)
+        return chains[action_id]
+
+    return {a.action_id: chain(a.action_id) for a in actions}
+
+
 def _pipeline_id(workspace: Workspace, name: str) -> str:
     pipeline = workspace.read_state(pipelines=[name]).pipelines.get(name)
     if pipeline is None or pipeline.pipeline_id is None:
@@ -170,6 +186,12 @@ def apply(
     `LeaseLostError` (another holder took the run over) stops it: the actions running
     finish, and it is raised with nothing more recorded."""
     waiting = [marked(action, journal.run_id) for action in plan.actions]
+    if concurrency > 1:
+        # Those with the longest chain of actions after them first: a share's create, whose
+        # objects and grants wait for it, goes before recipients nothing waits for. (One
+        # at a time, the order changes nothing but how it reads: the plan's is kept.)
+        chains = _chains_after(plan.actions)
+        waiting.sort(key=lambda action: chains[action.action_id], reverse=True)
     done: list[PlanAction] = []
     done_ids: set[str] = set()
     running: dict[Future[Answer], PlanAction] = {}

@@ -55,7 +55,7 @@ def _naming_the_workspace(
 class SdkWorkspace:
     """Reads and changes one workspace through a `WorkspaceClient`; safe to share across threads."""
 
-    def __init__(self, client: WorkspaceClient, *, read_concurrency: int = 8) -> None:
+    def __init__(self, client: WorkspaceClient, *, read_concurrency: int = 16) -> None:
         self._client = client
         self._read_concurrency = read_concurrency
         self._notebook_lock = threading.Lock()
@@ -117,8 +117,11 @@ class SdkWorkspace:
             pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
             job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
             grant_reads = _read_each(pool, sharing.read_recipient_grants, client, recipient_grants)
-            objects_read = pool.submit(sharing.existing_objects, client, sorted(set(objects)))
-            existing, views = objects_read.result()
+            object_reads = [pool.submit(read) for read in sharing.object_reads(client, objects)]
+            found: dict[str, str] = {}
+            for object_read in object_reads:
+                found.update(object_read.result())
+            existing, views = sharing.found_objects(found)
             return WorkspaceState(
                 recipients=listed.result() if listed else _found(recipient_reads),
                 shares=_found(share_reads),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import catalog, sharing
@@ -288,33 +289,52 @@ def update_share_grants(
         client.shares.update_permissions(name, changes=changes)
 
 
-# Above this many tables wanted from one schema, one listing is cheaper than a call each.
+# From this many tables wanted from one schema, one listing is cheaper than a call each.
 LIST_SCHEMA_FROM = 4
 
+#: A read finding some of the objects a pack names: each found, with its table type ("" for
+#: a schema).
+ObjectRead = Callable[[], dict[str, str]]
 
-def existing_objects(
-    client: WorkspaceClient, names: Sequence[str]
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The subset of `names` (catalog.schema.table or catalog.schema) that exist, and the
-    subset of those that are views (a view is shared as a VIEW, not as a TABLE)."""
+
+def object_reads(client: WorkspaceClient, names: Iterable[str]) -> list[ObjectRead]:
+    """Independent reads that together find which of `names` (catalog.schema.table or
+    catalog.schema) exist: a schema's tables in one listing when many are wanted from it,
+    else a call each. Run them side by side; `found_objects` sums their answers up."""
     by_schema: dict[str, list[str]] = {}
-    found: dict[str, str] = {}  # name -> table type ("" for a schema)
-    for full_name in names:
+    reads: list[ObjectRead] = []
+    for full_name in dict.fromkeys(names):
         if full_name.count(".") >= 2:
             by_schema.setdefault(full_name.rsplit(".", 1)[0], []).append(full_name)
-        elif _schema_exists(client, full_name):
-            found[full_name] = ""
+        else:
+            reads.append(functools.partial(_schema_found, client, full_name))
     for schema, tables in by_schema.items():
         if len(tables) >= LIST_SCHEMA_FROM:
-            listed = _tables_in_schema(client, schema)
-            found.update((t, listed[t]) for t in tables if t in listed)
+            reads.append(functools.partial(_tables_found_in_schema, client, schema, tables))
         else:
-            for table in tables:
-                table_type = _table_type(client, table)
-                if table_type is not None:
-                    found[table] = table_type
-    views = frozenset(n for n, kind in found.items() if kind == _VIEW)
-    return frozenset(found), views
+            reads.extend(functools.partial(_table_found, client, table) for table in tables)
+    return reads
+
+
+def found_objects(found: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The objects found, and those of them that are views (shared as a VIEW, not a TABLE)."""
+    return frozenset(found), frozenset(n for n, kind in found.items() if kind == _VIEW)
+
+
+def _schema_found(client: WorkspaceClient, full_name: str) -> dict[str, str]:
+    return {full_name: ""} if _schema_exists(client, full_name) else {}
+
+
+def _table_found(client: WorkspaceClient, full_name: str) -> dict[str, str]:
+    table_type = _table_type(client, full_name)
+    return {} if table_type is None else {full_name: table_type}
+
+
+def _tables_found_in_schema(
+    client: WorkspaceClient, schema: str, tables: Sequence[str]
+) -> dict[str, str]:
+    listed = _tables_in_schema(client, schema)
+    return {table: listed[table] for table in tables if table in listed}
 
 
 def _schema_exists(client: WorkspaceClient, full_name: str) -> bool:
@@ -337,13 +357,19 @@ def _table_type(client: WorkspaceClient, full_name: str) -> str | None:
 
 
 def _tables_in_schema(client: WorkspaceClient, schema: str) -> dict[str, str]:
+    """The schema's tables and their types, from the catalog's table summaries (a page
+    holds up to 10,000: one call where `tables.list` pages by 50). The schema is a LIKE
+    pattern there, `_` matching any character: only its own tables are kept."""
     catalog_name, schema_name = schema.split(".", 1)
+    prefix = f"{schema}.".lower()
     try:
         with translated_errors(f"Listing the tables of '{schema}'"):
             return {
                 t.full_name: t.table_type.value if t.table_type else ""
-                for t in client.tables.list(catalog_name, schema_name, max_results=0)
-                if t.full_name
+                for t in client.tables.list_summaries(
+                    catalog_name, schema_name_pattern=schema_name, max_results=0
+                )
+                if t.full_name and t.full_name.lower().startswith(prefix)
             }
     except ResourceNotFoundError:
         return {}
