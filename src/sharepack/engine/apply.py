@@ -6,7 +6,8 @@ at the first failure, letting those already running finish.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -64,9 +65,13 @@ class ApplyResult:
         return self.failed is None
 
 
-def execute(action: PlanAction, workspace: Workspace) -> Answer:
-    """Make the one call `action` stands for; a pipeline or job as the workspace answered."""
+def execute(
+    action: PlanAction, workspace: Workspace, pipeline_ids: Mapping[str, str] | None = None
+) -> Answer:
+    """Make the one call `action` stands for; a pipeline or job as the workspace answered.
+    `pipeline_ids`: the ids of pipelines the run knows, by name (else they are read)."""
     name = action.resource
+    known = pipeline_ids or {}
     match action:
         case CreateRecipient():
             workspace.create_recipient(action.recipient)
@@ -89,18 +94,18 @@ def execute(action: PlanAction, workspace: Workspace) -> Answer:
         case UpdatePipeline():
             return workspace.update_pipeline(action.pipeline)
         case DeletePipeline():
-            workspace.delete_pipeline(_pipeline_id(workspace, name))
+            workspace.delete_pipeline(known.get(name) or _pipeline_id(workspace, name))
         case RunPipelineUpdate():
             workspace.run_pipeline_update(
-                _pipeline_id(workspace, name),
+                known.get(name) or _pipeline_id(workspace, name),
                 timeout_seconds=action.wait_seconds,
                 continuous=action.pipeline.continuous,
                 produces=action.pipeline.target_asset,
             )
         case CreateScheduleJob():
-            return workspace.create_schedule_job(action.job)
+            return workspace.create_schedule_job(_with_pipeline_id(action.job, known))
         case UpdateScheduleJob():
-            return workspace.update_schedule_job(action.job)
+            return workspace.update_schedule_job(_with_pipeline_id(action.job, known))
         case DeleteScheduleJob():
             job = workspace.read_state(jobs=[name]).jobs.get(name)
             if job is None or job.job_id is None:
@@ -129,6 +134,12 @@ def _chains_after(actions: tuple[PlanAction, ...]) -> dict[str, int]:
     return {a.action_id: chain(a.action_id) for a in actions}
 
 
+def _with_pipeline_id(job: ScheduleJobState, known: Mapping[str, str]) -> ScheduleJobState:
+    if job.pipeline_id is not None or job.pipeline_name not in known:
+        return job
+    return dataclasses.replace(job, pipeline_id=known[job.pipeline_name])
+
+
 def _pipeline_id(workspace: Workspace, name: str) -> str:
     pipeline = workspace.read_state(pipelines=[name]).pipelines.get(name)
     if pipeline is None or pipeline.pipeline_id is None:
@@ -149,13 +160,18 @@ def is_applied(action: PlanAction, workspace: Workspace) -> bool:
     return action.took_effect(workspace.read_state(**action.reads()))
 
 
-def run_action(action: PlanAction, workspace: Workspace, journal: Journal) -> Answer:
+def run_action(
+    action: PlanAction,
+    workspace: Workspace,
+    journal: Journal,
+    pipeline_ids: Mapping[str, str] | None = None,
+) -> Answer:
     """Run `action`, journaled; its answer (None when it was found to have taken effect)."""
     journal.started(action)
     answer: Answer = None
     try:
         try:
-            answer = execute(action, workspace)
+            answer = execute(action, workspace, pipeline_ids)
         except ResourceAlreadyExistsError:
             if not is_applied(action, workspace):
                 raise
@@ -196,6 +212,9 @@ def apply(
     done_ids: set[str] = set()
     running: dict[Future[Answer], PlanAction] = {}
     answers: dict[str, PipelineState | ScheduleJobState] = {}
+    # Pipelines' ids as read before the run or answered by its creates: an action starts
+    # only once those it depends on are done, so the id it needs is here by then.
+    pipeline_ids = {n: p.pipeline_id for n, p in plan.before.pipelines.items() if p.pipeline_id}
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
     lost: BaseException | None = None
@@ -205,7 +224,9 @@ def apply(
                 ready = [a for a in waiting if set(a.depends_on) <= done_ids]
                 for action in ready[: concurrency - len(running)]:
                     waiting.remove(action)
-                    running[pool.submit(run_action, action, workspace, journal)] = action
+                    running[
+                        pool.submit(run_action, action, workspace, journal, dict(pipeline_ids))
+                    ] = action
                     if on_progress:
                         on_progress(action, ActionStatus.PENDING)  # started
             if not running:
@@ -226,6 +247,8 @@ def apply(
                     done_ids.add(action.action_id)
                     if (answer := future.result()) is not None:
                         answers[action.action_id] = answer
+                        if isinstance(answer, PipelineState) and answer.pipeline_id:
+                            pipeline_ids[answer.name] = answer.pipeline_id
                 else:
                     failures.append(action)
                     if failure is None:
