@@ -3,6 +3,8 @@ names many, and nothing after its writes (what it leaves is known from what it d
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from databricks_emulator.server import EmulatorServer
@@ -60,3 +62,23 @@ def test_a_run_reads_each_resource_once_and_nothing_after_its_writes(
     # Each share once (none exists yet: no grants to read).
     share_reads = [p for p in reads if p.startswith("/api/2.1/unity-catalog/shares/")]
     assert sorted(share_reads) == [f"/api/2.1/unity-catalog/shares/reads_{s}" for s in range(3)]
+
+
+def test_a_pipeline_the_run_creates_is_not_looked_up_again(
+    runtime: Runtime, emulator: EmulatorServer
+) -> None:
+    from tests.test_pipelines_end_to_end import PACK
+
+    loaded = read_file(runtime, PACK, "daily.yaml")
+
+    record = apply_file(
+        runtime, loaded, filename="daily.yaml", workspace_url=emulator.url, caller=TEST_OPERATOR
+    )
+
+    assert record.share_pack_status == "COMPLETED"
+    calls = [(c["method"], c["path"]) for c in emulator_calls(emulator)]
+    created = calls.index(("POST", "/api/2.0/pipelines"))
+    # Its update and its schedule job use the id the create answered: no listing, no GET.
+    after = [path for method, path in calls[created:] if method == "GET"]
+    looked_up = [p for p in after if re.fullmatch(r"/api/2\.0/pipelines(/[^/]+)?", p)]
+    assert not looked_up, after
