@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.config
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from sharepack.observability.logs import (
     formatter_for,
     log_context,
     secret_values,
+    uvicorn_log_config,
 )
 from sharepack.observability.tracing import run_span
 from sharepack.runtime import Runtime
@@ -131,6 +133,31 @@ def test_configure_logging_writes_the_root_logger_s_lines_in_the_asked_format() 
 
 ACCOUNT_KEY = "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4=="
 OTHER_CLIENT_SECRET = "Aq8Q~other-app-secret-value"
+
+
+def test_uvicorn_s_lines_are_json_too_even_after_another_uvicorn_set_its_own_handlers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from uvicorn.config import LOGGING_CONFIG
+
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+    loggers = [logging.getLogger(name) for name in names]
+    kept = [(logger.handlers[:], logger.propagate, logger.level) for logger in loggers]
+    settings = _settings("json")
+    try:
+        logging.config.dictConfig(LOGGING_CONFIG)  # as the emulator's uvicorn leaves them
+        logging.config.dictConfig(uvicorn_log_config(settings))
+        with _captured(settings, caplog) as written:
+            logging.getLogger("uvicorn.error").info("Started server process [1]")
+            logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /health HTTP/1.1" 200')
+    finally:
+        for logger, (handlers, propagate, level) in zip(loggers, kept, strict=True):
+            logger.handlers, logger.propagate = handlers, propagate
+            logger.setLevel(level)
+    assert [(e["logger"], e["message"]) for e in _events(written)] == [
+        ("uvicorn.error", "Started server process [1]"),
+        ("uvicorn.access", '127.0.0.1 - "GET /health HTTP/1.1" 200'),
+    ]
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])

@@ -134,11 +134,20 @@ def configure_logging(
     logging.basicConfig(level=level, handlers=[handler])
 
 
-def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:
-    """uvicorn's own logging (its text lines) for text logs; for JSON none, so that its
-    loggers' lines reach the root logger's JSON handler."""
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own logging: its text lines for text logs; for JSON, its loggers stripped
+    of any handler (another uvicorn in the process, the emulator's, may have set some) so
+    that their lines reach the root logger's JSON handler."""
     if settings.sharepack_log_format == "json":
-        return None
+        propagating = {"handlers": [], "propagate": True}
+        return {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "loggers": {name: propagating for name in _UVICORN_LOGGERS},
+        }
     from uvicorn.config import LOGGING_CONFIG
 
     return LOGGING_CONFIG
