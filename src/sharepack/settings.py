@@ -7,7 +7,7 @@ With nothing set, sharepack runs on its embedded defaults: a SQLite file under
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     #: Minutes between directory syncs run by the worker; 0 turns the sync off.
     sharepack_directory_sync_minutes: int = Field(default=60, ge=0)
 
+    #: Log lines: `text` (level, logger, message) or `json` (one object per line, with the
+    #: pack, run and trace they belong to; `observability.logs`).
+    sharepack_log_format: Literal["text", "json"] = "text"
+    #: Traces, set by OpenTelemetry's own variables: off unless OTEL_TRACES_EXPORTER names
+    #: an exporter (`otlp`, `console`) or an OTLP endpoint is set. OTLP is sent over
+    #: HTTP/protobuf; OTEL_EXPORTER_OTLP_ENDPOINT is a base (`/v1/traces` is added), the
+    #: TRACES one the full URL. The headers (`key=value,...`) often carry an API key.
+    otel_sdk_disabled: bool = False
+    otel_traces_exporter: Annotated[tuple[str, ...], NoDecode] = ()
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_headers: SecretStr | None = None
+    otel_exporter_otlp_protocol: Literal["http/protobuf"] = "http/protobuf"
+    otel_service_name: str = "sharepack"
+
     @field_validator("sharepack_workspace_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
@@ -133,6 +148,45 @@ class Settings(BaseSettings):
                 " with a host; list each workspace as https://host"
             )
         return urls
+
+    @field_validator("otel_traces_exporter", mode="before")
+    @classmethod
+    def _split_exporters(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip().lower() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("otel_traces_exporter")
+    @classmethod
+    def _known_exporters(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(names) - {"otlp", "console", "none"})
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: sharepack sends traces with otlp or console (or none)"
+            )
+        if "none" in names and len(names) > 1:
+            raise ValueError("none turns traces off; name it alone")
+        return names
+
+    @property
+    def traces_exporters(self) -> tuple[str, ...]:
+        """The exporters traces go to: those named, else `otlp` when an OTLP endpoint is set;
+        none (traces off) by default, or when OTEL_SDK_DISABLED or `none` says so."""
+        if self.otel_sdk_disabled or self.otel_traces_exporter == ("none",):
+            return ()
+        if self.otel_traces_exporter:
+            return self.otel_traces_exporter
+        endpoint = self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint
+        return ("otlp",) if endpoint else ()
+
+    @property
+    def otlp_traces_endpoint(self) -> str:
+        """Where OTLP traces are posted, as OpenTelemetry's variables say (the collector on
+        this host by default)."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        base = self.otel_exporter_otlp_endpoint or "http://localhost:4318"
+        return f"{base.rstrip('/')}/v1/traces"
 
     @property
     def database_url(self) -> str:

@@ -47,6 +47,10 @@ def test_a_token_recipient_created_at_debug_leaves_no_activation_link_in_the_log
         ("token dapi0123456789abcdef0123456789abcdef-2 used", "dapi0123456789abcdef"),
         ('{"bearerToken": "s3cr3t"}', "s3cr3t"),
         ("key spk_0123456789ab_" + "A" * 43, "A" * 43),
+        ("grant_type=client_credentials&client_secret=Aq8Q~s3cr3t&scope=all", "Aq8Q~s3cr3t"),
+        ('{"client_secret": "Aq8Q~s3cr3t"}', "Aq8Q~s3cr3t"),
+        ("AccountName=a;AccountKey=Zm9v/YmFy+==;EndpointSuffix=core", "Zm9v/YmFy+=="),
+        ("https://a.queue.core/q?sv=2024&sig=abc%2Fdef%3D&se=1", "abc%2Fdef%3D"),
     ],
 )
 def test_each_kind_of_secret_is_masked(text: str, secret: str) -> None:

@@ -18,9 +18,11 @@ from sharepack.api.schemas import (
     UploadResponse,
 )
 from sharepack.errors import NotFoundError
+from sharepack.identity.principal import Caller
+from sharepack.observability.tracing import upload_span
 from sharepack.runtime import Runtime
 from sharepack.usecases.queries import check_health, get_share_pack
-from sharepack.usecases.submit import record_refused_upload, submit_share_pack
+from sharepack.usecases.submit import SubmittedPack, record_refused_upload, submit_share_pack
 
 router = APIRouter(prefix="/workflow", tags=["workflow"])
 
@@ -64,7 +66,22 @@ def upload_share_pack(
     x_workspace_url: Annotated[str | None, Header(description="Target workspace URL")] = None,
 ) -> JSONResponse:
     """Validate a share pack, store it and queue it for provisioning (202)."""
-    runtime = _runtime(request)
+    with upload_span(request.headers) as span:
+        submitted = _submit(_runtime(request), caller, file, x_workspace_url)
+        span.set_attribute("sharepack.pack_id", str(submitted.share_pack_id))
+    body = UploadResponse(
+        message="Share pack uploaded successfully and queued for provisioning",
+        share_pack_id=str(submitted.share_pack_id),
+        share_pack_name=submitted.share_pack_name,
+        status=submitted.status.value,
+        validation_warnings=[str(w) for w in submitted.warnings],
+    )
+    return JSONResponse(body.model_dump(by_alias=True), status_code=202)
+
+
+def _submit(
+    runtime: Runtime, caller: Caller, file: UploadFile | None, x_workspace_url: str | None
+) -> SubmittedPack:
     if not x_workspace_url or file is None:
         missing = BadRequestError(
             "Missing header X-Workspace-URL: name the target workspace."
@@ -75,21 +92,13 @@ def upload_share_pack(
         raise missing
     # Read at most one byte past the limit: the reader reports an oversize file by name.
     content = file.file.read(runtime.settings.sharepack_max_upload_bytes + 1)
-    submitted = submit_share_pack(
+    return submit_share_pack(
         runtime,
         content=content,
         filename=file.filename or "upload",
         workspace_url=x_workspace_url,
         caller=caller,
     )
-    body = UploadResponse(
-        message="Share pack uploaded successfully and queued for provisioning",
-        share_pack_id=str(submitted.share_pack_id),
-        share_pack_name=submitted.share_pack_name,
-        status=submitted.status.value,
-        validation_warnings=[str(w) for w in submitted.warnings],
-    )
-    return JSONResponse(body.model_dump(by_alias=True), status_code=202)
 
 
 @router.get(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import logging
 import shlex
 import signal
 import socket
@@ -132,6 +131,19 @@ def _in_background(name: str, run_forever: Callable[[threading.Event], None]) ->
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+@contextmanager
+def _tracing(settings: Settings) -> Iterator[None]:
+    """Traces recorded while the block runs, when the settings ask; the last exported after."""
+    from sharepack.observability.tracing import start_tracing
+
+    tracing = start_tracing(settings)
+    try:
+        yield
+    finally:
+        if tracing is not None:
+            tracing.close()
 
 
 def _background_worker(runtime: Runtime) -> AbstractContextManager[None]:
@@ -258,14 +270,16 @@ def serve(
 ) -> None:
     """Run the REST API with an in-process worker."""
     from sharepack.api.app import create_app
+    from sharepack.observability.logs import configure_logging, uvicorn_log_config
     from sharepack.runtime import build_runtime
 
     if emulator_port is not None and not emulator:
         raise UsageError("--emulator-port is for the local emulator: add --emulator")
     settings = load_settings()
     _check_authentication(host, settings)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     with ExitStack() as stack:
+        stack.enter_context(_tracing(settings))
         local = _local_emulator(settings, emulator_port) if emulator else None
         if local is not None:
             stack.callback(local.stop)
@@ -288,32 +302,34 @@ def serve(
             settings.sharepack_data_dir / EMULATOR_STATE_FILE,
             api_key,
         )
-        config = uvicorn.Config(app, log_level="info")
+        config = uvicorn.Config(app, log_level="info", log_config=uvicorn_log_config(settings))
         with suppress(KeyboardInterrupt):  # uvicorn stopped on Ctrl-C, then raises it again
             uvicorn.Server(config).run(sockets=[api_socket])
 
 
 def worker() -> None:
     """Run a worker that provisions queued share packs until interrupted."""
+    from sharepack.observability.logs import configure_logging
     from sharepack.running.provision import make_worker
     from sharepack.runtime import build_runtime
 
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    runtime = build_runtime(settings)
-    stop = threading.Event()
-    _stop_after_the_current_run(stop)
-    console.print(
-        f"sharepack worker on {runtime.database.describe()}; Ctrl-C (or SIGTERM) stops it "
-        "after the run in hand, a second Ctrl-C at once"
-    )
-    try:
-        with _background_directory_sync(runtime):
-            make_worker(runtime).run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
-    finally:
-        runtime.close()
+    configure_logging(settings)
+    with ExitStack() as stack:
+        stack.enter_context(_tracing(settings))
+        runtime = build_runtime(settings)
+        stack.callback(runtime.close)
+        stop = threading.Event()
+        _stop_after_the_current_run(stop)
+        console.print(
+            f"sharepack worker on {runtime.database.describe()}; Ctrl-C (or SIGTERM) stops it "
+            "after the run in hand, a second Ctrl-C at once"
+        )
+        try:
+            with _background_directory_sync(runtime):
+                make_worker(runtime).run_forever(stop)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 def _stop_after_the_current_run(stop: threading.Event) -> None:

@@ -6,6 +6,7 @@ at the first failure, letting those already running finish.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -224,9 +225,13 @@ def apply(
                 ready = [a for a in waiting if set(a.depends_on) <= done_ids]
                 for action in ready[: concurrency - len(running)]:
                     waiting.remove(action)
-                    running[
-                        pool.submit(run_action, action, workspace, journal, dict(pipeline_ids))
-                    ] = action
+                    # In a copy of this thread's context: the action's calls belong to the
+                    # run's trace span and its log lines name the run.
+                    context = contextvars.copy_context()
+                    started = pool.submit(
+                        context.run, run_action, action, workspace, journal, dict(pipeline_ids)
+                    )
+                    running[started] = action
                     if on_progress:
                         on_progress(action, ActionStatus.PENDING)  # started
             if not running:

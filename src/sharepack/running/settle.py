@@ -15,6 +15,7 @@ from sharepack.engine.after import missing_ids, state_after
 from sharepack.engine.apply import ApplyResult, Progress, is_applied
 from sharepack.history.provisioned import record_provisioned
 from sharepack.history.rolled_back import record_rollback, still_in_effect
+from sharepack.observability.tracing import mark_phase
 from sharepack.packfile.models import SharePackConfig
 from sharepack.running.saved_run import EarlierAttempts, StoreJournal
 from sharepack.running.status import PackStatus, RollbackOutcome
@@ -67,6 +68,7 @@ class PackVersions:
             uow.commit()
 
     def step(self, number: int, line: str) -> None:
+        mark_phase(f"Step {number}/8: {line}")
         self._update(f"Step {number}/8: {line}", provisioning_status=f"Step {number}/8: {line}")
 
     def _update(self, reason: str, **changes: object) -> None:

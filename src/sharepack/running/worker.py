@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 
 from sharepack.errors import LeaseLostError, LostLeaseError
+from sharepack.observability.tracing import record_failure, run_span
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.runtime import Runtime
 from sharepack.workspace.guarded import guarded
@@ -50,7 +51,10 @@ class Worker:
         claimed = self.runtime.queue.claim(worker_id=self.worker_id, lease_seconds=lease)
         if claimed is None:
             return False
-        with LeaseKeeper(self.runtime, claimed, lease) as keeper:
+        with (
+            run_span(claimed.body, message_id=claimed.message_id, attempt=claimed.attempts),
+            LeaseKeeper(self.runtime, claimed, lease) as keeper,
+        ):
             self._process(claimed, keeper)
         return True
 
@@ -70,6 +74,7 @@ class Worker:
             log.warning("Share pack %s: the lease was lost; stopped, writing nothing", pack_id)
             return
         except Exception as exc:
+            record_failure(exc)
             log.exception("Processing share pack %s failed (attempt %d)", pack_id, claimed.attempts)
             if claimed.attempts < MAX_ATTEMPTS:
                 self.runtime.queue.release(claimed, delay_seconds=2.0**claimed.attempts)

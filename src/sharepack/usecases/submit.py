@@ -19,6 +19,8 @@ from sharepack.errors import (
 )
 from sharepack.history.retired import retired_names
 from sharepack.identity.principal import Caller
+from sharepack.observability.logs import log_context
+from sharepack.observability.tracing import enqueue_span
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.packfile.errors import Problem
 from sharepack.packfile.models import SharePackConfig, Strategy
@@ -197,7 +199,7 @@ def store_share_pack(
     metadata = loaded.config.metadata
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
-    with runtime.database.unit_of_work() as uow:
+    with log_context(pack_id=str(pack_id)), runtime.database.unit_of_work() as uow:
         project = uow.tenancy.resolve(metadata.business_line, metadata.project_name, by=caller.name)
         uow.share_packs.create(
             share_pack_id=pack_id,
@@ -238,11 +240,14 @@ def store_share_pack(
         if auto_rollback is not None:
             body["auto_rollback"] = auto_rollback
         message = None
-        if held_by is None:
-            runtime.queue.enqueue(body, uow=uow)
-        else:
-            lease = runtime.settings.sharepack_lease_seconds
-            message = runtime.queue.enqueue_held(body, holder=held_by, lease_seconds=lease, uow=uow)
+        with enqueue_span(body, share_pack_id=str(pack_id)):
+            if held_by is None:
+                runtime.queue.enqueue(body, uow=uow)
+            else:
+                lease = runtime.settings.sharepack_lease_seconds
+                message = runtime.queue.enqueue_held(
+                    body, holder=held_by, lease_seconds=lease, uow=uow
+                )
         uow.commit()
     return SubmittedPack(
         share_pack_id=pack_id,

@@ -1,4 +1,5 @@
-"""Secrets out of the Databricks SDK's debug log.
+"""Secrets out of the Databricks SDK's debug log (and out of every line `observability.logs`
+writes).
 
 At DEBUG the SDK logs every request and answer with their bodies; it masks a few field
 names (`token_value`, `string_value`, ...) but not a recipient's `activation_url` (whoever
@@ -36,6 +37,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bdapi[0-9a-f]{32}(?:-\d+)?\b"), MASK),
     # sharepack's own API keys
     (re.compile(r"\bspk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\b"), MASK),
+    # an OAuth client secret, as a form field (a token request's body) or JSON
+    (
+        re.compile(
+            r"(?P<k>[\"']?(?:client_secret|clientSecret)[\"']?\s*[:=]\s*)[\"']?[^\s\"'&,}]+[\"']?"
+        ),
+        rf"\g<k>{MASK}",
+    ),
+    # an Azure Storage account key and a shared access signature, in a connection string
+    (re.compile(r"(?i)(?P<k>AccountKey=)[^;\s\"']+"), rf"\g<k>{MASK}"),
+    (re.compile(r"(?P<k>[?&;]sig=)[^&;\s\"']+"), rf"\g<k>{MASK}"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -102,11 +103,12 @@ class SdkWorkspace:
         recipient_grants: Iterable[str] = (),
     ) -> WorkspaceState:
         client = self._client
-        # Reads are independent: run them side by side, as apply runs independent writes.
+        # Reads are independent: run them side by side, as apply runs independent writes,
+        # each in a copy of the caller's context (its trace span, its log fields).
         with ThreadPoolExecutor(max_workers=self._read_concurrency) as pool:
             wanted = list(dict.fromkeys(recipients))
             listed = (
-                pool.submit(sharing.read_recipients, client, wanted)
+                pool.submit(contextvars.copy_context().run, sharing.read_recipients, client, wanted)
                 if len(wanted) > LIST_RECIPIENTS_ABOVE
                 else None
             )
@@ -117,7 +119,10 @@ class SdkWorkspace:
             pipeline_reads = _read_each(pool, pipelines_api.read_pipeline, client, pipelines)
             job_reads = _read_each(pool, pipelines_api.read_schedule_job, client, jobs)
             grant_reads = _read_each(pool, sharing.read_recipient_grants, client, recipient_grants)
-            object_reads = [pool.submit(read) for read in sharing.object_reads(client, objects)]
+            object_reads = [
+                pool.submit(contextvars.copy_context().run, read)
+                for read in sharing.object_reads(client, objects)
+            ]
             found: dict[str, str] = {}
             for object_read in object_reads:
                 found.update(object_read.result())
@@ -226,7 +231,10 @@ def _read_each(
     client: WorkspaceClient,
     names: Iterable[str],
 ) -> dict[str, Future[T | None]]:
-    return {name: pool.submit(read, client, name) for name in dict.fromkeys(names)}
+    return {
+        name: pool.submit(contextvars.copy_context().run, read, client, name)
+        for name in dict.fromkeys(names)
+    }
 
 
 def _found(reads: dict[str, Future[T | None]]) -> dict[str, T]:

@@ -1,0 +1,1 @@
+"""What sharepack tells operators about its work: traces, structured logs, metrics."""
