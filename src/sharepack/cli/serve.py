@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import logging
 import shlex
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +27,8 @@ from sharepack.cli.exit_codes import UsageError
 from sharepack.workspace.urls import normalise_workspace_url
 
 if TYPE_CHECKING:
+    import socket
+
     from rich.console import Console
 
     from databricks_emulator.server import EmulatorServer
@@ -268,6 +268,8 @@ def serve(
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
+    import logging
+
     import uvicorn
 
     from sharepack.api.app import create_app
@@ -309,6 +311,8 @@ def serve(
 
 def worker() -> None:
     """Run a worker that provisions queued share packs until interrupted."""
+    import logging
+
     from sharepack.running.provision import make_worker
     from sharepack.runtime import build_runtime
     from sharepack.settings import load_settings
