@@ -14,14 +14,13 @@ from typing import Any
 import typer
 
 from sharepack.cli.exit_codes import UsageError
-from sharepack.cli.workspace_option import checked_workspace_url
-from sharepack.settings import load_settings
 
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 
 
 def _runtime() -> Any:
     from sharepack.runtime import build_runtime
+    from sharepack.settings import load_settings
 
     return build_runtime(load_settings(), migrate=False)
 
@@ -48,6 +47,7 @@ def access(
 ) -> None:
     """Who could read TABLE at a time: recipients of the shares that held it (or its schema),
     each with its workspace."""
+    from sharepack.cli.workspace_option import checked_workspace_url
     from sharepack.usecases.queries import who_could_read
 
     moment = _moment(at)

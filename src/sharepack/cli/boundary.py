@@ -4,6 +4,9 @@ and the exit code of `sharepack.cli.exit_codes.EXIT_CODES`.
 Commands print what they report (a plan, an outcome, a `--json` object) and let errors
 escape; `BoundaryGroup` turns each into its line and code. An exception outside the
 table is a bug, and keeps its traceback.
+
+Rich is imported only when an error is reported: a command that succeeds, `version` say,
+does not pay for loading it.
 """
 
 from __future__ import annotations
@@ -11,15 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from sharepack.cli.exit_codes import EXIT_CODES, ExitCode, UsageError, exit_code_for
 from sharepack.errors import PlanError, RunHandedOverError, SharePackError
 from sharepack.packfile.errors import SpecError
-
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 _EXPECTED = tuple(kind for kind, _ in EXIT_CODES)
 
@@ -47,6 +46,10 @@ def describe(error: BaseException) -> list[str]:
 
 def report(error: BaseException) -> ExitCode:
     """Print `error` as `describe` says, and return its exit code."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
     first, *rest = describe(error)
     err.print(f"[red]{escape(first)}[/]")
     for line in rest:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.exit_codes import UsageError
-from sharepack.store.database import Database, SchemaUpgrade
-from sharepack.store.tables import DELTASHARE_TABLES
+
+if TYPE_CHECKING:
+    from sharepack.store.database import SchemaUpgrade
 
 
 def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) -> None:
@@ -27,6 +29,9 @@ def register(app: typer.Typer, *, default_url: Callable[[], str] | None = None) 
         ),
     ) -> None:
         """Create or migrate the schema to the newest version; safe to run again."""
+        from sharepack.store.database import Database
+        from sharepack.store.tables import DELTASHARE_TABLES
+
         chosen = url or (default_url() if default_url is not None else None)
         if not chosen:
             raise UsageError("No database URL: pass --url or set DOMAIN_DB_CONNECTION_STRING.")

@@ -15,7 +15,6 @@ import typer
 
 from sharepack.cli.exit_codes import UsageError
 from sharepack.identity.principal import ALL_BUSINESS_LINES, Role
-from sharepack.settings import load_settings
 
 if TYPE_CHECKING:
     from sharepack.runtime import Runtime
@@ -32,6 +31,7 @@ keys_app = typer.Typer(
 
 def _runtime(*, migrate: bool) -> Runtime:
     from sharepack.runtime import build_runtime
+    from sharepack.settings import load_settings
 
     return build_runtime(load_settings(), migrate=migrate)
 

@@ -2,13 +2,16 @@
 
 Every command ends through one boundary (`sharepack.cli.boundary`): an error is one line
 on stderr and the exit code of `sharepack.cli.exit_codes.EXIT_CODES`.
+
+Each command imports what it uses when it runs: this module, and the modules that declare
+the commands, import typer and little else, so that `--help` and `version` start at once
+(`tests/cli/test_startup_imports.py` holds them to it).
 """
 
 from __future__ import annotations
 
 import typer
 
-from sharepack import __version__
 from sharepack.cli.audit_commands import register as register_audit_commands
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.db_commands import register as register_db_commands
@@ -16,7 +19,6 @@ from sharepack.cli.identity_commands import register as register_identity_comman
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
-from sharepack.settings import load_settings
 
 app = typer.Typer(
     name="sharepack",
@@ -33,6 +35,8 @@ app.command()(apply)
 
 def _configured_database_url() -> str:
     """The settings' database (the embedded SQLite file when none is configured)."""
+    from sharepack.settings import load_settings
+
     return load_settings().database_url
 
 
@@ -45,6 +49,8 @@ register_identity_commands(app)
 @app.command()
 def version() -> None:
     """Print sharepack's version."""
+    from sharepack import __version__
+
     typer.echo(__version__)
 
 

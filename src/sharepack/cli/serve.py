@@ -13,27 +13,27 @@ import errno
 import ipaddress
 import shlex
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
-from pydantic import SecretStr
-from rich.console import Console
-from rich.markup import escape
 
 from sharepack.cli.exit_codes import UsageError
-from sharepack.settings import Settings, load_settings
 from sharepack.workspace.urls import normalise_workspace_url
 
 if TYPE_CHECKING:
+    import socket
+
+    from rich.console import Console
+
     from databricks_emulator.server import EmulatorServer
     from sharepack.runtime import Runtime
+    from sharepack.settings import Settings
 
 EMULATOR_TOKEN = "dapi-sharepack-local-emulator"
 #: The API's port when `--port` is not given; taken, the next free one of `API_PORT_TRIES`.
@@ -44,7 +44,13 @@ DEFAULT_EMULATOR_PORT = 8100
 #: The embedded emulator's workspace, beside the database in the data folder.
 EMULATOR_STATE_FILE = "emulator.json"
 EXAMPLE_PACK = "examples/sharepack.yaml"
-console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _cannot_listen(what: str, address: str, option: str, error: OSError) -> UsageError:
@@ -71,7 +77,7 @@ def _api_socket(host: str, port: int | None) -> socket.socket:
                 continue
             raise _cannot_listen("Cannot listen", f"{host}:{candidate}", "--port", exc) from None
         if candidate != DEFAULT_API_PORT:
-            console.print(f"port {DEFAULT_API_PORT} is in use; serving on {candidate}")
+            _console().print(f"port {DEFAULT_API_PORT} is in use; serving on {candidate}")
         return sock
     last = DEFAULT_API_PORT + API_PORT_TRIES - 1
     raise UsageError(
@@ -114,6 +120,8 @@ def _local_emulator(settings: Settings, port: int | None) -> EmulatorServer:
 
 def _allowing(settings: Settings, emulator_url: str) -> Settings:
     """The settings with the emulator allow-listed and its token as the credential."""
+    from pydantic import SecretStr
+
     allowed = [*settings.sharepack_workspace_urls, normalise_workspace_url(emulator_url)]
     return settings.model_copy(
         update={"sharepack_workspace_urls": allowed, "databricks_token": SecretStr(EMULATOR_TOKEN)}
@@ -202,12 +210,14 @@ def _local_admin_key(runtime: Runtime, host: str) -> str | None:
     the data folder (mode 0600); the database holds only its hash."""
     if not _is_loopback(host) or runtime.settings.oidc_configured:
         return None
+    from rich.markup import escape
+
     from sharepack.cli.operator import operator_caller
     from sharepack.usecases.identity import ensure_local_admin_key
 
     key, made = ensure_local_admin_key(runtime, operator_caller())
     path = runtime.settings.local_admin_key_file
-    console.print(
+    _console().print(
         f"{'made' if made else 'using'} the local admin API key kept in {escape(str(path))} "
         "(readable by you only)"
     )
@@ -223,6 +233,8 @@ def _banner(
 ) -> None:
     """What to do next, in lines a terminal can paste. It is printed, never logged: it
     carries the emulator's token and the local admin key."""
+    from rich.markup import escape
+
     lines = [f"API on {base}  (docs: {base}/docs)", f"database: {database}"]
     auth = (
         f'-H "Authorization: Bearer {api_key}" '
@@ -242,9 +254,9 @@ def _banner(
             f'-H "X-Workspace-URL: {emulator_url}" -F "file=@{EXAMPLE_PACK}"',
             f"then poll: curl -s {auth}{base}/workflow/sharepack/<SharePackId>",
         ]
-    console.print(f"[bold]sharepack[/] {escape(lines[0])}")
+    _console().print(f"[bold]sharepack[/] {escape(lines[0])}")
     for line in lines[1:]:
-        console.print(escape(line))
+        _console().print(escape(line))
 
 
 def serve(
@@ -269,9 +281,14 @@ def serve(
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
+    import logging
+
+    import uvicorn
+
     from sharepack.api.app import create_app
     from sharepack.observability.logs import configure_logging, uvicorn_log_config
     from sharepack.runtime import build_runtime
+    from sharepack.settings import load_settings
 
     if emulator_port is not None and not emulator:
         raise UsageError("--emulator-port is for the local emulator: add --emulator")
@@ -312,6 +329,7 @@ def worker() -> None:
     from sharepack.observability.logs import configure_logging
     from sharepack.running.provision import make_worker
     from sharepack.runtime import build_runtime
+    from sharepack.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)
@@ -321,7 +339,7 @@ def worker() -> None:
         stack.callback(runtime.close)
         stop = threading.Event()
         _stop_after_the_current_run(stop)
-        console.print(
+        _console().print(
             f"sharepack worker on {runtime.database.describe()}; Ctrl-C (or SIGTERM) stops it "
             "after the run in hand, a second Ctrl-C at once"
         )
@@ -340,7 +358,7 @@ def _stop_after_the_current_run(stop: threading.Event) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        console.print(
+        _console().print(
             f"{signal.Signals(signum).name}: stopping after the run in hand "
             "(send it again to stop now)"
         )

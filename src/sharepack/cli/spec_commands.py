@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from sharepack.cli.exit_codes import ExitCode, UsageError
-from sharepack.packfile import Problem, ReadLimits, SpecError, load_share_pack
-from sharepack.packfile.loader import check_size
-from sharepack.packfile.templates import json_schema, template_yaml, write_template_xlsx
-from sharepack.settings import load_settings
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sharepack.packfile.errors import Problem
+    from sharepack.packfile.loader import ReadLimits
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class TemplateFormat(StrEnum):
@@ -29,6 +37,8 @@ def _problems(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
 
 def _read_at_most(file: Path, limits: ReadLimits) -> bytes:
     """The file's bytes, refusing an oversized file by its size before reading it."""
+    from sharepack.packfile.loader import check_size
+
     check_size(file.stat().st_size, file.name, limits)
     with file.open("rb") as stream:
         # One byte over the limit is enough for the loader to refuse a file that grew.
@@ -42,6 +52,10 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Check FILE: exit 0 when valid, 1 when invalid, 2 on a usage error."""
+    from sharepack.packfile.errors import SpecError
+    from sharepack.packfile.loader import ReadLimits, load_share_pack
+    from sharepack.settings import load_settings
+
     if not file.is_file():
         raise UsageError(f"No such file: {file}")
     limits = ReadLimits(max_bytes=load_settings().sharepack_max_upload_bytes)
@@ -60,17 +74,19 @@ def validate(
         typer.echo(json.dumps(body, indent=2))
     else:
         for problem in errors:
-            err.print(f"[red]error[/]   {problem}")
+            _err().print(f"[red]error[/]   {problem}")
         for problem in warnings:
-            err.print(f"[yellow]warning[/] {problem}")
+            _err().print(f"[yellow]warning[/] {problem}")
         verdict = "[green]valid[/]" if not errors else f"[red]invalid[/] ({len(errors)} error(s))"
-        err.print(f"{file}: {verdict}")
+        _err().print(f"{file}: {verdict}")
     if errors:
         raise typer.Exit(ExitCode.FAILED)
 
 
 def schema() -> None:
     """Print the JSON Schema of the YAML format (for editor completion)."""
+    from sharepack.packfile.templates import json_schema
+
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
@@ -79,13 +95,15 @@ def template(
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the template."),
 ) -> None:
     """Write a commented example pack that validates."""
+    from sharepack.packfile.templates import template_yaml, write_template_xlsx
+
     if output.exists():
         raise UsageError(f"{output} exists; not overwriting it")
     if format is TemplateFormat.xlsx:
         write_template_xlsx(output)
     else:
         output.write_text(template_yaml(), encoding="utf-8")
-    err.print(f"Wrote {output}; check it with: sharepack validate {output}")
+    _err().print(f"Wrote {output}; check it with: sharepack validate {output}")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from sharepack.packfile.errors import Problem, SpecError
-from sharepack.packfile.excel_reader import read_excel
 from sharepack.packfile.limits import FILE_NAME_CHARS
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import Failure, Normaliser, field_name
@@ -44,6 +43,9 @@ def _read(content: bytes, filename: str, limits: ReadLimits) -> LocatedDocument:
     check_size(len(content), filename, limits)
     check_file_name(filename)
     if content.startswith(_ZIP_MAGIC):
+        # Imported here: openpyxl takes a tenth of a second to load, and YAML needs none of it.
+        from sharepack.packfile.excel_reader import read_excel
+
         return read_excel(content, filename, limits.max_rows, limits.max_bytes)
     return read_yaml(_decode(content, filename), filename)
 
