@@ -281,7 +281,6 @@ def serve(
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
-    import logging
 
     import uvicorn
 
