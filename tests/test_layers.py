@@ -20,20 +20,30 @@ MAY_IMPORT: dict[str, set[str]] = {
     "store": set(),
     "identity": set(),  # beside `errors`: principals, keys, tokens, the role mapping
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
-    "engine": {"packfile", "workspace"},
+    # metrics (and the listener told of workspace calls), recorded from every layer above
+    "observability": {"workspace"},
+    "engine": {"observability", "packfile", "workspace"},
     "queue": {"store"},
     "directory": {"store"},
-    "runtime": {"directory", "engine", "queue", "settings", "store", "workspace"},
+    "runtime": {"directory", "engine", "observability", "queue", "settings", "store", "workspace"},
     "history": {"engine", "packfile", "store", "workspace"},
-    "running": {"engine", "history", "packfile", "queue", "runtime", "store", "workspace"},
+    "running": {
+        *("engine", "history", "observability", "packfile", "queue", "runtime", "store"),
+        "workspace",
+    },
     "usecases": {
-        *("directory", "engine", "history", "identity", "packfile", "queue", "running"),
+        *("directory", "engine", "history", "identity", "observability", "packfile", "queue"),
+        "running",
         "runtime",
         *("settings", "store", "workspace"),
     },
-    "api": {"identity", "packfile", "running", "runtime", "usecases", "settings", "workspace"},
+    "api": {
+        *("identity", "observability", "packfile", "running", "runtime", "usecases"),
+        *("settings", "workspace"),
+    },
     "cli": {
-        *("api", "engine", "identity", "packfile", "running", "runtime", "settings", "store"),
+        *("api", "engine", "identity", "observability", "packfile", "running", "runtime"),
+        *("settings", "store"),
         *("usecases", "workspace"),
     },
 }

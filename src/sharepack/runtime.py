@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
+from sharepack.observability.metrics import workspace_call_metrics
 from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import Queue
 from sharepack.queue.table import TableQueue
@@ -107,7 +108,8 @@ def build_runtime(
         settings=settings,
         database=database,
         queue=queue,
-        workspace_for=workspace_for or sdk_workspace_factory(settings),
+        workspace_for=workspace_for
+        or sdk_workspace_factory(settings, listeners=(workspace_call_metrics,)),
         directory=build_directory(settings),
     )
 

@@ -257,13 +257,14 @@ def serve(
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
-    from sharepack.api.app import create_app
-    from sharepack.runtime import build_runtime
-
     if emulator_port is not None and not emulator:
         raise UsageError("--emulator-port is for the local emulator: add --emulator")
     settings = load_settings()
     _check_authentication(host, settings)
+    _share_metrics(settings)
+    from sharepack.api.app import create_app
+    from sharepack.runtime import build_runtime
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with ExitStack() as stack:
         local = _local_emulator(settings, emulator_port) if emulator else None
@@ -295,10 +296,11 @@ def serve(
 
 def worker() -> None:
     """Run a worker that provisions queued share packs until interrupted."""
+    settings = load_settings()
+    _share_metrics(settings)
     from sharepack.running.provision import make_worker
     from sharepack.runtime import build_runtime
 
-    settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(settings)
     stop = threading.Event()
@@ -314,6 +316,14 @@ def worker() -> None:
         stop.set()
     finally:
         runtime.close()
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Join this host's metrics directory, before anything imports prometheus_client (the
+    imports of `serve` and `worker` come after it for that reason)."""
+    from sharepack.observability.processes import join_metrics_dir
+
+    join_metrics_dir(settings.metrics_dir)
 
 
 def _stop_after_the_current_run(stop: threading.Event) -> None:
