@@ -12,15 +12,17 @@ status, the queue) is not recorded here: the API computes it at scrape time.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import ParamSpec, TypeVar
-
-from prometheus_client import Counter, Gauge, Histogram
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sharepack.workspace.transport import WorkspaceCall
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Gauge, Histogram
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,63 +53,84 @@ class RunOutcome(StrEnum):
     LEASE_LOST = "lease_lost"  # another worker took the run over
 
 
-runs = Counter(
-    "sharepack_runs",
-    "Attempts of workers at share packs, by outcome and (for ended runs) RollbackStatus",
-    ["outcome", "rollback"],
-)
-run_duration = Histogram(
-    "sharepack_run_duration_seconds",
-    "How long a worker's attempt at a share pack took, by outcome",
-    ["outcome"],
-    buckets=RUN_BUCKETS,
-)
-runs_in_progress = Gauge(
-    "sharepack_runs_in_progress",
-    "Share packs a worker is processing now",
-    multiprocess_mode="livesum",
-)
-phase_duration = Histogram(
-    "sharepack_phase_duration_seconds",
-    "How long each phase of a share pack took (rollback includes its verify)",
-    ["phase"],
-    buckets=PHASE_BUCKETS,
-)
-workspace_requests = Counter(
-    "sharepack_workspace_requests",
-    "HTTP exchanges with Databricks workspaces, by endpoint family and status (no_answer: "
-    "none came)",
-    ["family", "status"],
-)
-workspace_request_duration = Histogram(
-    "sharepack_workspace_request_duration_seconds",
-    "How long one HTTP exchange with a workspace took, by endpoint family",
-    ["family"],
-    buckets=CALL_BUCKETS,
-)
-workspace_retried = Counter(
-    "sharepack_workspace_retried_requests",
-    "Exchanges databricks-sdk answers by trying again: throttled (429), unavailable (503), "
-    "no_answer",
-    ["family", "reason"],
-)
-lock_wait = Histogram(
-    "sharepack_lock_wait_seconds",
-    "How long a run waited for its locks, by lock and outcome (acquired, timed_out)",
-    ["lock", "outcome"],
-    buckets=LOCK_BUCKETS,
-)
-http_requests = Counter(
-    "sharepack_http_requests",
-    "Requests the API answered, by method, route template and status",
-    ["method", "route", "status"],
-)
-http_request_duration = Histogram(
-    "sharepack_http_request_duration_seconds",
-    "How long the API took to answer, by method and route template",
-    ["method", "route"],
-    buckets=CALL_BUCKETS,
-)
+class Instruments:
+    """The metrics, made on first use (`instruments`): prometheus_client is imported then,
+    once a `serve` or `worker` process has joined its metrics directory."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge, Histogram
+
+        self.runs: Counter = Counter(
+            "sharepack_runs",
+            "Attempts of workers at share packs, by outcome and (for ended runs) RollbackStatus",
+            ["outcome", "rollback"],
+        )
+        self.run_duration: Histogram = Histogram(
+            "sharepack_run_duration_seconds",
+            "How long a worker's attempt at a share pack took, by outcome",
+            ["outcome"],
+            buckets=RUN_BUCKETS,
+        )
+        self.runs_in_progress: Gauge = Gauge(
+            "sharepack_runs_in_progress",
+            "Share packs a worker is processing now",
+            multiprocess_mode="livesum",
+        )
+        self.phase_duration: Histogram = Histogram(
+            "sharepack_phase_duration_seconds",
+            "How long each phase of a share pack took (rollback includes its verify)",
+            ["phase"],
+            buckets=PHASE_BUCKETS,
+        )
+        self.workspace_requests: Counter = Counter(
+            "sharepack_workspace_requests",
+            "HTTP exchanges with Databricks workspaces, by endpoint family and status (no_answer: "
+            "none came)",
+            ["family", "status"],
+        )
+        self.workspace_request_duration: Histogram = Histogram(
+            "sharepack_workspace_request_duration_seconds",
+            "How long one HTTP exchange with a workspace took, by endpoint family",
+            ["family"],
+            buckets=CALL_BUCKETS,
+        )
+        self.workspace_retried: Counter = Counter(
+            "sharepack_workspace_retried_requests",
+            "Exchanges databricks-sdk answers by trying again: throttled (429), unavailable (503), "
+            "no_answer",
+            ["family", "reason"],
+        )
+        self.lock_wait: Histogram = Histogram(
+            "sharepack_lock_wait_seconds",
+            "How long a run waited for its locks, by lock and outcome (acquired, timed_out)",
+            ["lock", "outcome"],
+            buckets=LOCK_BUCKETS,
+        )
+        self.http_requests: Counter = Counter(
+            "sharepack_http_requests",
+            "Requests the API answered, by method, route template and status",
+            ["method", "route", "status"],
+        )
+        self.http_request_duration: Histogram = Histogram(
+            "sharepack_http_request_duration_seconds",
+            "How long the API took to answer, by method and route template",
+            ["method", "route"],
+            buckets=CALL_BUCKETS,
+        )
+
+
+_made: Instruments | None = None
+_making = threading.Lock()
+
+
+def instruments() -> Instruments:
+    """The process's metrics, made the first time they are needed."""
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = Instruments()
+    return _made
 
 
 @contextmanager
@@ -117,7 +140,7 @@ def timed_phase(phase: Phase) -> Iterator[None]:
     try:
         yield
     finally:
-        phase_duration.labels(phase.value).observe(time.perf_counter() - started)
+        instruments().phase_duration.labels(phase.value).observe(time.perf_counter() - started)
 
 
 def phase(name: Phase) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -144,7 +167,7 @@ def lock_waited(lock: str) -> Callable[[Callable[P, bool]], Callable[P, bool]]:
             started = time.perf_counter()
             acquired = function(*args, **kwargs)
             outcome = "acquired" if acquired else "timed_out"
-            lock_wait.labels(lock, outcome).observe(time.perf_counter() - started)
+            instruments().lock_wait.labels(lock, outcome).observe(time.perf_counter() - started)
             return acquired
 
         return timed
@@ -155,14 +178,21 @@ def lock_waited(lock: str) -> Callable[[Callable[P, bool]], Callable[P, bool]]:
 def record_run(outcome: RunOutcome, rollback: str | None, seconds: float) -> None:
     """One worker attempt at a pack: its outcome, the pack's RollbackStatus when it ended
     (any spelling; `none` otherwise) and how long it took."""
-    runs.labels(outcome.value, (rollback or "none").lower()).inc()
-    run_duration.labels(outcome.value).observe(seconds)
+    instruments().runs.labels(outcome.value, (rollback or "none").lower()).inc()
+    instruments().run_duration.labels(outcome.value).observe(seconds)
+
+
+@contextmanager
+def run_in_progress() -> Iterator[None]:
+    """Count the block as a run going on (`sharepack_runs_in_progress`)."""
+    with instruments().runs_in_progress.track_inprogress():
+        yield
 
 
 def record_http_request(method: str, route: str, status: int, seconds: float) -> None:
     """One answered API request; `route` is the route's template, never the raw path."""
-    http_requests.labels(method, route, str(status)).inc()
-    http_request_duration.labels(method, route).observe(seconds)
+    instruments().http_requests.labels(method, route, str(status)).inc()
+    instruments().http_request_duration.labels(method, route).observe(seconds)
 
 
 def _retry_reason(call: WorkspaceCall) -> str | None:
@@ -184,8 +214,10 @@ def workspace_call_metrics(call: WorkspaceCall) -> Iterator[None]:
         yield
     finally:
         status = str(call.status) if call.status is not None else "no_answer"
-        workspace_requests.labels(call.family, status).inc()
-        workspace_request_duration.labels(call.family).observe(time.perf_counter() - started)
+        instruments().workspace_requests.labels(call.family, status).inc()
+        instruments().workspace_request_duration.labels(call.family).observe(
+            time.perf_counter() - started
+        )
         reason = _retry_reason(call)
         if reason is not None:
-            workspace_retried.labels(call.family, reason).inc()
+            instruments().workspace_retried.labels(call.family, reason).inc()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Concatenate, ParamSpec
 
 from sharepack.errors import LeaseLostError, NotFoundError, StoreError
-from sharepack.observability.metrics import RunOutcome, record_run, runs_in_progress
+from sharepack.observability.metrics import RunOutcome, record_run, run_in_progress
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
 
@@ -42,7 +42,7 @@ def measured(
             if _current(runtime, share_pack_id)[0] != PackStatus.IN_PROGRESS.value:
                 step(runtime, share_pack_id, *args, **kwargs)  # it says why it does nothing
                 return
-            with runs_in_progress.track_inprogress():
+            with run_in_progress():
                 step(runtime, share_pack_id, *args, **kwargs)
         except LeaseLostError:
             record_run(RunOutcome.LEASE_LOST, None, time.perf_counter() - started)
