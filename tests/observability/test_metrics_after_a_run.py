@@ -63,13 +63,24 @@ def served(runtime: Runtime) -> Iterator[ServedApi]:
         yield api
 
 
+def _message_done(runtime: Runtime, timeout: float = 30) -> None:
+    """Wait until the worker has completed its message: the last thing it does for a run,
+    after the run's metrics are recorded."""
+    deadline = time.monotonic() + timeout
+    while runtime.queue.depth() != 0:
+        if time.monotonic() > deadline:
+            pytest.fail(f"The worker did not complete its message within {timeout} s")
+        time.sleep(0.05)
+
+
 def test_a_completed_run_is_counted_timed_and_seen_in_the_shared_state(
-    served: ServedApi, emulator: EmulatorServer
+    served: ServedApi, runtime: Runtime, emulator: EmulatorServer
 ) -> None:
     before = _scrape(served)
 
     pack_id = _upload(served, emulator.url)
     assert _ended(served, pack_id)["Status"] == "COMPLETED"
+    _message_done(runtime)
     text = httpx.get(f"{served}/metrics", timeout=30).text
     after = samples(text)
 
