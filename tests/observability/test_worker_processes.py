@@ -41,7 +41,7 @@ class Workers:
     def __init__(self, settings: Settings, emulator: EmulatorServer, tmp_path: Path) -> None:
         self.metrics_dir = tmp_path / "metrics"
         self._tmp = tmp_path
-        self._env = {
+        self.environment = {
             **{k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields},
             "DOMAIN_DB_CONNECTION_STRING": settings.database_url,
             "DATABRICKS_TOKEN": EMULATOR_TOKEN,
@@ -50,7 +50,7 @@ class Workers:
             "SHAREPACK_DATA_DIR": str(tmp_path / "data"),
             "SHAREPACK_METRICS_DIR": str(self.metrics_dir),
         }
-        self._env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.started: list[subprocess.Popen[bytes]] = []
 
     def start(self, queue_name: str = QUEUE) -> subprocess.Popen[bytes]:
@@ -60,7 +60,7 @@ class Workers:
         with log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "sharepack.cli.main", "worker"],
-                env={**self._env, "AZURE_QUEUE_NAME": queue_name},
+                env={**self.environment, "AZURE_QUEUE_NAME": queue_name},
                 cwd=self._tmp,
                 stdout=log,
                 stderr=log,
@@ -196,3 +196,24 @@ def test_a_killed_worker_is_forgotten_and_a_directory_left_by_all_starts_from_ze
     workers.start()  # no process of the directory is alive: it starts from zero
     assert not (workers.metrics_dir / f"counter_{killed.pid}.db").exists()
     assert value(_scrape(workers, runtime), "sharepack_runs_total", **COMPLETED) == 0
+
+
+def test_a_metrics_dir_that_cannot_be_made_stops_the_worker_naming_the_setting(
+    settings: Settings, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a directory")
+    env = {**Workers(settings, emulator, tmp_path).environment, "SHAREPACK_METRICS_DIR": str(taken)}
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "sharepack.cli.main", "worker"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2, finished.stderr
+    assert f"SHAREPACK_METRICS_DIR {taken} cannot be used" in finished.stderr

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sharepack.errors import ConfigurationError
+
 log = logging.getLogger(__name__)
 ENVIRONMENT_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _MARKER = "process-"
@@ -36,7 +38,8 @@ def join_metrics_dir(directory: Path) -> Path | None:
     """Have this process write its metrics into `directory` (created if missing, wiped if
     no process that joined it is alive); the directory, or None when prometheus_client was
     imported already, too late to switch (a command run inside another Python program):
-    this process's metrics then stay its own, which is logged."""
+    this process's metrics then stay its own, which is logged. `ConfigurationError` if the
+    directory cannot be made or written."""
     global _joined
     if _joined is not None:
         return _joined
@@ -48,13 +51,19 @@ def join_metrics_dir(directory: Path) -> Path | None:
         )
         return None
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    os.environ[ENVIRONMENT_VARIABLE] = str(directory)
-    with _locked(directory):
-        if not any(_alive(pid) for pid in _marked(directory)):
-            _wipe(directory)
-        _forget(directory, [os.getpid()])  # files of a dead process that had this pid
-        (directory / f"{_MARKER}{os.getpid()}").touch()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        os.environ[ENVIRONMENT_VARIABLE] = str(directory)
+        with _locked(directory):
+            if not any(_alive(pid) for pid in _marked(directory)):
+                _wipe(directory)
+            _forget(directory, [os.getpid()])  # files of a dead process that had this pid
+            (directory / f"{_MARKER}{os.getpid()}").touch()
+    except OSError as exc:
+        os.environ.pop(ENVIRONMENT_VARIABLE, None)
+        raise ConfigurationError(
+            f"SHAREPACK_METRICS_DIR {directory} cannot be used: {exc.strerror or exc}"
+        ) from None
     _joined = directory
     atexit.register(leave_metrics_dir)
     return directory
