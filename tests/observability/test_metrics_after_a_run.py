@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -31,6 +31,21 @@ def _scrape(api: ServedApi, **headers: str) -> Samples:
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     return samples(answer.text)
+
+
+def _scrape_until(
+    api: ServedApi, holds: Callable[[Samples], bool], timeout: float = 30
+) -> tuple[Samples, str]:
+    """Scrape until `holds`: a request is counted just after its answer is sent, so the
+    scrape that follows it may come first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = httpx.get(f"{api}/metrics", timeout=30).text
+        if holds(scraped := samples(text)):
+            return scraped, text
+        if time.monotonic() > deadline:
+            pytest.fail(f"The scrape did not show what was expected within {timeout} s")
+        time.sleep(0.05)
 
 
 def _upload(api: ServedApi, workspace_url: str) -> str:
@@ -81,8 +96,15 @@ def test_a_completed_run_is_counted_timed_and_seen_in_the_shared_state(
     pack_id = _upload(served, emulator.url)
     assert _ended(served, pack_id)["Status"] == "COMPLETED"
     _message_done(runtime)
-    text = httpx.get(f"{served}/metrics", timeout=30).text
-    after = samples(text)
+    upload = {"method": "POST", "route": "/workflow/sharepack/upload", "status": "202"}
+    status = {"method": "GET", "route": "/workflow/sharepack/{share_pack_id}", "status": "200"}
+    after, text = _scrape_until(
+        served,
+        lambda now: (
+            delta(before, now, "sharepack_http_requests_total", **upload) == 1
+            and delta(before, now, "sharepack_http_requests_total", **status) >= 1
+        ),
+    )
 
     assert delta(before, after, "sharepack_runs_total", outcome="completed") == 1
     assert delta(before, after, "sharepack_runs_total", rollback="not_needed") == 1
@@ -104,28 +126,6 @@ def test_a_completed_run_is_counted_timed_and_seen_in_the_shared_state(
     assert delta(before, after, recipients, family="unity-catalog/recipients", status="200") > 0
     assert delta(before, after, "sharepack_workspace_request_duration_seconds_count") > 0
     assert value(after, "sharepack_runs_in_progress") == 0
-    assert (
-        delta(
-            before,
-            after,
-            "sharepack_http_requests_total",
-            method="POST",
-            route="/workflow/sharepack/upload",
-            status="202",
-        )
-        == 1
-    )
-    assert (
-        delta(
-            before,
-            after,
-            "sharepack_http_requests_total",
-            method="GET",
-            route="/workflow/sharepack/{share_pack_id}",
-            status="200",
-        )
-        >= 1
-    )
     assert value(after, "sharepack_share_packs", status="completed", rollback="not_needed") == 1
     assert value(after, "sharepack_queue_messages") == 0
     assert value(after, "sharepack_queue_oldest_message_age_seconds") == 0
@@ -212,8 +212,8 @@ def test_a_path_no_route_matches_is_counted_under_one_label(served: ServedApi) -
     path = f"/no/such/{uuid.uuid4().hex}"
     assert httpx.get(f"{served}{path}").status_code == 404
 
-    text = httpx.get(f"{served}/metrics").text
-    after = samples(text)
     unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
-    assert delta(before, after, "sharepack_http_requests_total", **unmatched) == 1
+    _, text = _scrape_until(
+        served, lambda now: delta(before, now, "sharepack_http_requests_total", **unmatched) == 1
+    )
     assert path not in text
