@@ -20,9 +20,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "store": set(),
     "identity": set(),  # beside `errors`: principals, keys, tokens, the role mapping
     "settings": {"workspace"},  # its URL forms, `workspace.urls`
-    # traces and logs: the settings that ask for them, the workspace calls and redaction
+    # traces, logs and metrics (and the listeners told of workspace calls)
     "observability": {"settings", "workspace"},
-    "engine": {"packfile", "workspace"},
+    "engine": {"observability", "packfile", "workspace"},
     "queue": {"store"},
     "directory": {"store"},
     "runtime": {"directory", "engine", "observability", "queue", "settings", "store", "workspace"},

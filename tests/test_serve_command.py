@@ -250,6 +250,28 @@ def test_printed_curl_line_uploads_the_example_to_completion(
     assert _stop(process) == 0
 
 
+def test_the_served_api_scrapes_its_worker_through_the_metrics_directory(
+    served: tuple[subprocess.Popen[str], Output, int], tmp_path: Path
+) -> None:
+    process, output, port = served
+    metrics_dir = tmp_path / "data" / "metrics"
+    completed = 'sharepack_runs_total{outcome="completed",rollback="not_needed"} 1.0'
+
+    _, status = _upload_the_printed_curl_line(output, process, tmp_path)
+    deadline = time.monotonic() + COMPLETION_TIMEOUT_S
+    while completed not in (text := httpx.get(f"http://127.0.0.1:{port}/metrics").text):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+
+    assert status["Status"] == "COMPLETED", status
+    assert 'sharepack_share_packs{rollback="not_needed",status="completed"} 1.0' in text
+    assert (metrics_dir / f"counter_{process.pid}.db").is_file()
+    assert (metrics_dir / f"process-{process.pid}").is_file()
+    assert _stop(process) == 0
+    assert not (metrics_dir / f"process-{process.pid}").exists()
+    assert not (metrics_dir / f"gauge_livesum_{process.pid}.db").exists()
+
+
 def _run_printed_line(
     line: str, cwd: Path, tmp_path: Path | None = None
 ) -> subprocess.CompletedProcess[str]:

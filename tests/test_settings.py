@@ -44,6 +44,8 @@ def test_defaults_are_the_embedded_ones() -> None:
     assert settings.sharepack_lock_wait_seconds == 1800
     assert settings.sharepack_workspace_timeout_seconds == 60
     assert settings.sharepack_workspace_retry_seconds == 60
+    assert settings.metrics_dir == DEFAULT_DATA_DIR / "metrics"
+    assert settings.sharepack_metrics_token is None
 
 
 def test_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:

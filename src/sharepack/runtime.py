@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
+from sharepack.observability.metrics import workspace_call_metrics
 from sharepack.observability.tracing import workspace_call_span
 from sharepack.queue.azure import AzureStorageQueue
 from sharepack.queue.protocol import Queue
@@ -124,7 +125,7 @@ def build_runtime(
         database=database,
         queue=queue,
         workspace_for=workspace_for
-        or sdk_workspace_factory(settings, listeners=(workspace_call_span,)),
+        or sdk_workspace_factory(settings, listeners=(workspace_call_metrics, workspace_call_span)),
         directory=build_directory(settings),
     )
 

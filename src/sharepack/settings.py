@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     sharepack_graph_max_retries: int = Field(default=3, ge=0, le=10)
     #: Minutes between directory syncs run by the worker; 0 turns the sync off.
     sharepack_directory_sync_minutes: int = Field(default=60, ge=0)
+    #: Metrics. The directory where `serve` and the `worker` processes of one host add up
+    #: their metrics (default: `metrics` in the data folder); a token `/metrics` asks for
+    #: as `Authorization: Bearer` (without one it answers without authentication).
+    sharepack_metrics_dir: Path | None = None
+    sharepack_metrics_token: SecretStr | None = None
 
     #: Log lines: `text` (level, logger, message) or `json` (one object per line, with the
     #: pack, run and trace they belong to; `observability.logs`).
@@ -194,6 +199,11 @@ class Settings(BaseSettings):
         if self.domain_db_connection_string:
             return self.domain_db_connection_string
         return f"sqlite:///{(self.sharepack_data_dir / 'sharepack.db').as_posix()}"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where this host's sharepack processes add up their metrics."""
+        return self.sharepack_metrics_dir or self.sharepack_data_dir / "metrics"
 
     @property
     def oidc_configured(self) -> bool:

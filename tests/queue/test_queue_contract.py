@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sharepack.errors import QueueError
+from sharepack.queue.memory import InMemoryQueue
 from sharepack.queue.protocol import ClaimedMessage, Queue
 from sharepack.queue.table import TableQueue
 from sharepack.store import Database
@@ -191,3 +192,46 @@ def test_a_held_message_of_a_rolled_back_transaction_is_never_delivered(
         uow.rollback()
 
     assert queue.depth() == 0
+
+
+def age_reaches(queue: Queue, seconds: float, within: float = 10) -> float:
+    """Poll until the oldest waiting message is at least `seconds` old; fail after `within`."""
+    deadline = time.monotonic() + within
+    while (age := queue.oldest_age_seconds()) < seconds:
+        if time.monotonic() > deadline:
+            pytest.fail(f"The oldest message was {age} s old after {within} s, not {seconds} s")
+        time.sleep(0.05)
+    return age
+
+
+def test_the_oldest_waiting_message_ages_from_its_enqueue_while_no_one_holds_it(
+    queue: Queue,
+) -> None:
+    assert queue.oldest_age_seconds() == 0.0
+    queue.enqueue({"share_pack_id": "p-1"})
+
+    age_reaches(queue, 1.0)  # Azure counts whole seconds
+    claimed = queue.claim(worker_id="w", lease_seconds=30)
+    assert claimed is not None
+    assert queue.oldest_age_seconds() == 0.0  # held: not waiting
+
+    queue.release(claimed)
+    assert age_reaches(queue, 1.0) < 60  # waiting again, still aged from its enqueue
+    again = claim_within(queue, 10)
+    queue.complete(again)
+    assert queue.oldest_age_seconds() == 0.0
+
+
+def test_the_in_memory_queue_ages_messages_on_its_clock() -> None:
+    now = [100.0]
+    queue = InMemoryQueue(clock=lambda: now[0])
+    queue.enqueue({"n": 1})
+    now[0] = 130.0
+    queue.enqueue({"n": 2})
+    now[0] = 145.0
+
+    assert queue.oldest_age_seconds() == 45.0
+    first = queue.claim(worker_id="w", lease_seconds=10)
+    assert first is not None
+    assert first.body == {"n": 1}
+    assert queue.oldest_age_seconds() == 15.0

@@ -13,6 +13,7 @@ from sharepack.api.auth import build_authenticator
 from sharepack.api.body_limit import BodyLimit
 from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
+from sharepack.api.metrics import install_metrics
 from sharepack.api.routes import router
 from sharepack.runtime import Runtime
 from sharepack.usecases.audit import Act, record_refusal
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(router)
+    install_metrics(app, runtime)
     install_docs(app)
     _document_400_not_422(app)
     return app

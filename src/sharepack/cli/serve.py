@@ -281,18 +281,20 @@ def serve(
     ),
 ) -> None:
     """Run the REST API with an in-process worker."""
-
-    import uvicorn
-
-    from sharepack.api.app import create_app
-    from sharepack.observability.logs import configure_logging, uvicorn_log_config
-    from sharepack.runtime import build_runtime
     from sharepack.settings import load_settings
 
     if emulator_port is not None and not emulator:
         raise UsageError("--emulator-port is for the local emulator: add --emulator")
     settings = load_settings()
     _check_authentication(host, settings)
+    _share_metrics(settings)
+    # Imported once this host's metrics directory is joined: they load prometheus_client.
+    import uvicorn
+
+    from sharepack.api.app import create_app
+    from sharepack.observability.logs import configure_logging, uvicorn_log_config
+    from sharepack.runtime import build_runtime
+
     configure_logging(settings)
     with ExitStack() as stack:
         stack.enter_context(_tracing(settings))
@@ -325,12 +327,14 @@ def serve(
 
 def worker() -> None:
     """Run a worker that provisions queued share packs until interrupted."""
-    from sharepack.observability.logs import configure_logging
-    from sharepack.running.provision import make_worker
-    from sharepack.runtime import build_runtime
     from sharepack.settings import load_settings
 
     settings = load_settings()
+    _share_metrics(settings)
+    from sharepack.observability.logs import configure_logging
+    from sharepack.running.provision import make_worker
+    from sharepack.runtime import build_runtime
+
     configure_logging(settings)
     with ExitStack() as stack:
         stack.enter_context(_tracing(settings))
@@ -347,6 +351,14 @@ def worker() -> None:
                 make_worker(runtime).run_forever(stop)
         except KeyboardInterrupt:
             stop.set()
+
+
+def _share_metrics(settings: Settings) -> None:
+    """Join this host's metrics directory, before anything imports prometheus_client (the
+    imports of `serve` and `worker` come after it for that reason)."""
+    from sharepack.observability.processes import join_metrics_dir
+
+    join_metrics_dir(settings.metrics_dir)
 
 
 def _stop_after_the_current_run(stop: threading.Event) -> None:

@@ -31,6 +31,7 @@ from sharepack.engine.plan import ResourceNames
 from sharepack.engine.reading import read_names
 from sharepack.engine.undo import NoInverseError, UndoStep, collection_of, undo_step
 from sharepack.errors import LeaseLostError
+from sharepack.observability.metrics import Phase, phase
 from sharepack.workspace.errors import (
     ResourceNotFoundError,
     WorkspaceError,
@@ -185,6 +186,7 @@ def _read_retried(read: Callable[[], WorkspaceState]) -> WorkspaceState:
     return state
 
 
+@phase(Phase.VERIFY)
 def _read_back(workspace: Workspace, names: ResourceNames) -> WorkspaceState:
     """The workspace after the undo, read with a few tries."""
     return _read_retried(lambda: read_names(workspace, names))

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ from sharepack.store import UnitOfWork
 log = logging.getLogger(__name__)
 MAX_VISIBILITY_SECONDS = 7 * 24 * 60 * 60  # Azure's limit for a visibility timeout
 NEVER_EXPIRES = -1  # a message's time to live: kept until it is completed
+_PEEK_MAX = 32  # the most messages one peek returns
 _LOST_LEASE_CODES = frozenset({"MessageNotFound", "PopReceiptMismatch"})
 
 
@@ -201,6 +203,17 @@ class AzureStorageQueue:
             self._ensure_queue()
             properties = self._client.get_queue_properties()
         return int(properties.approximate_message_count or 0)
+
+    def oldest_age_seconds(self) -> float:
+        """Seconds since the oldest of the first visible messages Azure shows (up to 32, by
+        peeking, which leases nothing) was inserted, on Azure's clock to the second."""
+        with self._errors("peek"):
+            self._ensure_queue()
+            peeked = self._client.peek_messages(max_messages=_PEEK_MAX)
+        inserted = [m.inserted_on for m in peeked if m.inserted_on is not None]
+        if not inserted:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - min(inserted)).total_seconds())
 
     def describe(self) -> str:
         """The storage account's queue endpoint, without credentials (for messages and logs)."""

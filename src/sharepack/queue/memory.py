@@ -28,6 +28,7 @@ class _Message:
     body: dict[str, Any]
     order: int
     visible_at: float
+    enqueued_at: float
     attempts: int = 0
     receipt: str | None = None
 
@@ -115,6 +116,12 @@ class InMemoryQueue:
         with self._lock:
             return len(self._messages)
 
+    def oldest_age_seconds(self) -> float:
+        with self._lock:
+            now = self._clock()
+            waiting = [m.enqueued_at for m in self._messages.values() if m.visible_at <= now]
+        return max(0.0, now - min(waiting)) if waiting else 0.0
+
     def close(self) -> None:
         """Nothing of its own to close."""
 
@@ -124,7 +131,8 @@ class InMemoryQueue:
 
     def _add(self, message_id: str, body: dict[str, Any], held: _Held | None = None) -> None:
         with self._lock:
-            message = _Message(dict(body), next(self._order), self._clock())
+            now = self._clock()
+            message = _Message(dict(body), next(self._order), now, now)
             if held is not None:
                 message.visible_at += held.lease_seconds
                 message.receipt = held.receipt

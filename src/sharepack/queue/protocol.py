@@ -50,6 +50,11 @@ class Queue(Protocol):
         """Messages not yet completed, visible or leased."""
         ...
 
+    def oldest_age_seconds(self) -> float:
+        """Seconds since the oldest message waiting to be claimed (visible now, not leased)
+        was enqueued; 0.0 when none waits. How far the workers are behind."""
+        ...
+
     def close(self) -> None:
         """Let go of connections the queue holds of its own (not the database's)."""
         ...

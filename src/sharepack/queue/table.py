@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sharepack.errors import LostLeaseError, QueueError, StoreError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import Database, UnitOfWork
-from sharepack.store.dialect import database_now, skip_locked
+from sharepack.store.dialect import as_utc, database_now, skip_locked
 from sharepack.store.own_tables import queue_messages as messages
 
 
@@ -142,6 +142,19 @@ class TableQueue:
                 .where(messages.c.queue_name == self.queue_name)
             ).scalar_one()
         return int(count)
+
+    def oldest_age_seconds(self) -> float:
+        """Seconds since the oldest visible message was enqueued, on the database clock."""
+        with self._session("age") as session:
+            now = database_now(session)
+            oldest = session.execute(
+                select(func.min(messages.c.enqueued_at)).where(
+                    messages.c.queue_name == self.queue_name, messages.c.visible_at <= now
+                )
+            ).scalar_one()
+        if oldest is None:
+            return 0.0
+        return max(0.0, (now - as_utc(oldest)).total_seconds())
 
     def close(self) -> None:
         """Nothing of its own to close."""

@@ -20,7 +20,9 @@ from sharepack.errors import LeaseLostError, NotFoundError, PlanError
 from sharepack.history.provisioned import ActionTracker
 from sharepack.history.retired import retired_names
 from sharepack.history.rolled_back import still_in_effect
+from sharepack.observability.metrics import Phase, lock_waited, timed_phase
 from sharepack.packfile.models import SharePackConfig
+from sharepack.running.measured import measured
 from sharepack.running.saved_run import (
     EarlierAttempts,
     StoreJournal,
@@ -103,19 +105,22 @@ def _provision(
     runtime, record, share_pack_id = pack.runtime, pack.record, pack.record.share_pack_id
     prior_done: list[PlanAction] | None = None
     try:
-        pack.step(2, "Reading the workspace")
-        before = earlier.before
-        if before is None:
-            before = read_names(workspace, names)
-            save_before_state(runtime.database, share_pack_id, record.workspace_url, names, before)
-        journal = _journal(runtime, record, config, before, earlier.attempt)
-        prior_done = taken_over(earlier, journal, workspace)
-        # A run taken over plans from a read made after settling what killed workers left:
-        # a pipeline update they started may complete meanwhile, and must not run twice.
-        current = before if earlier.before is None else read_names(workspace, names)
-        pack.step(3, "Planning changes")
-        options = runtime.plan_options(resuming=bool(earlier.started), retired=retired)
-        the_plan = plan(config, current, options)
+        with timed_phase(Phase.PLAN):
+            pack.step(2, "Reading the workspace")
+            before = earlier.before
+            if before is None:
+                before = read_names(workspace, names)
+                save_before_state(
+                    runtime.database, share_pack_id, record.workspace_url, names, before
+                )
+            journal = _journal(runtime, record, config, before, earlier.attempt)
+            prior_done = taken_over(earlier, journal, workspace)
+            # A run taken over plans from a read made after settling what killed workers left:
+            # a pipeline update they started may complete meanwhile, and must not run twice.
+            current = before if earlier.before is None else read_names(workspace, names)
+            pack.step(3, "Planning changes")
+            options = runtime.plan_options(resuming=bool(earlier.started), retired=retired)
+            the_plan = plan(config, current, options)
     except (PlanError, WorkspaceError) as exc:
         if not earlier.started:
             pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")
@@ -171,6 +176,7 @@ def _identify_workspace(pack: PackVersions, started: bool) -> tuple[Workspace, s
     return workspace, workspace_id
 
 
+@lock_waited("resources")
 def _hold_resources(pack: PackVersions, names: ResourceNames, workspace_id: str) -> bool:
     """Take the locks of every resource the pack names, waiting while other packs' runs
     hold some (a lock whose pack has ended is stale and taken over). False, with the pack
@@ -279,4 +285,4 @@ def _give_up(pack: PackVersions, error: str) -> None:
 
 
 def make_worker(runtime: Runtime) -> Worker:
-    return Worker(runtime, process_share_pack, give_up=mark_failed)
+    return Worker(runtime, measured(process_share_pack), give_up=measured(mark_failed))

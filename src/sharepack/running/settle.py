@@ -15,6 +15,7 @@ from sharepack.engine.after import missing_ids, state_after
 from sharepack.engine.apply import ApplyResult, Progress, is_applied
 from sharepack.history.provisioned import record_provisioned
 from sharepack.history.rolled_back import record_rollback, still_in_effect
+from sharepack.observability.metrics import Phase, timed_phase
 from sharepack.observability.tracing import mark_phase
 from sharepack.packfile.models import SharePackConfig
 from sharepack.running.saved_run import EarlierAttempts, StoreJournal
@@ -150,9 +151,10 @@ class Run:
         runtime = pack.runtime
         pack.step(4, f"Applying {len(the_plan.actions)} change(s)")
         concurrency = runtime.settings.sharepack_apply_concurrency
-        result = apply(
-            the_plan, workspace, self.journal, concurrency=concurrency, on_progress=progress
-        )
+        with timed_phase(Phase.APPLY):
+            result = apply(
+                the_plan, workspace, self.journal, concurrency=concurrency, on_progress=progress
+            )
         if not result.ok:
             done = [*self.prior_done, *result.done]
             self.undo(result.error or "unknown error", done, the_plan.names, result.failures)
@@ -187,9 +189,10 @@ class Run:
             pack.fail(error, RollbackOutcome.LEFT_IN_PLACE, "Failed; changes left in place")
             return
         pack.step(6, f"Rolling back {len(done)} change(s)")
-        undone = rollback(
-            done, self.workspace, self.journal, before=self.before, names=names, failed=failed
-        )
+        with timed_phase(Phase.ROLLBACK):
+            undone = rollback(
+                done, self.workspace, self.journal, before=self.before, names=names, failed=failed
+            )
         kept = still_in_effect(self.journal.entries())
         if undone.restored and not undone.kept:
             pack.fail(

@@ -168,6 +168,16 @@ class SharePackRepository:
             for row in self._session.execute(query).mappings()
         ]
 
+    def count_current(self) -> dict[tuple[str, str | None], int]:
+        """How many live packs there are of each status and rollback status."""
+        table = self._table
+        query = (
+            select(table.c.share_pack_status, table.c.rollback_status, func.count())
+            .where(table.c.is_current.is_(True), table.c.is_deleted.is_(False))
+            .group_by(table.c.share_pack_status, table.c.rollback_status)
+        )
+        return {(status, rollback): int(n) for status, rollback, n in self._session.execute(query)}
+
     def _is(self, share_pack_id: uuid.UUID) -> Any:
         return self._table.c.share_pack_id == share_pack_id
 

@@ -12,6 +12,7 @@ from sharepack.engine import Plan, names_to_read, plan, read_names
 from sharepack.errors import LeaseLostError, QueueError, RunHandedOverError
 from sharepack.history.retired import retired_names
 from sharepack.identity.principal import Caller
+from sharepack.observability.metrics import Phase, phase
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.running.provision import Observer, process_share_pack
 from sharepack.running.worker import LeaseKeeper, process_identity
@@ -22,6 +23,7 @@ from sharepack.usecases.submit import store_share_pack
 from sharepack.workspace.urls import normalise_workspace_url
 
 
+@phase(Phase.VALIDATE)
 def read_file(runtime: Runtime, content: bytes, filename: str) -> LoadedSharePack:
     """The file, checked as an upload is (the directory's check too, when Graph is
     configured: an operator's terminal is not told on every run that it is not)."""

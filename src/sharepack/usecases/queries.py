@@ -1,17 +1,20 @@
 """Use cases that only read: a pack's status and history, who could read a table when,
-and the health of the parts."""
+the health of the parts, and the state every process shares (for metrics)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sharepack.errors import NotFoundError
+from sharepack.errors import NotFoundError, QueueError, StoreError
 from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
 from sharepack.store import Reader, SharePackRecord
 from sharepack.usecases.audit import Act, record_refusal
+
+log = logging.getLogger(__name__)
 
 
 def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID, caller: Caller) -> SharePackRecord:
@@ -73,3 +76,31 @@ def check_health(runtime: Runtime) -> Health:
         queue_connected=runtime.queue.ping(),
         tables_count=runtime.database.table_count() if database_connected else 0,
     )
+
+
+@dataclass(frozen=True)
+class SharedState:
+    """What every process sees alike, read at once; None where the source did not answer."""
+
+    #: Live packs by (Status, RollbackStatus).
+    packs: dict[tuple[str, str | None], int] | None
+    queue_depth: int | None
+    oldest_message_age_seconds: float | None
+
+
+def read_shared_state(runtime: Runtime) -> SharedState:
+    """Packs by status and the queue's depth and oldest waiting message, from the database
+    and the queue themselves: right whatever number of workers there are."""
+    try:
+        with runtime.database.unit_of_work() as uow:
+            packs: dict[tuple[str, str | None], int] | None = uow.share_packs.count_current()
+    except StoreError as exc:
+        log.warning("Packs by status could not be counted: %s", exc.message)
+        packs = None
+    try:
+        depth: int | None = runtime.queue.depth()
+        age: float | None = runtime.queue.oldest_age_seconds()
+    except QueueError as exc:
+        log.warning("The queue could not be measured: %s", exc.message)
+        depth, age = None, None
+    return SharedState(packs, depth, age)

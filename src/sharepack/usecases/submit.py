@@ -20,6 +20,7 @@ from sharepack.errors import (
 from sharepack.history.retired import retired_names
 from sharepack.identity.principal import Caller
 from sharepack.observability.logs import log_context
+from sharepack.observability.metrics import Phase, timed_phase
 from sharepack.observability.tracing import enqueue_span
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.packfile.errors import Problem
@@ -95,9 +96,10 @@ def submit_share_pack(
             )
         target = check_workspace_allowed(runtime, workspace_url)
         limits = ReadLimits(max_bytes=runtime.settings.sharepack_max_upload_bytes)
-        loaded = load_share_pack(
-            content, filename, limits=limits, extra_rules=(directory_rule(runtime.directory),)
-        )
+        with timed_phase(Phase.VALIDATE):
+            loaded = load_share_pack(
+                content, filename, limits=limits, extra_rules=(directory_rule(runtime.directory),)
+            )
         check_may_submit(caller, loaded.config)
         strategy, notes = preview_strategy(runtime, loaded.config, target)
     except SharePackError as refused:
