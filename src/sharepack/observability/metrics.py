@@ -58,8 +58,11 @@ class Instruments:
     once a `serve` or `worker` process has joined its metrics directory."""
 
     def __init__(self) -> None:
-        from prometheus_client import Counter, Gauge, Histogram
+        from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
+        # A scrape of one process would carry `_created` series that the sum of a host's
+        # processes (multiprocess mode) never has: neither does, whichever serves it.
+        disable_created_metrics()
         self.runs: Counter = Counter(
             "sharepack_runs",
             "Attempts of workers at share packs, by outcome and (for ended runs) RollbackStatus",
