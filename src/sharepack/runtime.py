@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
@@ -16,6 +18,9 @@ from sharepack.store import Database
 from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.transport import CallListener
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 logger = logging.getLogger(__name__)
 
@@ -61,23 +66,39 @@ def sdk_workspace_factory(
 ) -> WorkspaceFactory:
     """Workspaces reached through databricks-sdk with the settings' credentials and
     timeouts; `on_request` is called before each HTTP request (the CLI counts them), and
-    `listeners` are told of each exchange (`workspace.transport`)."""
+    `listeners` are told of each exchange (`workspace.transport`).
+
+    One client per workspace URL serves the process: making one checks the host and asks
+    its metadata (two HTTP calls) and opens new connections, which an upload's preview
+    would otherwise pay each time. A client that could not be made is tried again next
+    time; each `Workspace` handed out is new, over the shared client."""
     token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
     secret = settings.client_secret.get_secret_value() if settings.client_secret else None
     listening = tuple(listeners)
+    clients: dict[str, WorkspaceClient] = {}
+    locks: dict[str, threading.Lock] = {}
+    locking = threading.Lock()
+
+    def client_for(url: str) -> WorkspaceClient:
+        # A lock per URL: a workspace slow to answer holds up only its own callers.
+        with locking:
+            lock = locks.setdefault(url, threading.Lock())
+        with lock:
+            if url not in clients:
+                clients[url] = make_client(
+                    url,
+                    token=token,
+                    client_id=settings.client_id,
+                    client_secret=secret,
+                    http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
+                    retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
+                    on_request=on_request,
+                    listeners=listening,
+                )
+            return clients[url]
 
     def workspace_for(url: str) -> Workspace:
-        client = make_client(
-            url,
-            token=token,
-            client_id=settings.client_id,
-            client_secret=secret,
-            http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
-            retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
-            on_request=on_request,
-            listeners=listening,
-        )
-        return SdkWorkspace(client)
+        return SdkWorkspace(client_for(url))
 
     return workspace_for
 
