@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Select,
+    String,
     Table,
     func,
     literal,
@@ -28,9 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.functions import Function
+from sqlalchemy.sql.functions import Function, GenericFunction
 from sqlalchemy.types import TypeEngine
 
 #: JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried.
@@ -97,6 +100,26 @@ def lowered(session: Session, column: ColumnElement[Any]) -> Function[Any]:
     if dialect_name(session) == "postgresql":
         return func.lower(column)
     return getattr(func, SQLITE_LOWER)(column)  # type: ignore[no-any-return]
+
+
+class trimmed(GenericFunction[str]):  # noqa: N801 - an SQL function, named as SQL names them
+    """`column` without surrounding spaces: `btrim(column)` on PostgreSQL, `trim(column)`
+    on SQLite (which has no btrim). PostgreSQL reads `trim(x)` as the standard's
+    `TRIM(BOTH FROM x)` and shows an index on it so; an index on `btrim(x)` reads back as
+    declared, so Alembic can compare it with the model."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(trimmed)
+def _btrim(element: trimmed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(trimmed, "sqlite")
+def _trim(element: trimmed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
 
 
 def database_now(session: Session) -> datetime:
