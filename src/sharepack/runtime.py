@@ -68,18 +68,24 @@ def sdk_workspace_factory(
 ) -> WorkspaceFactory:
     """Workspaces reached through databricks-sdk with the settings' credentials and
     timeouts; `on_request` is called before each HTTP request (the CLI counts them), and
-    `listeners` are told of each exchange (`workspace.transport`)."""
+    `listeners` are told of each exchange (`workspace.transport`).
+
+    One client per workspace URL serves the process: making one checks the host and asks
+    its metadata (two HTTP calls) and opens new connections, which an upload's preview
+    would otherwise pay each time. A client that could not be made is tried again next
+    time; each `Workspace` handed out is new, over the shared client."""
     token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
     secret = settings.client_secret.get_secret_value() if settings.client_secret else None
     listening = tuple(listeners)
-
     clients: dict[str, WorkspaceClient] = {}
-    making = threading.Lock()
+    locks: dict[str, threading.Lock] = {}
+    locking = threading.Lock()
 
     def client_for(url: str) -> WorkspaceClient:
-        # One client per workspace for the process: its host check, its credentials and
-        # its connections are made once, not for each run (each costs calls).
-        with making:
+        # A lock per URL: a workspace slow to answer holds up only its own callers.
+        with locking:
+            lock = locks.setdefault(url, threading.Lock())
+        with lock:
             if url not in clients:
                 clients[url] = make_client(
                     url,

@@ -8,7 +8,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from sharepack.errors import StoreError
 from sharepack.store import Database
@@ -226,3 +226,33 @@ def wait_for_a_blocked_session(database: Database) -> None:
                 return
             connection.rollback()
             time.sleep(0.01)
+
+
+@pytest.mark.postgres
+def test_a_known_business_line_and_project_are_found_without_their_locks(
+    postgres_database: Database,
+) -> None:
+    # Most uploads name a known pair: they need not queue behind each other's locks.
+    # A new project is looked for again under its name's lock (one lock, not two).
+    resolve(postgres_database, "Finance", "Ledger")
+
+    known = locks_taken(postgres_database, "Finance", "Ledger")
+    new = locks_taken(postgres_database, "Finance", "Payroll")
+
+    assert (known, new) == (0, 1)
+
+
+def locks_taken(database: Database, line: str, project: str) -> int:
+    """How many advisory locks resolving (and committing) the pair takes."""
+    taken: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            taken.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        resolve(database, line, project)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+    return len(taken)

@@ -30,7 +30,7 @@ from sharepack.errors import StoreError
 from sharepack.store import Database
 from sharepack.store.dialect import lock_key
 from sharepack.store.entities import VersionedRepository
-from sharepack.store.scd2 import current_row, insert_next_version, lock_version_key
+from sharepack.store.scd2 import current_row, insert_next_version, is_current, lock_version_key
 from sharepack.store.tables import ad_groups, users
 
 #: `sync_jobs.sync_type` of this sync.
@@ -152,7 +152,7 @@ class _Rows:
         self.session = session
         self.table = table
         self.key = key
-        query = select(table).where(table.c.is_current.is_(True))
+        query = select(table).where(is_current(table))
         rows = list(session.execute(query).mappings())
         self._by_object_id: dict[str, RowMapping] = {}
         self._by_natural: dict[str, RowMapping] = {}

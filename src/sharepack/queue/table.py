@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sharepack.errors import LostLeaseError, QueueError, StoreError
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.store import Database, UnitOfWork
-from sharepack.store.dialect import as_utc, database_now, skip_locked
+from sharepack.store.dialect import as_utc, database_now, skip_locked, statement_clock
 from sharepack.store.own_tables import queue_messages as messages
 
 
@@ -177,14 +177,14 @@ class TableQueue:
         body: dict[str, Any],
         lease: _Lease | None = None,
     ) -> None:
-        now = database_now(session)
+        now = statement_clock(session)  # read as the row is written: no round trip of its own
         session.execute(
             insert(messages).values(
                 message_id=message_id,
                 queue_name=self.queue_name,
                 body=body,
-                enqueued_at=now,
-                visible_at=now + timedelta(seconds=lease.seconds) if lease else now,
+                enqueued_at=now.at(),
+                visible_at=now.at(timedelta(seconds=lease.seconds) if lease else timedelta()),
                 lease_owner=lease.receipt if lease else None,
                 attempts=1 if lease else 0,
             )

@@ -3,19 +3,37 @@
 PostgreSQL-only features degrade to their SQLite equivalents here and nowhere else:
 JSONB (plain JSON text), partial unique indexes (SQLite's own `WHERE` syntax), per-key
 advisory locks (SQLite's immediate write transactions already serialise every writer),
-`FOR UPDATE SKIP LOCKED` (likewise), expanding a JSON array (`json_each`), and lower
-case beyond ASCII (a Python function `Database` registers on SQLite).
+`FOR UPDATE SKIP LOCKED` (likewise), expanding a JSON array (`json_each`), lower case
+beyond ASCII (a Python function `Database` registers on SQLite), the clock a statement
+reads (`statement_clock`) and an INSERT that skips a conflicting row (`insert_unless_conflict`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Index, Select, func, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Index,
+    Select,
+    String,
+    Table,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import Function
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.functions import Function, GenericFunction
 from sqlalchemy.types import TypeEngine
 
 #: JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried.
@@ -84,12 +102,69 @@ def lowered(session: Session, column: ColumnElement[Any]) -> Function[Any]:
     return getattr(func, SQLITE_LOWER)(column)  # type: ignore[no-any-return]
 
 
+class trimmed(GenericFunction[str]):  # noqa: N801 - an SQL function, named as SQL names them
+    """`column` without surrounding spaces: `btrim(column)` on PostgreSQL, `trim(column)`
+    on SQLite (which has no btrim). PostgreSQL reads `trim(x)` as the standard's
+    `TRIM(BOTH FROM x)` and shows an index on it so; an index on `btrim(x)` reads back as
+    declared, so Alembic can compare it with the model."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(trimmed)
+def _btrim(element: trimmed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(trimmed, "sqlite")
+def _trim(element: trimmed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
 def database_now(session: Session) -> datetime:
     """The database server's clock, in UTC (not the transaction's start time)."""
     if dialect_name(session) == "postgresql":
         return as_utc(session.execute(select(func.clock_timestamp())).scalar_one())
     value = session.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+_TIMESTAMP = DateTime(timezone=True)
+
+
+@dataclass(frozen=True)
+class StatementClock:
+    """The database's clock as one statement reads it: `at(later)` is that moment plus
+    `later`, the same moment wherever it is written into the statement."""
+
+    #: The clock as read before the statement; None: the server reads it as it runs it.
+    reading: datetime | None
+
+    def at(self, later: timedelta = timedelta()) -> ColumnElement[datetime]:
+        if self.reading is not None:
+            return literal(self.reading + later, _TIMESTAMP)
+        now = func.statement_timestamp(type_=_TIMESTAMP)
+        return now + later if later else now
+
+
+def statement_clock(session: Session) -> StatementClock:
+    """The database server's clock for the next statement: on PostgreSQL its
+    `statement_timestamp()`, read by the server as it runs that statement, so the time
+    costs no round trip of its own (RETURNING hands it back); on SQLite, whose clock is
+    in-process, the value `database_now` reads."""
+    if dialect_name(session) == "postgresql":
+        return StatementClock(None)
+    return StatementClock(database_now(session))
+
+
+def insert_unless_conflict(session: Session, table: Table) -> Insert:
+    """An INSERT into `table` that writes nothing where a row would break a unique index
+    (ON CONFLICT DO NOTHING), instead of failing: the transaction stays usable without a
+    savepoint's two round trips. Add RETURNING to tell whether the row was written."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def as_utc(moment: datetime) -> datetime:

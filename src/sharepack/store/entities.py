@@ -24,6 +24,7 @@ from sharepack.store.scd2 import (
     history_rows,
     insert_first_version,
     insert_next_version,
+    is_current,
     lock_version_key,
 )
 
@@ -125,7 +126,7 @@ class VersionedRepository:
     def list_current(self) -> list[EntityVersion]:
         """Every live entity's current version."""
         table = self._table
-        query = select(table).where(table.c.is_current.is_(True), table.c.is_deleted.is_(False))
+        query = select(table).where(is_current(table), table.c.is_deleted.is_(False))
         return [self._version(row) for row in self._session.execute(query).mappings()]
 
     def _locked_current(self, entity_id: uuid.UUID) -> RowMapping:

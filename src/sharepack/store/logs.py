@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sharepack.errors import StoreError
 from sharepack.store import tables
-from sharepack.store.dialect import as_utc, database_now, lowered
+from sharepack.store.dialect import as_utc, database_now, lowered, statement_clock
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,24 @@ class AuditTrailRepository:
         client_address: str | None = None,
         user_agent: str | None = None,
     ) -> AuditEntry:
-        entry = AuditEntry(
-            audit_id=uuid.uuid4(),
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            performed_by=performed_by,
-            details=details,
-            created_at=database_now(self._session),
-            auth_method=auth_method,
-            outcome=outcome,
-            business_line=business_line,
-            client_address=client_address,
-            user_agent=user_agent,
-        )
-        self._session.execute(insert(self._table).values(**entry.__dict__))
-        return entry
+        values: dict[str, Any] = {
+            "audit_id": uuid.uuid4(),
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": action,
+            "performed_by": performed_by,
+            "details": details,
+            "created_at": statement_clock(self._session).at(),
+            "auth_method": auth_method,
+            "outcome": outcome,
+            "business_line": business_line,
+            "client_address": client_address,
+            "user_agent": user_agent,
+        }
+        # The database's clock, read as the row is written and handed back with it.
+        statement = insert(self._table).values(**values).returning(self._table.c.created_at)
+        created_at = self._session.execute(statement).scalar_one()
+        return AuditEntry(**{**values, "created_at": as_utc(created_at)})
 
     def for_entity(self, entity_id: uuid.UUID) -> list[AuditEntry]:
         """Everything recorded about one entity, oldest first."""

@@ -19,7 +19,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from sharepack.store import tables
-from sharepack.store.dialect import as_utc
+from sharepack.store.dialect import as_utc, trimmed
 from sharepack.store.records import ResourceRecord
 from sharepack.store.scd2 import (
     VERSION_COLUMNS,
@@ -28,6 +28,7 @@ from sharepack.store.scd2 import (
     history_rows,
     insert_first_version,
     insert_next_version,
+    is_current,
     lock_version_key,
     require_columns,
 )
@@ -139,7 +140,7 @@ class ResourceRepository:
         )
         query = (
             select(table)
-            .where(table.c[self._key].in_(created), table.c.is_current.is_(True))
+            .where(table.c[self._key].in_(created), is_current(table))
             .order_by(table.c[self._name], table.c.workspace_url)
         )
         return [self._record(row) for row in self._session.execute(query).mappings()]
@@ -152,8 +153,9 @@ class ResourceRepository:
         table, packs = self._table, tables.share_packs
         project_packs = select(packs.c.share_pack_id).where(
             packs.c.workspace_url == workspace_url,
-            func.lower(func.trim(packs.c.business_line)) == business_line.strip().lower(),
-            func.lower(func.trim(packs.c.project_name)) == project_name.strip().lower(),
+            # As `ix_share_packs_project_names` holds them, so the index serves the search.
+            func.lower(trimmed(packs.c.business_line)) == business_line.strip().lower(),
+            func.lower(trimmed(packs.c.project_name)) == project_name.strip().lower(),
         )
         return self._live(
             table.c.workspace_url == workspace_url, table.c.share_pack_id.in_(project_packs)
@@ -168,7 +170,7 @@ class ResourceRepository:
         table = self._table
         query = (
             select(table)
-            .where(*where, table.c.is_current.is_(True), table.c.is_deleted.is_(False))
+            .where(*where, is_current(table), table.c.is_deleted.is_(False))
             .order_by(table.c[self._name])
         )
         return [self._record(row) for row in self._session.execute(query).mappings()]

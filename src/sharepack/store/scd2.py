@@ -18,13 +18,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharepack.errors import StoreError
-from sharepack.store.dialect import as_utc, database_now, lock_key
+from sharepack.store.dialect import (
+    as_utc,
+    database_now,
+    insert_unless_conflict,
+    lock_key,
+    statement_clock,
+)
 
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 VERSION_COLUMNS = frozenset(
@@ -57,9 +63,17 @@ def version_time(session: Session, previous: datetime | None) -> datetime:
     return now
 
 
+def is_current(table: FromClause) -> ColumnElement[bool]:
+    """Selects current versions, written as the partial indexes' own predicate
+    (`WHERE is_current`) so the planner uses them: PostgreSQL does not match
+    `is_current IS true` to that predicate, and scans the table instead."""
+    current: ColumnElement[bool] = table.c.is_current
+    return current
+
+
 def current_row(session: Session, table: Table, *where: ColumnElement[bool]) -> RowMapping | None:
     """The current version matching `where`, deleted or not; None if there is none."""
-    query = select(table).where(*where, table.c.is_current.is_(True))
+    query = select(table).where(*where, is_current(table))
     return session.execute(query).mappings().first()
 
 
@@ -98,7 +112,8 @@ def insert_first_version(
     created_by: str,
     change_reason: str,
 ) -> dict[str, Any]:
-    """Version 1 of a new entity; a `StoreError` if the key already has versions."""
+    """Version 1 of a new entity, in effect from the database's clock as it writes the
+    row; a `StoreError` if the key already has versions (or a current row has its name)."""
     _require_reason(table, change_reason)
     require_columns(table, values)
     row = {
@@ -106,7 +121,7 @@ def insert_first_version(
         **values,
         "record_id": uuid.uuid4(),
         key_column: key,
-        "effective_from": version_time(session, None),
+        "effective_from": statement_clock(session).at(),
         "effective_to": END_OF_TIME,
         "is_current": True,
         "is_deleted": False,
@@ -139,7 +154,7 @@ def insert_next_version(
     moment = version_time(session, current["effective_from"])
     closed = session.execute(
         update(table)
-        .where(table.c.record_id == current["record_id"], table.c.is_current.is_(True))
+        .where(table.c.record_id == current["record_id"], is_current(table))
         .values(effective_to=moment, is_current=False)
     )
     if closed.rowcount != 1:  # type: ignore[attr-defined]
@@ -164,14 +179,26 @@ def insert_next_version(
 
 
 def _insert(session: Session, table: Table, row: dict[str, Any], key_column: str) -> None:
+    """Write `row` and set its `effective_from` to the time stored. A row conflicting with
+    a unique index is not written and raises `StoreError`, the transaction still usable;
+    one the database refuses otherwise (a NULL where none may be: a bug) raises it too,
+    and then only a rollback ends the transaction on PostgreSQL."""
+    statement = (
+        insert_unless_conflict(session, table).values(**row).returning(table.c.effective_from)
+    )
     try:
-        with session.begin_nested():
-            session.execute(insert(table).values(**row))
+        stored = session.execute(statement).scalar_one_or_none()
     except IntegrityError as exc:
         raise StoreError(
-            f"{table.name}: version {row['version']} of {row[key_column]} conflicts with an "
-            f"existing row ({exc.orig})"
+            f"{table.name}: version {row['version']} of {row[key_column]} was refused ({exc.orig})"
         ) from exc
+    if stored is None:
+        raise StoreError(
+            f"{table.name}: version {row['version']} of {row[key_column]} conflicts with an "
+            "existing row: that key has this version already, or a current version, or "
+            "another current row has its name"
+        )
+    row["effective_from"] = as_utc(stored)
 
 
 def _require_reason(table: Table, change_reason: str) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Label, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from sharepack.store.scd2 import (
     history_rows,
     insert_first_version,
     insert_next_version,
+    is_current,
     lock_version_key,
 )
 
@@ -85,11 +86,14 @@ class SharePackRepository:
         return SharePackRecord.from_row(row, created_at=row["effective_from"])
 
     def get_current(self, share_pack_id: uuid.UUID) -> SharePackRecord:
-        """The pack's current version; `NotFoundError` if there is no such pack."""
-        row = current_row(self._session, self._table, self._is(share_pack_id))
+        """The pack's current version; `NotFoundError` if there is no such pack. One
+        statement: the version and when the pack was created come together."""
+        table = self._table
+        query = select(table, self._created_at()).where(self._is(share_pack_id), is_current(table))
+        row = self._session.execute(query).mappings().first()
         if row is None:
             raise NotFoundError(f"No share pack with id '{share_pack_id}'")
-        return self._record(row)
+        return SharePackRecord.from_row(row, created_at=row["created_at"])
 
     def update(
         self, share_pack_id: uuid.UUID, *, created_by: str, change_reason: str, **changes: Any
@@ -150,15 +154,9 @@ class SharePackRepository:
 
     def list_current(self, *, status: str | None = None, limit: int = 100) -> list[SharePackRecord]:
         """Live packs, newest change first, optionally only those in `status`."""
-        table, first = self._table, self._table.alias("first_version")
-        created_at = (
-            select(func.min(first.c.effective_from))
-            .where(first.c.share_pack_id == table.c.share_pack_id)
-            .scalar_subquery()
-            .label("created_at")
-        )
-        query = select(table, created_at).where(
-            table.c.is_current.is_(True), table.c.is_deleted.is_(False)
+        table = self._table
+        query = select(table, self._created_at()).where(
+            is_current(table), table.c.is_deleted.is_(False)
         )
         if status is not None:
             query = query.where(table.c.share_pack_status == status)
@@ -177,6 +175,16 @@ class SharePackRepository:
             .group_by(table.c.share_pack_status, table.c.rollback_status)
         )
         return {(status, rollback): int(n) for status, rollback, n in self._session.execute(query)}
+
+    def _created_at(self) -> Label[Any]:
+        """`created_at`: when the version 1 of the row's pack took effect."""
+        table, first = self._table, self._table.alias("first_version")
+        return (
+            select(func.min(first.c.effective_from))
+            .where(first.c.share_pack_id == table.c.share_pack_id)
+            .scalar_subquery()
+            .label("created_at")
+        )
 
     def _is(self, share_pack_id: uuid.UUID) -> Any:
         return self._table.c.share_pack_id == share_pack_id

@@ -27,10 +27,11 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    func,
     text,
 )
 
-from sharepack.store.dialect import Json, current_only_index
+from sharepack.store.dialect import Json, current_only_index, trimmed
 
 SCHEMA = "deltashare"
 metadata = MetaData(schema=SCHEMA, naming_convention={"pk": "pk_%(table_name)s"})
@@ -41,6 +42,18 @@ Timestamp = DateTime(timezone=True)
 def workspace_id_column() -> Column[str]:
     """The workspace's own id beside its URL; NULL until a run has read it."""
     return Column("workspace_id", String(64))
+
+
+def unidentified_index(table: str) -> Index:
+    """The rows whose workspace id is not yet known, by URL: each run fills them in
+    (`store.workspaces`), and finds them here instead of in a scan of the table. Rows
+    leave the index as they are identified, so it stays small."""
+    return Index(
+        f"ix_{table}_unidentified",
+        "workspace_url",
+        postgresql_where=text("workspace_id IS NULL"),
+        sqlite_where=text("workspace_id IS NULL"),
+    )
 
 
 def scd2_table(
@@ -92,6 +105,8 @@ projects = scd2_table(
     Column("project_name", String(255), nullable=False),
     Column("approver", String(255)),
     Column("description", Text),
+    # A business line's projects, searched by name on every upload (`store.tenancy`).
+    Index("ix_projects_tenant_id", "tenant_id"),
 )
 requests = scd2_table(
     "requests",
@@ -101,6 +116,8 @@ requests = scd2_table(
     Column("request_type", String(50), nullable=False),
     Column("requested_by", String(255), nullable=False),
     Column("request_status", String(50), nullable=False),
+    # A pack's open request, ended with every run (`store.tenancy`).
+    Index("ix_requests_share_pack_id", "share_pack_id"),
 )
 share_packs = scd2_table(
     "share_packs",
@@ -125,6 +142,16 @@ share_packs = scd2_table(
     Column("submitted_by", String(255)),
     Column("project_id", Uuid),
     Index("ix_share_packs_project_id", "project_id"),
+    unidentified_index("share_packs"),
+)
+#: A project's packs in a workspace, by names compared as `resources.held_by_project`
+#: compares them (a pack that prunes asks on upload and in each run).
+Index(
+    "ix_share_packs_project_names",
+    func.lower(trimmed(share_packs.c.project_name)),
+    func.lower(trimmed(share_packs.c.business_line)),
+    # Last: a search by URL alone (`store.workspaces`) is `ix_share_packs_unidentified`'s.
+    share_packs.c.workspace_url,
 )
 recipients = scd2_table(
     "recipients",
@@ -143,6 +170,7 @@ recipients = scd2_table(
     Column("activation_url", Text),
     Column("bearer_token", Text),
     Index("ix_recipients_share_pack_id", "share_pack_id"),
+    unidentified_index("recipients"),
     unique_current=("workspace_url", "recipient_name"),
 )
 shares = scd2_table(
@@ -158,6 +186,7 @@ shares = scd2_table(
     Column("share_assets", Json),
     Column("recipients_attached", Json),
     Index("ix_shares_share_pack_id", "share_pack_id"),
+    unidentified_index("shares"),
     unique_current=("workspace_url", "share_name"),
 )
 pipelines = scd2_table(
@@ -182,6 +211,7 @@ pipelines = scd2_table(
     Column("tags", Json),
     Column("notification_emails", Json),
     Index("ix_pipelines_share_pack_id", "share_pack_id"),
+    unidentified_index("pipelines"),
     unique_current=("workspace_url", "pipeline_name"),
 )
 users = scd2_table(

@@ -6,11 +6,13 @@ on first use, as SCD2 versions like every other entity. Names match ignoring cas
 surrounding spaces, as `sharepack.identity` matches business lines, so "Finance " and
 "finance" are one tenant; a new one keeps the name as first given, trimmed.
 
-Two uploads naming a new business line at once must not make two tenants. Finding and
-creating happen under a per-name lock (`dialect.lock_key`: an advisory lock on
-PostgreSQL, SQLite's one writer elsewhere), the way recipients and shares are kept one
-per name: the second uploader waits, then finds what the first created. Soft-deleted
-tenants and projects are not matched; a name used again after a deletion starts anew.
+Two uploads naming a new business line at once must not make two tenants. A name not
+found is looked for again, and created, under a per-name lock (`dialect.lock_key`: an
+advisory lock on PostgreSQL, SQLite's one writer elsewhere), the way recipients and
+shares are kept one per name: the second uploader waits, then finds what the first
+created. A name found needs no lock (most uploads name a known business line and
+project). Soft-deleted tenants and projects are not matched; a name used again after a
+deletion starts anew.
 
 Each run of a pack is a `requests` row: opened IN_PROGRESS when the pack is stored, and
 given a COMPLETED or FAILED version when the run ends (`running/settle.py`).
@@ -28,6 +30,7 @@ from sharepack.errors import StoreError
 from sharepack.store import tables
 from sharepack.store.dialect import lock_key
 from sharepack.store.entities import VersionedRepository
+from sharepack.store.scd2 import is_current
 
 OPEN = "IN_PROGRESS"
 ENDED = frozenset({"COMPLETED", "FAILED"})
@@ -66,27 +69,45 @@ class Tenancy:
                 f"A project name is needed to file a pack under business line '{line}': "
                 "the name is blank"
             )
-        tenants, projects = tables.tenants, tables.projects
+        tenant_id = self._tenant(line, by)
+        project_id = self._project(tenant_id, line, project, by)
+        return ProjectRef(tenant_id=tenant_id, project_id=project_id)
+
+    def _tenant(self, line: str, by: str) -> uuid.UUID:
+        """The business line's tenant, found (most uploads name a known one: no lock) or
+        else, under the name's lock, found again or created."""
+        tenants = tables.tenants
+        found = self._find(tenants, "tenant_id", "business_line_name", line)
+        if found is not None:
+            return found
         lock_key(self._session, "tenant-name", same_name(line))
-        tenant_id = self._find(tenants, "tenant_id", "business_line_name", line)
-        if tenant_id is None:
-            tenant_id = self._tenants.create(
+        return (
+            self._find(tenants, "tenant_id", "business_line_name", line)
+            or self._tenants.create(
                 created_by=by,
                 change_reason=f"Business line '{line}' named by an upload",
                 business_line_name=line,
             ).entity_id
-        lock_key(self._session, "project-name", f"{tenant_id}:{same_name(project)}")
-        project_id = self._find(
-            projects, "project_id", "project_name", project, projects.c.tenant_id == tenant_id
         )
-        if project_id is None:
-            project_id = self._projects.create(
+
+    def _project(self, tenant_id: uuid.UUID, line: str, project: str, by: str) -> uuid.UUID:
+        """The tenant's project, found or else, under the name's lock, found again or
+        created, as `_tenant`."""
+        projects = tables.projects
+        of_tenant = projects.c.tenant_id == tenant_id
+        found = self._find(projects, "project_id", "project_name", project, of_tenant)
+        if found is not None:
+            return found
+        lock_key(self._session, "project-name", f"{tenant_id}:{same_name(project)}")
+        return (
+            self._find(projects, "project_id", "project_name", project, of_tenant)
+            or self._projects.create(
                 created_by=by,
                 change_reason=f"Project '{project}' of business line '{line}' named by an upload",
                 tenant_id=tenant_id,
                 project_name=project,
             ).entity_id
-        return ProjectRef(tenant_id=tenant_id, project_id=project_id)
+        )
 
     def open_request(
         self,
@@ -119,7 +140,7 @@ class Tenancy:
         lock_key(self._session, "pack-request", str(share_pack_id))
         query = select(requests.c.request_id).where(
             requests.c.share_pack_id == share_pack_id,
-            requests.c.is_current.is_(True),
+            is_current(requests),
             requests.c.is_deleted.is_(False),
             requests.c.request_status == OPEN,
         )
@@ -138,7 +159,7 @@ class Tenancy:
         other than through `resolve`), the one whose current version is oldest."""
         query = (
             select(table.c[key], table.c[name_column])
-            .where(table.c.is_current.is_(True), table.c.is_deleted.is_(False), *where)
+            .where(is_current(table), table.c.is_deleted.is_(False), *where)
             .order_by(table.c.effective_from)
         )
         wanted = same_name(name)

@@ -30,9 +30,12 @@ class UnitOfWork:
     and its queue message, say) is committed together or not at all.
     """
 
-    def __init__(self, engine: Engine, claim: Claim | None = None) -> None:
+    def __init__(
+        self, engine: Engine, claim: Claim | None = None, *, read_only: bool = False
+    ) -> None:
         self._where = engine.url.render_as_string(hide_password=True)
         self._claim = claim
+        self._read_only = read_only
         self.session = Session(engine, expire_on_commit=False)
         self.run_claims = RunClaimRepository(self.session)
         self.share_packs = SharePackRepository(self.session)
@@ -81,7 +84,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make everything written in this Unit of Work durable, at once; opened for a
-        claim, only while the claim is the run's newest (`LeaseLostError` otherwise)."""
+        claim, only while the claim is the run's newest (`LeaseLostError` otherwise).
+        A Unit of Work made for reading (`Database.reading`) refuses with `StoreError`."""
+        if self._read_only:
+            raise StoreError(f"A Unit of Work for reading commits nothing (on {self._where})")
         try:
             if self._claim is not None and not self.run_claims.holds(self._claim):
                 self.session.rollback()

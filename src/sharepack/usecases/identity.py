@@ -168,9 +168,11 @@ class Authenticator:
         )
 
     def _key_principal(self, credential: str) -> Principal:
-        with self._runtime.database.unit_of_work() as uow:
+        database = self._runtime.database
+        with database.reading() as uow:
             stored = active_key(uow, credential, self._pepper)
-            if self._note_use(stored.key_id):
+        if self._note_use(stored.key_id):
+            with database.unit_of_work() as uow:
                 uow.api_keys.used(stored.key_id)
                 uow.commit()
         return key_principal(stored)

@@ -21,7 +21,7 @@ def get_share_pack(runtime: Runtime, share_pack_id: uuid.UUID, caller: Caller) -
     """The current version of a pack; raises `NotFoundError` for an unknown id, and for a
     pack of a business line `caller` may not read (the refusal is audited; the answer does
     not tell it from an unknown id)."""
-    with runtime.database.unit_of_work() as uow:
+    with runtime.database.reading() as uow:
         found = uow.share_packs.get_current(share_pack_id)
     if not caller.principal.may_read(found.business_line):
         record_refusal(
