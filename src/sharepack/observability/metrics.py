@@ -62,7 +62,7 @@ class Instruments:
 
         # A scrape of one process would carry `_created` series that the sum of a host's
         # processes (multiprocess mode) never has: neither does, whichever serves it.
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.runs: Counter = Counter(
             "sharepack_runs",
             "Attempts of workers at share packs, by outcome and (for ended runs) RollbackStatus",
