@@ -15,6 +15,7 @@ from typing import assert_never
 from sharepack.engine.actions import (
     DELETING_ACTIONS,
     JOB_ACTIONS,
+    PIPELINE_ACTIONS,
     RECIPIENT_ACTIONS,
     SHARE_ACTIONS,
     CreatePipeline,
@@ -50,7 +51,6 @@ Progress = Callable[[PlanAction, ActionStatus], None]
 Concurrency = int | Callable[[], int]
 #: The most threads an apply runs, whatever a `Concurrency` callable answers.
 MAX_THREADS = 64
-PIPELINE_ACTIONS = (CreatePipeline, UpdatePipeline, DeletePipeline, RunPipelineUpdate)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ flight): a rate limits the calls of a family whatever their latency, which a win
   for a window that is not used): an idle family has shown nothing about the limit and
   earns no burst; a busy one probes from where it stood.
 
-The number of actions an apply runs at once (`concurrency`) follows the same calls: one
-more than the threads each family busy in the last few seconds can use. A family's share
-grows by about one per round of its calls sent at once and succeeding, shrinks as its
-calls queue behind each other for their slots (threads its rate cannot use), and halves
-on a 429.
+The number of actions an apply runs at once (`concurrency`) follows the same calls: for
+each family called in the last few seconds, the threads it can use and one spare. A
+family's threads grow by about one per round of its calls sent at once and succeeding,
+and shrink as its calls queue behind each other for their slots (threads its rate cannot
+use). A 429 lowers them through the rate it cuts, not directly: the thread that got it
+sleeps in the SDK for a second or two, and halving the others would stall the family.
 """
 
 from __future__ import annotations
