@@ -47,9 +47,12 @@ typecheck: install-dev
 unit: install-dev
 	$(BIN)/pytest -m "not slow"
 
-## Apply 50 recipients, 20 shares, 500 objects at 100 ms/call: concurrency 1 vs default.
+## Apply 50 recipients, 20 shares, 500 objects at 100 ms/call: concurrency 1 vs default;
+## then throughput at the workspace's rate limit, and packs per minute with 1, 2, 4 workers
+## (PostgreSQL at 127.0.0.1:5432; see bench/throughput.py).
 bench: install-dev
 	$(BIN)/python bench/apply.py
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .sharepack .mypy_cache .ruff_cache .pytest_cache

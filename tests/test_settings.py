@@ -35,7 +35,9 @@ def test_defaults_are_the_embedded_ones() -> None:
     assert settings.databricks_token is None
     assert settings.enable_workflow is True
     assert settings.sharepack_max_upload_bytes == 5 * 1024 * 1024
-    assert settings.sharepack_apply_concurrency == 8
+    assert settings.sharepack_apply_concurrency == 16
+    assert settings.sharepack_adaptive_rate_limit is True
+    assert settings.sharepack_workspace_start_rate == 10.0
     assert settings.sharepack_auto_rollback is True
     assert settings.sharepack_fail_on_existing_with_new is False
     assert settings.sharepack_worker_poll_seconds == 0.5

@@ -1,10 +1,12 @@
 """`python -m databricks_emulator --host H --port P [--latency-ms N] [--seed FILE] [--token T]
-[--workspace-id ID] [--state FILE]`.
+[--workspace-id ID] [--state FILE] [--rate-limit [FAMILY=]N ...]`.
 
 Prints one line, `Databricks emulator on http://H:P`, once it accepts connections
 (`--port 0` picks a free port, and the line tells which). With `--state FILE` the
 workspace is kept in FILE (written after every change) and served again, with its id and
 port, by the next start; `--port` and `--workspace-id` then only serve a new file.
+`--rate-limit unity-catalog/shares=15` limits a family to 15 requests per second (`--rate-limit
+15`: every family not named); a reset of the emulator goes back to these limits.
 """
 
 from __future__ import annotations
@@ -53,7 +55,19 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="keep the workspace in this JSON file and serve it again on the next start",
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="[FAMILY=]N",
+        help="requests per second an API family (e.g. unity-catalog/shares) may make, over "
+        "which calls are answered 429; N alone: every family not named (repeatable)",
+    )
     args = parser.parse_args(argv)
+    try:
+        per_second, default_limit = _rate_limits(args.rate_limit)
+    except ValueError as exc:
+        parser.error(f"--rate-limit: {exc}")
     if args.seed is not None and not args.seed.is_file():
         parser.error(f"--seed: no such file: {args.seed}")
     try:
@@ -78,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
             pipeline_step_ms=args.pipeline_step_ms,
             workspace_id=args.workspace_id,
             state_file=args.state,
+            rate_limits=per_second,
+            default_rate_limit=default_limit,
         )
     except (ApiError, json.JSONDecodeError, KeyError) as exc:
         parser.error(f"--seed: {exc}")
@@ -88,6 +104,22 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Databricks emulator on {server.url}", flush=True)  # its socket accepts already
     with contextlib.suppress(KeyboardInterrupt):  # stopped on Ctrl-C, then raised again
         server.run()
+
+
+def _rate_limits(options: list[str]) -> tuple[dict[str, int], int | None]:
+    """`FAMILY=N` options as limits per family; a bare `N` as the default. `ValueError`
+    names the option that is not one of those."""
+    per_second: dict[str, int] = {}
+    default: int | None = None
+    for option in options:
+        family, _, number = option.rpartition("=")
+        if not number.isdigit() or int(number) < 1 or (family == "" and "=" in option):
+            raise ValueError(f"'{option}' is not FAMILY=N or N, N a whole number of at least 1")
+        if family:
+            per_second[family] = int(number)
+        else:
+            default = int(number)
+    return per_second, default
 
 
 def _refuse_other(

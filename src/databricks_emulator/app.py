@@ -1,8 +1,10 @@
 """The emulator's HTTP application: the Databricks REST subset plus `/_emulator/` controls.
 
 Every API call (any path outside `/_emulator/`) passes, in order: the bearer token check
-(when the emulator has a token), the fault and latency controls (awaited, so latency of
-concurrent calls overlaps), then its handler; it is logged with the status it got.
+(when the emulator has a token), its family's rate limit (when one is set: a call over it
+is answered 429 after the latency, and not served), the fault and latency controls
+(awaited, so latency of concurrent calls overlaps), then its handler; it is logged with
+the status it got.
 Every answer, the controls' too, carries the emulator's workspace id in the
 `x-databricks-org-id` header, as Databricks answers do (the SDK's `get_workspace_id()`
 reads it from there).
@@ -14,7 +16,7 @@ controls too), before the answer goes out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -50,9 +52,12 @@ def create_app(
     latency_ms: int = 0,
     pipeline_step_ms: int = 200,
     workspace_id: str | int | None = None,
+    rate_limits: Mapping[str, int] | None = None,
+    default_rate_limit: int | None = None,
 ) -> FastAPI:
     """An emulator app; a pipeline update advances one state every `pipeline_step_ms`.
-    `workspace_id`: the instance's id (a random 16-digit one when None)."""
+    `workspace_id`: the instance's id (a random 16-digit one when None); `rate_limits` and
+    `default_rate_limit`: requests per second per API family (see `rate_limits.py`)."""
     app = FastAPI(title="Databricks emulator", docs_url=None, redoc_url=None, openapi_url=None)
     emulator = Emulator(
         seed=seed,
@@ -60,6 +65,8 @@ def create_app(
         latency_ms=latency_ms,
         pipeline_step_ms=pipeline_step_ms,
         workspace_id=workspace_id,
+        rate_limits=rate_limits,
+        default_rate_limit=default_rate_limit,
     )
     app.state.emulator = emulator
 
@@ -120,6 +127,10 @@ async def _serve_api_call(
     authenticated = request.headers.get("authorization") == f"Bearer {emulator.token}"
     if emulator.token and not path.startswith(_UNAUTHENTICATED_PATHS) and not authenticated:
         return error_response(invalid_token())
+    throttled = emulator.rate_limits.admit(path)
+    if throttled is not None:  # neither served nor counted by faults; it still takes latency
+        await asyncio.sleep(emulator.controls.latency_ms / 1000)
+        return error_response(throttled)
     hit = emulator.controls.hit(request.method, path)
     delay_ms = emulator.controls.latency_ms + (hit.delay_ms if hit else 0)
     if hit and hit.error and hit.applied:

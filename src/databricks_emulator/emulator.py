@@ -21,7 +21,7 @@ import copy
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from databricks_emulator.catalog import Catalog, load_seed
 from databricks_emulator.control import Controls
 from databricks_emulator.jobs import Jobs
 from databricks_emulator.pipelines import Pipelines
+from databricks_emulator.rate_limits import RateLimits
 from databricks_emulator.sharing import SharingState
 from databricks_emulator.workspace_files import WorkspaceFiles
 
@@ -73,6 +74,8 @@ class Emulator:
         latency_ms: int,
         pipeline_step_ms: int,
         workspace_id: str | int | None = None,
+        rate_limits: Mapping[str, int] | None = None,
+        default_rate_limit: int | None = None,
     ) -> None:
         self.workspace_id = checked_workspace_id(workspace_id)
         self.seed = load_seed(seed)
@@ -81,6 +84,9 @@ class Emulator:
         self.initial_step_ms = pipeline_step_ms
         self.lock = threading.RLock()
         self.controls = Controls(latency_ms=latency_ms)
+        self.initial_rate_limits = dict(rate_limits or {})
+        self.initial_default_rate_limit = default_rate_limit
+        self.rate_limits = RateLimits()
         self._save: Callable[[], None] | None = None
         self.reset()
 
@@ -103,10 +109,11 @@ class Emulator:
                 self.changed()
 
     def reset(self) -> None:
-        """Back to the seed fixture: no faults, no calls, the starting latency and timing;
-        the workspace id stays."""
+        """Back to the seed fixture: no faults, no calls, the starting latency, timing and
+        rate limits (none unless given); the workspace id stays."""
         with self.lock:
             self.controls.reset(self.initial_latency_ms)
+            self.rate_limits.set(self.initial_rate_limits, self.initial_default_rate_limit)
             self.catalog = Catalog(CURRENT_USER, METASTORE_ID)
             self.catalog.add_seed(self.seed)
             self.sharing = SharingState(self.catalog, CURRENT_USER, METASTORE_ID)

@@ -10,6 +10,9 @@
   delay_ms, retry_after, applied}`: fail (or only delay) matching calls (see `control.py`);
   `GET` lists the faults with how many calls each has seen, `DELETE` clears them.
 - `POST /_emulator/latency` `{ms}`: latency added to every API call.
+- `POST /_emulator/rate-limits` `{per_second: {family: n}, default: n | null}`: requests
+  per second each API family may make, over which calls are answered 429 (see
+  `rate_limits.py`); `GET` answers them.
 - `POST /_emulator/tables` `{tables: ["c.s.t" | {name, table_type}]}`: add catalog objects;
   `DELETE /_emulator/tables/{full_name}` drops one.
 - `POST /_emulator/pipeline-timing` `{step_ms}`: how long each pipeline update state lasts.
@@ -27,6 +30,7 @@ from fastapi import APIRouter, Request
 from databricks_emulator.control import Fault
 from databricks_emulator.errors import invalid
 from databricks_emulator.pipelines import FailureRule
+from databricks_emulator.rate_limits import parse_limits
 from databricks_emulator.routes_common import emulator, json_body
 
 control_router = APIRouter(prefix="/_emulator")
@@ -85,6 +89,18 @@ async def clear_faults(request: Request) -> dict[str, Any]:
 async def set_latency(request: Request) -> dict[str, Any]:
     emulator(request).controls.latency_ms = _int(await json_body(request), "ms", 0)
     return {}
+
+
+@control_router.post("/rate-limits")
+async def set_rate_limits(request: Request) -> dict[str, Any]:
+    per_second, default = parse_limits(await json_body(request))
+    emulator(request).rate_limits.set(per_second, default)
+    return {}
+
+
+@control_router.get("/rate-limits")
+async def rate_limits(request: Request) -> dict[str, Any]:
+    return emulator(request).rate_limits.describe()
 
 
 @control_router.post("/tables")

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -67,6 +68,8 @@ class EmulatorServer:
         pipeline_step_ms: int = 200,
         workspace_id: str | int | None = None,
         state_file: Path | None = None,
+        rate_limits: Mapping[str, int] | None = None,
+        default_rate_limit: int | None = None,
     ) -> None:
         self.host = host
         self._state_file = StateFile(state_file) if state_file is not None else None
@@ -79,6 +82,8 @@ class EmulatorServer:
             latency_ms=latency_ms,
             pipeline_step_ms=pipeline_step_ms,
             workspace_id=workspace_id,
+            rate_limits=rate_limits,
+            default_rate_limit=default_rate_limit,
         )
         if saved is not None:
             restore(self.app.state.emulator, saved.resources)
@@ -186,6 +191,10 @@ class EmulatorServer:
 
     def set_latency(self, ms: int) -> None:
         self.control("POST", "latency", {"ms": ms})
+
+    def set_rate_limits(self, per_second: Mapping[str, int], default: int | None = None) -> None:
+        """Requests per second per API family (`default` for the others); {} turns them off."""
+        self.control("POST", "rate-limits", {"per_second": dict(per_second), "default": default})
 
     def add_tables(self, *tables: str | dict[str, str]) -> None:
         self.control("POST", "tables", {"tables": list(tables)})

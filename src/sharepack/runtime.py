@@ -6,10 +6,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
+from sharepack.engine.apply import Concurrency
 from sharepack.observability.metrics import workspace_call_metrics
 from sharepack.observability.tracing import workspace_call_span
 from sharepack.queue.azure import AzureStorageQueue
@@ -18,8 +20,10 @@ from sharepack.queue.table import TableQueue
 from sharepack.settings import Settings
 from sharepack.store import Database
 from sharepack.workspace.protocol import Workspace
+from sharepack.workspace.rate_limit import AdaptiveRateLimit
 from sharepack.workspace.sdk import SdkWorkspace, make_client
 from sharepack.workspace.transport import CallListener
+from sharepack.workspace.urls import normalise_workspace_url
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -27,6 +31,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WorkspaceFactory = Callable[[str], Workspace]
+#: The adaptive rate limit a factory's workspaces at a URL share, if they have one.
+RateLimitFor = Callable[[str], AdaptiveRateLimit | None]
+
+
+def _unlimited(_: str) -> AdaptiveRateLimit | None:
+    return None
 
 
 @dataclass
@@ -39,6 +49,8 @@ class Runtime:
     workspace_for: WorkspaceFactory
     #: Microsoft Graph, when configured: the directory internal addresses are checked in.
     directory: Directory | None = None
+    #: The adaptive rate limit of each workspace URL `workspace_for` reaches, if any.
+    rate_limit_for: RateLimitFor = _unlimited
 
     def close(self) -> None:
         self.database.dispose()
@@ -46,6 +58,14 @@ class Runtime:
         close_directory = getattr(self.directory, "close", None)
         if callable(close_directory):
             close_directory()
+
+    def apply_concurrency(self, workspace_url: str) -> Concurrency:
+        """How many actions an apply against `workspace_url` runs at once: what the
+        workspace's adaptive rate limit suggests, at most `sharepack_apply_concurrency`
+        (that setting alone when the workspace has no such limit)."""
+        ceiling = self.settings.sharepack_apply_concurrency
+        limit = self.rate_limit_for(workspace_url)
+        return ceiling if limit is None else partial(limit.concurrency, ceiling)
 
     def plan_options(
         self, *, resuming: bool = False, retired: ResourceNames | None = None
@@ -60,49 +80,84 @@ class Runtime:
         )
 
 
+class SdkWorkspaceFactory:
+    """Workspaces reached through databricks-sdk with the settings' credentials and
+    timeouts; `on_request` is called before each HTTP request (the CLI counts them), and
+    `listeners` are told of each exchange (`workspace.transport`). Unless
+    `sharepack_adaptive_rate_limit` is off, the workspaces of one URL share one
+    `AdaptiveRateLimit`, made on first use and kept as long as the factory."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        on_request: Callable[[], None] | None = None,
+        listeners: Iterable[CallListener] = (),
+    ) -> None:
+        self._settings = settings
+        self._on_request = on_request
+        self._listeners = tuple(listeners)
+        self._limits: dict[str, AdaptiveRateLimit] = {}
+        self._lock = threading.Lock()
+        self._clients: dict[str, WorkspaceClient] = {}
+        self._client_locks: dict[str, threading.Lock] = {}
+
+    def rate_limit(self, url: str) -> AdaptiveRateLimit | None:
+        """The adaptive rate limit of the workspace at `url` (None when turned off)."""
+        if not self._settings.sharepack_adaptive_rate_limit:
+            return None
+        key = normalise_workspace_url(url)
+        with self._lock:
+            limit = self._limits.get(key)
+            if limit is None:
+                start = self._settings.sharepack_workspace_start_rate
+                limit = self._limits[key] = AdaptiveRateLimit(start_rate=start)
+            return limit
+
+    def __call__(self, url: str) -> Workspace:
+        return SdkWorkspace(self._client(url))
+
+    def _client(self, url: str) -> WorkspaceClient:
+        """One client per workspace URL for the process: making one checks the host and
+        asks its metadata (two HTTP calls) and opens new connections, which each run or
+        upload would otherwise pay. One that could not be made is tried again next time.
+        A lock per URL: a workspace slow to answer holds up only its own callers."""
+        with self._lock:
+            lock = self._client_locks.setdefault(url, threading.Lock())
+        with lock:
+            if url not in self._clients:
+                self._clients[url] = self._make_client(url)
+            return self._clients[url]
+
+    def _make_client(self, url: str) -> WorkspaceClient:
+        settings = self._settings
+        limit = self.rate_limit(url)
+        # The limit is told first: the time a call waits for its slot is not the call's.
+        listeners: tuple[CallListener, ...] = self._listeners
+        if limit is not None:
+            listeners = (limit, *listeners)
+        token = settings.databricks_token
+        secret = settings.client_secret
+        return make_client(
+            url,
+            token=token.get_secret_value() if token else None,
+            client_id=settings.client_id,
+            client_secret=secret.get_secret_value() if secret else None,
+            http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
+            retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
+            on_request=self._on_request,
+            listeners=listeners,
+        )
+
+
 def sdk_workspace_factory(
     settings: Settings,
     *,
     on_request: Callable[[], None] | None = None,
     listeners: Iterable[CallListener] = (),
-) -> WorkspaceFactory:
-    """Workspaces reached through databricks-sdk with the settings' credentials and
-    timeouts; `on_request` is called before each HTTP request (the CLI counts them), and
-    `listeners` are told of each exchange (`workspace.transport`).
-
-    One client per workspace URL serves the process: making one checks the host and asks
-    its metadata (two HTTP calls) and opens new connections, which an upload's preview
-    would otherwise pay each time. A client that could not be made is tried again next
-    time; each `Workspace` handed out is new, over the shared client."""
-    token = settings.databricks_token.get_secret_value() if settings.databricks_token else None
-    secret = settings.client_secret.get_secret_value() if settings.client_secret else None
-    listening = tuple(listeners)
-    clients: dict[str, WorkspaceClient] = {}
-    locks: dict[str, threading.Lock] = {}
-    locking = threading.Lock()
-
-    def client_for(url: str) -> WorkspaceClient:
-        # A lock per URL: a workspace slow to answer holds up only its own callers.
-        with locking:
-            lock = locks.setdefault(url, threading.Lock())
-        with lock:
-            if url not in clients:
-                clients[url] = make_client(
-                    url,
-                    token=token,
-                    client_id=settings.client_id,
-                    client_secret=secret,
-                    http_timeout_seconds=settings.sharepack_workspace_timeout_seconds,
-                    retry_timeout_seconds=settings.sharepack_workspace_retry_seconds,
-                    on_request=on_request,
-                    listeners=listening,
-                )
-            return clients[url]
-
-    def workspace_for(url: str) -> Workspace:
-        return SdkWorkspace(client_for(url))
-
-    return workspace_for
+) -> SdkWorkspaceFactory:
+    """An `SdkWorkspaceFactory` (see there)."""
+    return SdkWorkspaceFactory(settings, on_request=on_request, listeners=listeners)
 
 
 def build_runtime(
@@ -116,6 +171,10 @@ def build_runtime(
     embedded one, without its file) raises `SchemaNotReadyError` naming the fix."""
     for line in settings.inert_settings():
         logger.warning(line)
+    factory = workspace_for or sdk_workspace_factory(
+        settings, listeners=(workspace_call_metrics, workspace_call_span)
+    )
+    limits = factory.rate_limit if isinstance(factory, SdkWorkspaceFactory) else _unlimited
     database = Database(settings.database_url)
     try:
         if migrate:
@@ -130,9 +189,9 @@ def build_runtime(
         settings=settings,
         database=database,
         queue=queue,
-        workspace_for=workspace_for
-        or sdk_workspace_factory(settings, listeners=(workspace_call_metrics, workspace_call_span)),
+        workspace_for=factory,
         directory=build_directory(settings),
+        rate_limit_for=limits,
     )
 
 

@@ -66,7 +66,14 @@ class Settings(BaseSettings):
     azure_subscription_id: str | None = None
 
     sharepack_max_upload_bytes: int = 5 * 1024 * 1024
-    sharepack_apply_concurrency: int = Field(default=8, ge=1, le=64)
+    #: The most actions an apply runs at once; with the adaptive rate limit, fewer while
+    #: the workspace's rate limit cannot take more (`workspace.rate_limit`).
+    sharepack_apply_concurrency: int = Field(default=16, ge=1, le=64)
+    #: Pace each workspace's calls per endpoint family at a rate learnt from its 429
+    #: answers, starting at `sharepack_workspace_start_rate` requests a second; off: calls
+    #: go as fast as `sharepack_apply_concurrency` threads send them.
+    sharepack_adaptive_rate_limit: bool = True
+    sharepack_workspace_start_rate: float = Field(default=10.0, gt=0, le=1000)
     sharepack_auto_rollback: bool = True
     sharepack_fail_on_existing_with_new: bool = False
     sharepack_worker_poll_seconds: float = Field(default=0.5, gt=0)

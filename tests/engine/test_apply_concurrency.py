@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from sharepack.engine import Plan, apply, names_of, plan, read_names
-from sharepack.engine.actions import ActionKind
+from sharepack.engine.actions import ActionKind, PlanAction
 from sharepack.engine.journal import ActionStatus
 from sharepack.packfile.models import (
     Metadata,
@@ -163,3 +163,36 @@ def test_at_concurrency_above_1_the_longest_chain_starts_first() -> None:
     apply(the_plan, observed.workspace, journal, concurrency=2)
 
     assert journal.events[0] == ("create-share:concurrency_share", ActionStatus.PENDING)
+
+
+@pytest.mark.parametrize("allowed", [1, 2])
+def test_a_concurrency_callable_is_asked_before_each_start_and_bounds_the_overlap(
+    allowed: int,
+) -> None:
+    observed, the_plan = _planned(_pack(), until_overlap=allowed > 1)
+    asked: list[int] = []
+
+    def concurrency() -> int:
+        asked.append(allowed)
+        return allowed
+
+    result = apply(the_plan, observed.workspace, RecordingJournal(), concurrency=concurrency)
+
+    assert result.ok, result.error
+    assert observed.peak == allowed
+    assert len(asked) >= len(the_plan.actions) // allowed
+
+
+def test_ready_actions_of_different_apis_start_side_by_side() -> None:
+    # Recipients come first in the plan; at two at a time, the share's create does not
+    # wait behind ten recipients: each API (rate-limited apart) has one action running.
+    observed, the_plan = _planned(_pack(recipients=10))
+    started: list[ActionKind] = []
+
+    def progress(action: PlanAction, status: ActionStatus) -> None:
+        if status is ActionStatus.PENDING:
+            started.append(action.kind)
+
+    apply(the_plan, observed.workspace, RecordingJournal(), concurrency=2, on_progress=progress)
+
+    assert sorted(started[:2]) == [ActionKind.CREATE_RECIPIENT, ActionKind.CREATE_SHARE]

@@ -110,7 +110,12 @@ def apply(
     file: Path = FILE,
     workspace: str = WORKSPACE,
     concurrency: int = typer.Option(
-        None, "--concurrency", min=1, max=64, help="Calls run at once (default: setting, 8)."
+        None,
+        "--concurrency",
+        min=1,
+        max=64,
+        help="At most this many actions at once, fewer while the workspace's rate limit "
+        "binds (default: setting, 16).",
     ),
     no_rollback: bool = typer.Option(
         False, "--no-rollback", help="On failure, leave the changes made so far in place."

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import assert_never
 
 from sharepack.engine.actions import (
     DELETING_ACTIONS,
+    JOB_ACTIONS,
+    PIPELINE_ACTIONS,
+    RECIPIENT_ACTIONS,
+    SHARE_ACTIONS,
     CreatePipeline,
     CreateRecipient,
     CreateScheduleJob,
@@ -48,6 +53,11 @@ Answer = PipelineState | ScheduleJobState | None
 #: Told of each action as it starts (PENDING) and as it ends (DONE or FAILED), always from
 #: the thread that called `apply`.
 Progress = Callable[[PlanAction, ActionStatus], None]
+#: How many actions may run at once: a number, or asked anew each time one can start (a
+#: workspace's adaptive rate limit answers it, see `workspace.rate_limit`).
+Concurrency = int | Callable[[], int]
+#: The most threads an apply runs, whatever a `Concurrency` callable answers.
+MAX_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -189,24 +199,65 @@ def run_action(
     return answer
 
 
+def _api(action: PlanAction) -> str:
+    """The workspace API an action calls: each is rate-limited apart."""
+    for api, types in (
+        ("recipients", RECIPIENT_ACTIONS),
+        ("shares", SHARE_ACTIONS),
+        ("pipelines", PIPELINE_ACTIONS),
+        ("jobs", JOB_ACTIONS),
+    ):
+        if isinstance(action, types):
+            return api
+    return "none"
+
+
+def spread(
+    ready: Sequence[PlanAction], running: Iterable[PlanAction], room: int
+) -> list[PlanAction]:
+    """Up to `room` ready actions to start, each of the API with the fewest actions running
+    (plan order among equals): with recipients and shares to make, both APIs are kept busy,
+    and each gets its own rate limit's worth of calls."""
+    queues: dict[str, deque[PlanAction]] = {}
+    for action in ready:
+        queues.setdefault(_api(action), deque()).append(action)
+    load = Counter(_api(action) for action in running)
+    chosen: list[PlanAction] = []
+    while queues and len(chosen) < room:
+        api = min(queues, key=lambda name: load[name])  # dicts keep plan order among ties
+        chosen.append(queues[api].popleft())
+        load[api] += 1
+        if not queues[api]:
+            del queues[api]
+    return chosen
+
+
+def _allowed(concurrency: Concurrency) -> int:
+    if not callable(concurrency):
+        return concurrency
+    return max(1, min(MAX_THREADS, concurrency()))
+
+
 def apply(
     plan: Plan,
     workspace: Workspace,
     journal: Journal,
     *,
-    concurrency: int = 8,
+    concurrency: Concurrency = 8,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Run every action whose dependencies are done, up to `concurrency` at a time; what
-    they create is marked with the journal's run.
+    """Run every action whose dependencies are done, up to `concurrency` at a time (asked
+    again before each start when it is a callable); what they create is marked with the
+    journal's run.
 
     `LeaseLostError` (another holder took the run over) stops it: the actions running
     finish, and it is raised with nothing more recorded."""
     waiting = [marked(action, journal.run_id) for action in plan.actions]
-    if concurrency > 1:
-        # Those with the longest chain of actions after them first: a share's create, whose
-        # objects and grants wait for it, goes before recipients nothing waits for. (One
-        # at a time, the order changes nothing but how it reads: the plan's is kept.)
+    if concurrency != 1:
+        # Within each API, those with the longest chain of actions after them first: a
+        # share's create, whose objects and grants wait for it, before one nothing waits
+        # for. (One at a time, the order changes nothing but how it reads: the plan's is
+        # kept.)
         chains = _chains_after(plan.actions)
         waiting.sort(key=lambda action: chains[action.action_id], reverse=True)
     done: list[PlanAction] = []
@@ -219,11 +270,13 @@ def apply(
     failure: tuple[PlanAction, str] | None = None
     failures: list[PlanAction] = []
     lost: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="apply") as pool:
+    threads = MAX_THREADS if callable(concurrency) else concurrency
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="apply") as pool:
         while waiting or running:
             if failure is None and lost is None:
                 ready = [a for a in waiting if set(a.depends_on) <= done_ids]
-                for action in ready[: concurrency - len(running)]:
+                room = _allowed(concurrency) - len(running)
+                for action in spread(ready, running.values(), room):
                     waiting.remove(action)
                     # In a copy of this thread's context: the action's calls belong to the
                     # run's trace span and its log lines name the run.

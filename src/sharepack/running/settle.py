@@ -150,7 +150,7 @@ class Run:
         pack, workspace = self.pack, self.workspace
         runtime = pack.runtime
         pack.step(4, f"Applying {len(the_plan.actions)} change(s)")
-        concurrency = runtime.settings.sharepack_apply_concurrency
+        concurrency = runtime.apply_concurrency(pack.record.workspace_url)
         with timed_phase(Phase.APPLY):
             result = apply(
                 the_plan, workspace, self.journal, concurrency=concurrency, on_progress=progress

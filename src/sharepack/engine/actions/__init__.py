@@ -94,8 +94,10 @@ SHARE_ACTIONS = (
     UpdateShareObjects,
     UpdateShareGrants,
 )
-#: The actions that write a pipeline's definition; every action on a schedule job.
+#: The actions that write a pipeline's definition; every action on a pipeline; every
+#: action on a schedule job.
 PIPELINE_WRITES = (CreatePipeline, UpdatePipeline)
+PIPELINE_ACTIONS = (CreatePipeline, UpdatePipeline, DeletePipeline, RunPipelineUpdate)
 JOB_ACTIONS = (CreateScheduleJob, UpdateScheduleJob, DeleteScheduleJob)
 #: The actions that create a resource; that delete one ("not found" may mean it is done).
 CREATING_ACTIONS = (CreateRecipient, CreateShare, CreatePipeline, CreateScheduleJob)
@@ -119,6 +121,7 @@ __all__ = [
     "DELETING_ACTIONS",
     "JOB_ACTIONS",
     "MAX_OBJECT_UPDATES",
+    "PIPELINE_ACTIONS",
     "PIPELINE_WRITES",
     "RECIPIENT_ACTIONS",
     "SHARE_ACTIONS",
