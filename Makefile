@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint typecheck unit bench clean
+.PHONY: run test install install-dev lint typecheck unit bench bench-latency clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ unit: install-dev
 ## Apply 50 recipients, 20 shares, 500 objects at 100 ms/call: concurrency 1 vs default.
 bench: install-dev
 	$(BIN)/python bench/apply.py
+
+## Upload and status latency over HTTP on PostgreSQL, with about 1,000,000 SCD2 rows loaded.
+bench-latency: install-dev
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .sharepack .mypy_cache .ruff_cache .pytest_cache
