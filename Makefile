@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint typecheck unit bench clean
+.PHONY: run test install install-dev lint typecheck unit bench bench-latency clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,12 +47,21 @@ typecheck: install-dev
 unit: install-dev
 	$(BIN)/pytest -m "not slow"
 
-## Apply 50 recipients, 20 shares, 500 objects at 100 ms/call: concurrency 1 vs default;
-## then throughput at the workspace's rate limit, and packs per minute with 1, 2, 4 workers
-## (PostgreSQL at 127.0.0.1:5432; see bench/throughput.py).
+## Every figure of the benchmarks from one run, each beside its goal or as a ratio measured
+## in the same run: CLI start-up, the calls of a run, apply concurrency, throughput at the
+## workspace's rate limit and packs per minute with 1, 2, 4 workers, upload and status
+## latency with about 1,000,000 SCD2 rows (PostgreSQL at 127.0.0.1:5432), tracing's cost.
 bench: install-dev
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/run_calls.py
 	$(BIN)/python bench/apply.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/tracing.py
+
+## Upload and status latency alone.
+bench-latency: install-dev
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .sharepack .mypy_cache .ruff_cache .pytest_cache
