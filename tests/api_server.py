@@ -63,6 +63,18 @@ class ServedApi:
             headers={"Authorization": f"Bearer {key or self.key}"},
         )
 
+    def ended(self, pack_id: str, *, within: float = 60) -> dict[str, object]:
+        """The pack's status once its run has ended (polled; fails after `within` s)."""
+        deadline = time.monotonic() + within
+        while (
+            status := httpx.get(
+                f"{self.url}/workflow/sharepack/{pack_id}", headers=self.headers, timeout=30
+            ).json()
+        )["Status"] == "IN_PROGRESS":
+            assert time.monotonic() < deadline, status
+            time.sleep(0.05)
+        return dict(status)
+
 
 @contextmanager
 def running_api(

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import logging.config
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -211,14 +210,7 @@ def _upload_and_wait(runtime: Runtime, emulator: EmulatorServer) -> tuple[str, l
         )
         assert accepted.status_code == 202, accepted.text
         pack_id: str = accepted.json()["SharePackId"]
-        deadline = time.monotonic() + 60
-        while (
-            status := httpx.get(
-                f"{api}/workflow/sharepack/{pack_id}", headers=api.headers, timeout=30
-            ).json()["Status"]
-        ) == "IN_PROGRESS":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        status = api.ended(pack_id)["Status"]
         assert status == "COMPLETED"
         return pack_id, [requestor_key, api.key]
 

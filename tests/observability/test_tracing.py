@@ -3,7 +3,6 @@ carried across the queue in the message; nothing is recorded while tracing is of
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -65,14 +64,7 @@ def _upload_and_wait(runtime: Runtime, emulator: EmulatorServer) -> str:
         )
         assert accepted.status_code == 202, accepted.text
         pack_id: str = accepted.json()["SharePackId"]
-        deadline = time.monotonic() + 60
-        while (
-            status := httpx.get(
-                f"{api}/workflow/sharepack/{pack_id}", headers=api.headers, timeout=30
-            ).json()["Status"]
-        ) == "IN_PROGRESS":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        status = api.ended(pack_id)["Status"]
     assert status == "COMPLETED"
     return pack_id
 
