@@ -254,7 +254,7 @@ def test_reading_stops_at_the_filled_cell_cap(
 
     problems = _problems(_bytes(_template(tmp_path)))
 
-    assert problems == ["Recipients!A2: The workbook has more than 20 filled cells"]
+    assert problems == ["Recipients!G1: The workbook has more than 20 filled cells"]
 
 
 def test_problems_beyond_a_hundred_are_counted_not_listed(tmp_path: Path) -> None:
@@ -332,8 +332,8 @@ def test_problems_beyond_a_hundred_are_counted_not_listed(tmp_path: Path) -> Non
             id="timezone without a schedule",
         ),
         pytest.param(
-            {("Recipients", "H2"): "stray"},
-            "Recipients!H2: This cell has no column header",
+            {("Recipients", "J2"): "stray"},
+            "Recipients!J2: This cell has no column header",
             id="value under no header",
         ),
         pytest.param(

@@ -331,7 +331,7 @@ def test_validate_refuses_an_oversized_file_before_reading_it(tmp_path: Path) ->
 # installed, so a small one covers the keywords the schema uses, oneOf exactly.
 def _errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
     found: list[str] = []
-    kinds = {"string": str, "boolean": bool, "object": dict, "array": list}
+    kinds = {"string": str, "boolean": bool, "integer": int, "object": dict, "array": list}
     if "type" in schema and not isinstance(value, kinds[schema["type"]]):
         return [f"{where}: not {schema['type']}"]
     if "enum" in schema and value not in schema["enum"]:

@@ -329,8 +329,9 @@ def test_a_missing_shares_sheet_does_not_orphan_the_pipelines(tmp_path: Path) ->
     ("edits", "expected"),
     [
         pytest.param(
-            [("      - prod_catalog.sales.daily_summary\n", "      - {a: 1}\n")],
-            "f.yaml:26:9, share[0].data_objects[1]: Input should be a valid string",
+            [("      - prod_catalog.sales.daily_summary\n", "      - [a, 1]\n")],
+            "f.yaml:26:9, share[0].data_objects[1]: A data object is a name "
+            "(catalog.schema.table or catalog.schema) or a mapping of name and options",
             id="data_objects: no target follow-on",
         ),
         pytest.param(

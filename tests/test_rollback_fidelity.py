@@ -246,9 +246,14 @@ class LossyWorkspace(SdkWorkspace):
     without their expiry."""
 
     def update_share_objects(
-        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+        self,
+        name: str,
+        add: Sequence[ShareObjectState],
+        remove: Sequence[str],
+        update: Sequence[ShareObjectState] = (),
     ) -> None:
-        super().update_share_objects(name, [replace(o, cdf_enabled=None) for o in add], remove)
+        lossy = [replace(o, cdf_enabled=None) for o in add]
+        super().update_share_objects(name, lossy, remove, update)
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState:
         return super().create_recipient(replace(recipient, expiration_time=None))

@@ -16,6 +16,7 @@ from sharepack.engine.actions import (
     UpdateRecipient,
     UpdateScheduleJob,
     UpdateShareComment,
+    UpdateShareObjectOptions,
 )
 from sharepack.engine.serialise import action_from_dict, action_to_dict
 from sharepack.workspace.state import (
@@ -23,6 +24,7 @@ from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
     ScheduleJobState,
+    ShareObjectState,
     WorkspaceState,
 )
 from tests.engine.test_plan import _pipeline_pack
@@ -38,6 +40,12 @@ UPDATES: list[PlanAction] = [
     UpdatePipeline("u3", "feed", pipeline=replace(FEED, scd_type="1"), before_pipeline=FEED),
     UpdateScheduleJob("u4", JOB.name, job=replace(JOB, timezone="CET"), before_job=JOB),
     DeleteScheduleJob("u5", JOB.name, before_job=JOB),
+    UpdateShareObjectOptions(
+        "u6",
+        "sales",
+        changed_objects=(ShareObjectState("a.b.c", cdf_enabled=True),),
+        before_objects=(ShareObjectState("a.b.c"),),
+    ),
 ]
 
 

@@ -28,6 +28,7 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
 )
 from sharepack.workspace.state import (
@@ -65,6 +66,8 @@ def state_after(
                 shares[name] = dataclasses.replace(_share(shares, name), comment=action.comment)
             case UpdateShareObjects():
                 shares[name] = _with_objects(_share(shares, name), action)
+            case UpdateShareObjectOptions():
+                shares[name] = _with_options(_share(shares, name), action)
             case UpdateShareGrants():
                 share = _share(shares, name)
                 grantees = (share.grantees - set(action.remove_grantees)) | set(action.add_grantees)
@@ -105,6 +108,12 @@ def _with_objects(share: ShareState, action: UpdateShareObjects) -> ShareState:
     added = {o.name for o in action.add_objects}
     kept = tuple(o for o in share.objects if o.name not in removed and o.name not in added)
     return dataclasses.replace(share, objects=kept + tuple(action.add_objects))
+
+
+def _with_options(share: ShareState, action: UpdateShareObjectOptions) -> ShareState:
+    changed = {o.name: o for o in action.changed_objects}
+    objects = tuple(changed.get(o.name, o) for o in share.objects)
+    return dataclasses.replace(share, objects=objects)
 
 
 def _pipeline(

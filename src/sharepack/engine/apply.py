@@ -36,6 +36,7 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
     marked,
 )
@@ -98,6 +99,8 @@ def execute(
             workspace.delete_share(name)
         case UpdateShareObjects():
             workspace.update_share_objects(name, action.add_objects, action.remove_objects)
+        case UpdateShareObjectOptions():
+            workspace.update_share_objects(name, (), (), action.changed_objects)
         case UpdateShareGrants():
             workspace.update_share_grants(name, action.add_grantees, action.remove_grantees)
         case CreatePipeline():

@@ -34,14 +34,20 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
     comparable_job,
     comparable_pipeline,
 )
+from sharepack.engine.desired import comparable_object
 from sharepack.workspace.state import (
+    Partition,
+    PartitionOp,
+    PartitionValue,
     PipelineState,
     RecipientState,
     ScheduleJobState,
+    ShareObjectState,
     WorkspaceState,
 )
 
@@ -204,6 +210,7 @@ def _kind(action: PlanAction) -> str | None:
             | UpdateShareComment()
             | DeleteShare()
             | UpdateShareObjects()
+            | UpdateShareObjectOptions()
             | UpdateShareGrants()
         ):
             return "share"
@@ -245,14 +252,27 @@ class _ShareContents:
     def __init__(self, before: WorkspaceState) -> None:
         self._objects = {n: [o.name for o in s.objects] for n, s in before.shares.items()}
         self._grantees = {n: sorted(s.grantees) for n, s in before.shares.items()}
+        self._removed: dict[str, dict[str, ShareObjectState]] = {}
 
-    def objects(self, action: UpdateShareObjects) -> FieldChange:
+    def objects(self, action: UpdateShareObjects) -> list[FieldChange]:
+        """The objects' names before and after, and the options of an object the plan
+        removed and adds again (a replacement: what an UPDATE cannot change)."""
         was = self._objects.get(action.resource, [])
         removed = set(action.remove_objects)
         now = [n for n in was if n not in removed]
         now += [o.name for o in action.add_objects if o.name not in now]
         self._objects[action.resource] = now
-        return FieldChange("objects", was, now)
+        gone = self._removed.setdefault(action.resource, {})
+        gone.update({o.name: o for o in action.removed_states})
+        replaced = [
+            change
+            for obj in action.add_objects
+            if obj.name in gone
+            for change in _object_fields(gone[obj.name], obj, replaced=True)
+        ]
+        if not replaced or was != now:
+            return [FieldChange("objects", was, now), *replaced]
+        return replaced
 
     def grants(self, action: UpdateShareGrants) -> FieldChange:
         was = self._grantees.get(action.resource, [])
@@ -282,13 +302,64 @@ def _fields(action: PlanAction, shares: _ShareContents) -> list[FieldChange]:
         case DeleteShare(before_share=share):
             return [FieldChange("comment", share.comment, None)] if share.comment else []
         case UpdateShareObjects():
-            return [shares.objects(action)]
+            return shares.objects(action)
+        case UpdateShareObjectOptions():
+            return [
+                change
+                for now, was in zip(action.changed_objects, action.before_objects, strict=True)
+                for change in _object_fields(was, now)
+            ]
         case UpdateShareGrants():
             return [shares.grants(action)]
         case DeletePipeline() | RunPipelineUpdate() | Nothing():
             return []
         case _:
             assert_never(action)
+
+
+def _object_fields(
+    was: ShareObjectState, now: ShareObjectState, *, replaced: bool = False
+) -> list[FieldChange]:
+    """`<object>.<option>: before -> after` for each option that differs (as the service
+    holds it: defaults filled in); a replaced object says so on each line."""
+    then, after = comparable_object(was), comparable_object(now)
+    suffix = " (removed and added again)" if replaced else ""
+    return [
+        FieldChange(f"{now.name}.{field}{suffix}", _jsonable(before), _jsonable(value))
+        for field in _OBJECT_OPTIONS
+        if (before := getattr(then, field)) != (value := getattr(after, field))
+    ]
+
+
+_OBJECT_OPTIONS = (
+    "data_object_type",
+    "shared_as",
+    "comment",
+    "history_data_sharing_status",
+    "cdf_enabled",
+    "start_version",
+    "partitions",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    """An option as a JSON value: an enumeration's name; partitions as SQL writes them."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_partition_text(p) for p in value] or None
+    return value
+
+
+def _partition_text(partition: Partition) -> str:
+    def condition(v: PartitionValue) -> str:
+        op = "=" if v.op is PartitionOp.EQUAL else "LIKE"
+        if v.recipient_property_key is not None:
+            return f"{v.name} {op} CURRENT_RECIPIENT().{v.recipient_property_key}"
+        quoted = (v.value or "").replace("'", "''")
+        return f"{v.name} {op} '{quoted}'"
+
+    return f"({', '.join(condition(v) for v in partition.values)})"
 
 
 _Declared = RecipientState | PipelineState | ScheduleJobState

@@ -15,33 +15,30 @@ from typing import Any
 from sharepack.engine.actions import MAX_OBJECT_UPDATES as MAX_OBJECT_UPDATES
 from sharepack.engine.actions import (
     CreateRecipient,
-    CreateShare,
     PlanAction,
     UpdateRecipient,
-    UpdateShareComment,
-    UpdateShareGrants,
-    UpdateShareObjects,
 )
 from sharepack.engine.changes import FieldChange, ResourceChange, resource_changes, summary
 from sharepack.engine.desired import (
     as_declared,
-    desired_comment,
     desired_object,
     desired_recipient,
 )
 from sharepack.engine.plan_pipelines import job_name, pipeline_actions, pipeline_conflicts
 from sharepack.engine.plan_retired import retire
+from sharepack.engine.plan_shares import share_actions
 from sharepack.engine.plan_warnings import STRATEGY, PlanWarning, access_warnings
 from sharepack.engine.serialise import action_summary
 from sharepack.errors import PlanError
 from sharepack.packfile.models import (
+    RecipientSpec,
     SharePackConfig,
     ShareSpec,
     Strategy,
 )
 from sharepack.workspace.state import (
+    DataObjectType,
     RecipientState,
-    ShareObjectState,
     WorkspaceState,
 )
 
@@ -153,7 +150,7 @@ def _field_values(changed: tuple[FieldChange, ...]) -> dict[str, dict[str, Any]]
 
 def names_of(config: SharePackConfig) -> ResourceNames:
     pipelines = [p for s in config.shares for p in s.pipelines]
-    objects = {o for s in config.shares for o in s.data_objects}
+    objects = {o for s in config.shares for o in s.object_names}
     objects.update(p.source_asset for p in pipelines)
     objects.update(p.target_asset for p in pipelines)
     return ResourceNames(
@@ -208,7 +205,7 @@ def plan(
     created_recipients: dict[str, str] = {}
     for spec in config.recipients:
         existing = actual.recipients.get(spec.name)
-        action = _recipient_action(desired_recipient(spec, existing), existing)
+        action = _recipient_action(desired_recipient(spec, existing), existing, spec)
         if action is not None:
             actions.append(action)
             created_recipients[spec.name] = action.action_id
@@ -220,7 +217,7 @@ def plan(
         producers.update(produced_by)
     prune = config.metadata.prune and strategy is Strategy.UPDATE
     for share in config.shares:
-        actions.extend(_share_actions(share, actual, created_recipients, producers, prune))
+        actions.extend(share_actions(share, actual, created_recipients, producers, prune))
     names = names_of(config)
     if prune:
         gone = no_longer_named(config, options.retired)
@@ -306,10 +303,11 @@ def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
     produced = {p.target_asset for s in config.shares for p in s.pipelines}
     for share in config.shares:
         missing = [
-            o for o in share.data_objects if o not in actual.existing_objects and o not in produced
+            o for o in share.object_names if o not in actual.existing_objects and o not in produced
         ]
         for name in missing:
             problems.append(f"Share '{share.name}': '{name}' does not exist in the workspace.")
+        problems.extend(_kind_conflicts(share, actual))
         for pipeline in share.pipelines:
             if pipeline.source_asset not in actual.existing_objects:
                 problems.append(
@@ -321,90 +319,30 @@ def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
         raise PlanError("Pre-flight checks failed: " + " ".join(problems))
 
 
-def _recipient_action(wanted: RecipientState, existing: RecipientState | None) -> PlanAction | None:
+def _kind_conflicts(share: ShareSpec, actual: WorkspaceState) -> list[str]:
+    """Objects declared as a type the catalog says they are not (the service refuses them)."""
+    problems = []
+    for spec in share.objects:
+        if spec.type is None or spec.name not in actual.existing_objects:
+            continue
+        kinds = {**{v: DataObjectType.VIEW for v in actual.views}, **actual.object_kinds}
+        found = desired_object(spec.model_copy(update={"type": None}), kinds)
+        if found.data_object_type.value != spec.type.value:
+            problems.append(
+                f"Share '{share.name}': '{spec.name}' is declared a {spec.type.value}, but "
+                f"the catalog holds a {found.data_object_type.value}."
+            )
+    return problems
+
+
+def _recipient_action(
+    wanted: RecipientState, existing: RecipientState | None, spec: RecipientSpec | None = None
+) -> PlanAction | None:
     if existing is None:
         return CreateRecipient(f"create-recipient:{wanted.name}", wanted.name, recipient=wanted)
-    wanted = as_declared(wanted, existing)
+    wanted = as_declared(wanted, existing, spec)
     if existing == wanted:
         return None
     return UpdateRecipient(
         f"update-recipient:{wanted.name}", wanted.name, recipient=wanted, before=existing
     )
-
-
-def _share_actions(
-    share: ShareSpec,
-    actual: WorkspaceState,
-    recipient_actions: dict[str, str],
-    producers: dict[str, str],
-    prune: bool,
-) -> list[PlanAction]:
-    name, existing = share.name, actual.shares.get(share.name)
-    comment = desired_comment(share.comment, existing.comment if existing else None)
-    actions: list[PlanAction] = []
-    after: tuple[str, ...] = ()
-    if existing is None:
-        create = CreateShare(f"create-share:{name}", name, comment=comment)
-        actions.append(create)
-        after = (create.action_id,)
-    elif existing.comment != comment:
-        actions.append(
-            UpdateShareComment(
-                f"update-share-comment:{name}",
-                name,
-                comment=comment,
-                before_comment=existing.comment,
-            )
-        )
-    present = existing.object_names if existing else frozenset()
-    to_add = [desired_object(o, actual.views) for o in share.data_objects if o not in present]
-    declared = set(share.data_objects)
-    to_remove = (
-        [o for o in existing.objects if o.name not in declared] if existing and prune else []
-    )
-    # Tables this pack's pipelines must produce first come after their first update.
-    after = (*after, *sorted({producers[o.name] for o in to_add if o.name in producers}))
-    actions.extend(_object_batches(name, to_add, to_remove, after))
-    if actions and isinstance(actions[-1], UpdateShareObjects):
-        after = (actions[-1].action_id,)
-    granted = existing.grantees if existing else frozenset()
-    grantees = tuple(r for r in share.recipients if r not in granted)
-    revoked = tuple(sorted(granted - set(share.recipients))) if prune else ()
-    if grantees or revoked:
-        needs = tuple(recipient_actions[r] for r in grantees if r in recipient_actions)
-        actions.append(
-            UpdateShareGrants(
-                f"share-grants:{name}",
-                name,
-                depends_on=(*after, *needs),
-                add_grantees=grantees,
-                remove_grantees=revoked,
-            )
-        )
-    return actions
-
-
-def _object_batches(
-    name: str,
-    to_add: list[ShareObjectState],
-    to_remove: list[ShareObjectState],
-    after: tuple[str, ...],
-) -> list[UpdateShareObjects]:
-    """Additions then removals, at most 100 per call, one after the other; each object once."""
-    changes: list[tuple[ShareObjectState, bool]] = [(o, True) for o in to_add]
-    changes += [(o, False) for o in to_remove]
-    batches: list[UpdateShareObjects] = []
-    for number, start in enumerate(range(0, len(changes), MAX_OBJECT_UPDATES), start=1):
-        chunk = changes[start : start + MAX_OBJECT_UPDATES]
-        removed = tuple(o for o, adding in chunk if not adding)
-        batch = UpdateShareObjects(
-            f"share-objects:{name}:{number}",
-            name,
-            depends_on=after,
-            add_objects=tuple(o for o, adding in chunk if adding),
-            remove_objects=tuple(o.name for o in removed),
-            removed_states=removed,
-        )
-        batches.append(batch)
-        after = (batch.action_id,)
-    return batches

@@ -26,6 +26,7 @@ from sharepack.engine.actions import (
     marked,
 )
 from sharepack.engine.apply import execute, is_applied
+from sharepack.engine.desired import comparable_object
 from sharepack.engine.journal import ActionStatus, Journal
 from sharepack.engine.plan import ResourceNames
 from sharepack.engine.reading import read_names
@@ -306,8 +307,10 @@ def _share_differences(name: str, was: ShareState | None, now: ShareState | None
     objects_now = {o.name: o for o in now.objects}
     for obj in was.objects:
         again = objects_now.get(obj.name)
-        if again is not None and again != obj:
-            found.append(f"share '{name}': object '{obj.name}' {_changed_fields(obj, again)}")
+        # As the service fills them: change data feed unset is off, history DISABLED.
+        if again is not None and comparable_object(again) != comparable_object(obj):
+            was_obj, now_obj = comparable_object(obj), comparable_object(again)
+            found.append(f"share '{name}': object '{obj.name}' {_changed_fields(was_obj, now_obj)}")
     if was.grantees != now.grantees:
         granted = sorted(now.grantees - was.grantees)
         revoked = sorted(was.grantees - now.grantees)

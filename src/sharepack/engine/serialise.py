@@ -22,6 +22,7 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
 )
 from sharepack.workspace.state import (
@@ -223,7 +224,8 @@ def state_from_dict(data: dict[str, Any]) -> WorkspaceState:
 
 def _stored_defaults() -> dict[str, Any]:
     """A stored action holds the fields of every kind, in this order, with these values
-    where its kind has none: the layout 0.2.0 wrote, so a run it journaled is taken over."""
+    where its kind has none: the layout 0.2.0 wrote, so a run it journaled is taken over.
+    Fields of kinds added since follow them, in their own action's record only."""
     return {
         "recipient": None,
         "comment": "",
@@ -260,6 +262,8 @@ _FIELD_FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "before_comment": (str, str),
     "add_objects": (_objects_to_list, _objects_from_list),
     "removed_states": (_objects_to_list, _objects_from_list),
+    "changed_objects": (_objects_to_list, _objects_from_list),
+    "before_objects": (_objects_to_list, _objects_from_list),
     "remove_objects": (list, tuple),
     "add_grantees": (list, tuple),
     "remove_grantees": (list, tuple),
@@ -301,7 +305,7 @@ def action_from_dict(data: dict[str, Any]) -> PlanAction:
     values: dict[str, Any] = {}
     for field in _own_fields(action_type):
         # Journals written before a field was kept lack it: it reads as its default.
-        stored = data.get(field.name, _stored_defaults()[field.name])
+        stored = data.get(field.name, _stored_defaults().get(field.name))
         if stored is not None:
             values[field.name] = _FIELD_FORMS[field.name][1](stored)
         elif field.name == "before_share":
@@ -337,6 +341,8 @@ def before_state_to_dict(action: PlanAction) -> dict[str, Any]:
         case UpdateShareObjects():
             state["objects_present"] = [object_to_dict(o) for o in action.removed_states]
             state["objects_absent"] = [o.name for o in action.add_objects]
+        case UpdateShareObjectOptions():
+            state["objects_present"] = [object_to_dict(o) for o in action.before_objects]
         case UpdateShareGrants():
             state["grantees_present"] = list(action.remove_grantees)
             state["grantees_absent"] = list(action.add_grantees)

@@ -39,9 +39,11 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
     comparable_job,
     comparable_pipeline,
+    options_of,
     recipient_holds,
 )
 from sharepack.workspace.state import (
@@ -99,7 +101,12 @@ def undo_step(action: PlanAction, current: WorkspaceState) -> UndoStep:
             return _recipient(action, current.recipients.get(name))
         case CreateShare() | DeleteShare():
             return _share(action, current.shares.get(name))
-        case UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
+        case (
+            UpdateShareComment()
+            | UpdateShareObjects()
+            | UpdateShareObjectOptions()
+            | UpdateShareGrants()
+        ):
             return _share_change(action, current.shares.get(name))
         case CreatePipeline() | UpdatePipeline():
             return _pipeline(action, current.pipelines.get(name))
@@ -170,9 +177,12 @@ def _share(action: CreateShare | DeleteShare, now: ShareState | None) -> UndoSte
             assert_never(action)
 
 
-def _share_change(
-    action: UpdateShareComment | UpdateShareObjects | UpdateShareGrants, now: ShareState | None
-) -> UndoStep:
+_ShareChange = (
+    UpdateShareComment | UpdateShareObjects | UpdateShareObjectOptions | UpdateShareGrants
+)
+
+
+def _share_change(action: _ShareChange, now: ShareState | None) -> UndoStep:
     label = _label("shares", action.resource)
     if now is None:
         if _took_away(action):
@@ -190,13 +200,15 @@ def _share_change(
             return UndoStep(calls, replace(now, comment=target), kept, conflict)
         case UpdateShareObjects():
             return _share_objects(action, now, label)
+        case UpdateShareObjectOptions():
+            return _share_options(action, now, label)
         case UpdateShareGrants():
             return _share_grants(action, now)
         case _:
             assert_never(action)
 
 
-def _took_away(action: UpdateShareComment | UpdateShareObjects | UpdateShareGrants) -> bool:
+def _took_away(action: _ShareChange) -> bool:
     """Did the action take from the share something its undo would put back?"""
     if isinstance(action, UpdateShareObjects):
         return bool(action.remove_objects)
@@ -230,6 +242,40 @@ def _share_objects(action: UpdateShareObjects, now: ShareState, label: str) -> U
         )
         calls = (call,)
     return UndoStep(calls, replace(now, objects=objects), kept)
+
+
+def _share_options(action: UpdateShareObjectOptions, now: ShareState, label: str) -> UndoStep:
+    """Each object's options back as they were, if still as the run left them; an object
+    someone else changed or removed since is kept as it is, and reported."""
+    held = {o.name: o for o in now.objects}
+    restore: list[ShareObjectState] = []
+    undone: list[ShareObjectState] = []
+    kept: list[str] = []
+    conflict = False
+    for ran, was in zip(action.changed_objects, action.before_objects, strict=True):
+        current = held.get(ran.name)
+        if current is None:
+            kept.append(f"{label}: object '{ran.name}' was removed by another since (kept)")
+        elif options_of(current) == options_of(was):
+            continue  # already as it was
+        elif options_of(current) != options_of(ran):
+            kept.append(f"{label}: object '{ran.name}' was changed by another since (kept)")
+            conflict = True
+        else:
+            restore.append(was)
+            undone.append(current)
+    back = {o.name: o for o in restore}
+    objects = tuple(back.get(o.name, o) for o in now.objects)
+    calls: tuple[PlanAction, ...] = ()
+    if restore:
+        call = UpdateShareObjectOptions(
+            action.undo_id,
+            action.resource,
+            changed_objects=tuple(restore),
+            before_objects=tuple(undone),
+        )
+        calls = (call,)
+    return UndoStep(calls, replace(now, objects=objects), tuple(kept), conflict)
 
 
 def _share_grants(action: UpdateShareGrants, now: ShareState) -> UndoStep:

@@ -30,6 +30,7 @@ from sharepack.engine.actions import (
     UpdateScheduleJob,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
 )
 from sharepack.engine.desired import desired_comment, desired_recipient
@@ -45,7 +46,13 @@ from sharepack.workspace.state import (
 )
 
 #: The actions whose effect on a share its history records.
-_ShareChange = CreateShare | UpdateShareComment | UpdateShareObjects | UpdateShareGrants
+_ShareChange = (
+    CreateShare
+    | UpdateShareComment
+    | UpdateShareObjects
+    | UpdateShareObjectOptions
+    | UpdateShareGrants
+)
 
 
 def record_provisioned(
@@ -161,7 +168,13 @@ def track_action(
             if spec is not None:
                 declared = desired_recipient(spec, before.recipients.get(spec.name))
                 uow.recipients.upsert(name=spec.name, **common, **recipient_state_fields(declared))
-        case CreateShare() | UpdateShareComment() | UpdateShareObjects() | UpdateShareGrants():
+        case (
+            CreateShare()
+            | UpdateShareComment()
+            | UpdateShareObjects()
+            | UpdateShareObjectOptions()
+            | UpdateShareGrants()
+        ):
             if _is_the_packs_share(config, before, action.resource):
                 fields = _share_after(uow, pack, before, action)
                 uow.shares.upsert(name=action.resource, **common, **fields)
@@ -230,6 +243,8 @@ def _share_after(
             assets += [o.name for o in action.add_objects if o.name not in assets]
         case UpdateShareGrants():
             grantees = (grantees - set(action.remove_grantees)) | set(action.add_grantees)
+        case UpdateShareObjectOptions():
+            pass  # the objects' options are the workspace's to keep; their names stay
         case _:
             assert_never(action)
     return {
@@ -275,7 +290,7 @@ def _share_contents(share: ShareSpec, found: ShareState | None) -> dict[str, lis
     read found no share)."""
     if found is None:
         return {
-            "share_assets": list(share.data_objects),
+            "share_assets": list(share.object_names),
             "recipients_attached": list(share.recipients),
         }
     return {

@@ -21,6 +21,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from sharepack.packfile.errors import Problem, SpecError
 from sharepack.packfile.normalise import (
     METADATA_KEYS,
+    OBJECT_KEYS,
     PIPELINE_KEYS,
     RECIPIENT_KEYS,
     SHARE_KEYS,
@@ -33,10 +34,15 @@ from sharepack.packfile.yaml_reader import ANY, LocatedDocument, Path
 MAX_COLUMNS = 32
 
 MAX_PROBLEMS = 100
-SHEETS = ("metadata", "recipients", "shares", "pipelines")
-TABLES = {"recipients": "recipient", "shares": "share", "pipelines": "pipelines"}
+SHEETS = ("metadata", "recipients", "shares", "pipelines", "objects")
+TABLES = {
+    "recipients": "recipient",
+    "shares": "share",
+    "pipelines": "pipelines",
+    "objects": "objects",
+}
 EXTRA_PIPELINE_KEYS = {"share": "share", "timezone": "timezone", "cron": "schedule"}
-BOOLEAN_FIELDS = ("serverless", "prune")
+BOOLEAN_FIELDS = ("serverless", "prune", "cdf_enabled")
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
 
@@ -55,6 +61,7 @@ HEADERS = {
     "recipient": _lookup(RECIPIENT_KEYS),
     "share": _lookup(SHARE_KEYS),
     "pipelines": _lookup(PIPELINE_KEYS, EXTRA_PIPELINE_KEYS),
+    "objects": _lookup(OBJECT_KEYS, {"share": "share"}),
 }
 METADATA_FIELDS = _lookup(METADATA_KEYS)
 
@@ -158,6 +165,14 @@ class _Reader:
         for sheet_key, top in TABLES.items():
             if sheet_key in sheets:
                 result[top] = self._table(sheets[sheet_key], top)
+        for index, recipient in enumerate(result.get("recipient", [])):
+            if isinstance(recipient.get("properties"), str):
+                path: Path = ("recipient", index, "properties")
+                pairs = self._tags(recipient["properties"], path, "Properties", "Property")
+                if pairs is None:
+                    del recipient["properties"]
+                else:
+                    recipient["properties"] = pairs
         if "pipelines" in result:
             result["pipelines"] = [
                 self._pipeline(row, ("pipelines", index))
@@ -375,14 +390,15 @@ class _Reader:
             message = "A timezone needs a cron in the schedule column"
             self.problem(zone_at, field_name((*path, "timezone")), message, (*path, "timezone"))
         if isinstance(row.get("tags"), str):
-            tags = self._tags(row["tags"], (*path, "tags"))
+            tags = self._tags(row["tags"], (*path, "tags"), "Tags", "Tag")
             if tags is None:
                 del result["tags"]
             else:
                 result["tags"] = tags
         return result
 
-    def _tags(self, text: str, path: Path) -> dict[str, str] | None:
+    def _tags(self, text: str, path: Path, what: str, one: str) -> dict[str, str] | None:
+        """`k=v, ...` (tags, properties) as a mapping, or None and a problem."""
         where = self.locations.get(path, "")
         tags: dict[str, str] = {}
         for part in (p.strip() for p in text.split(",")):
@@ -390,11 +406,12 @@ class _Reader:
             if not part:
                 continue
             if not equals or not key:
-                message = f"Tags are key=value pairs separated by commas; '{part}' is not one"
+                message = f"{what} are key=value pairs separated by commas; '{part}' is not one"
                 self.problem(where, field_name(path), message, path)
                 return None
             if key in tags:
-                self.problem(where, field_name(path), f"Tag '{key}' is given twice", path)
+                message = f"{one} '{key}' is given twice"
+                self.problem(where, field_name(path), message, path)
                 return None
             tags[key] = value
         return tags

@@ -90,6 +90,12 @@ TEXT_LIMITS: dict[Field, TextLimit] = {
     ("shares", "recipients"): TextLimit(255, unity_catalog=True, note=_UC_NOTE),
     # Stored as JSON (shares.share_assets): catalog.schema[.table], each part a name.
     ("shares", "data_objects"): TextLimit(None, part_chars=UC_NAME_CHARS),
+    ("shares", "data_objects", "name"): TextLimit(None, part_chars=UC_NAME_CHARS),
+    ("shares", "data_objects", "shared_as"): TextLimit(None, part_chars=UC_NAME_CHARS),
+    # Partition columns and recipient property keys are names; values are matched.
+    ("shares", "data_objects", "partitions", "values", "name"): TextLimit(
+        255, unity_catalog=True, note=_UC_NOTE
+    ),
     ("shares", "pipelines", "name"): TextLimit(
         91,
         ("pipelines.pipeline_name",),
@@ -114,6 +120,12 @@ NOT_BOUNDED_BY_A_COLUMN: dict[Field, str] = {
     ("recipients", "comment"): "recipients.description is TEXT",
     ("recipients", "allowed_ips"): "JSON; each an IPv4 address or block (spec.rules)",
     ("shares", "comment"): "shares.description is TEXT",
+    ("shares", "data_objects", "comment"): "kept only in share_packs.config (JSON)",
+    ("shares", "data_objects", "partitions", "values", "value"): "kept in the share's objects",
+    ("shares", "data_objects", "partitions", "values", "recipient_property_key"): (
+        "a recipient property's key, kept in the share's objects"
+    ),
+    ("recipients", "properties"): "recipients' properties are kept in the workspace",
     ("shares", "pipelines", "scd_type"): '"1" or "2" (spec.rules), in pipelines.scd_type (5)',
     ("shares", "pipelines", "tags"): "pipelines.tags is JSON",
     ("shares", "pipelines", "notification"): "JSON; each an email address (at most 254)",

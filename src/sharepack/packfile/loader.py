@@ -9,10 +9,12 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from sharepack.packfile.errors import Problem, SpecError
+from sharepack.packfile.findings import Finding
 from sharepack.packfile.limits import FILE_NAME_CHARS
-from sharepack.packfile.models import SharePackConfig
+from sharepack.packfile.models import DATA_OBJECT_FORMS, SharePackConfig
 from sharepack.packfile.normalise import Failure, Normaliser, field_name
-from sharepack.packfile.rules import Finding, check, quartz_or_problem
+from sharepack.packfile.partitions import PartitionSyntaxError, parse_partitions
+from sharepack.packfile.rules import check, quartz_or_problem
 from sharepack.packfile.unread import Unread, error_paths, with_stand_ins
 from sharepack.packfile.xlsx_archive import EXPECTED_FORMATS
 from sharepack.packfile.yaml_reader import ANY, LocatedDocument, Path, read_yaml
@@ -106,6 +108,7 @@ def load_share_pack(
     normaliser = Normaliser(document.unreadable)
     canonical = normaliser.normalise(document.value)
     _convert_schedules(canonical, normaliser)
+    _convert_partitions(canonical, normaliser)
     failures = [f for f in normaliser.failures if not _under(f.raw_path, document.unreadable)]
     problems = [*document.problems, *(_locate(document, f) for f in failures)]
     # Where a value is already reported, the model's complaints about it would repeat it.
@@ -199,6 +202,34 @@ def _convert_schedules(canonical: dict[str, Any], normaliser: Normaliser) -> Non
             pipeline["schedule"] = {**value, "cron": quartz}
 
 
+def _convert_partitions(canonical: dict[str, Any], normaliser: Normaliser) -> None:
+    """Partition filters written as SQL (`(region = 'us'), ...`, one string or a list of
+    them) -> the model's `{values: [{name, op, value}]}` form; mappings stay as written."""
+    for share_index, share in enumerate(canonical.get("shares", [])):
+        objects = share.get("data_objects")
+        if not isinstance(objects, list):
+            continue
+        for index, obj in enumerate(objects):
+            if not isinstance(obj, dict) or "partitions" not in obj:
+                continue
+            path: Path = ("shares", share_index, "data_objects", index, "partitions")
+            written = obj["partitions"]
+            items = [written] if isinstance(written, str) else written
+            if not isinstance(items, list):
+                continue  # the model says what a partitions field is
+            partitions: list[Any] = []
+            for position, item in enumerate(items):
+                if not isinstance(item, str):
+                    partitions.append(item)
+                    continue
+                try:
+                    partitions.extend(parse_partitions(item))
+                except PartitionSyntaxError as exc:
+                    where = path if isinstance(written, str) else (*path, position)
+                    normaliser.fail(_raw_path(normaliser, where), field_name(where), str(exc))
+            obj["partitions"] = partitions
+
+
 def _at(document: LocatedDocument, normaliser: Normaliser, path: Path, message: str) -> Problem:
     raw = _raw_path(normaliser, path)
     return Problem(document.location(raw), field_name(path), message)
@@ -222,7 +253,9 @@ def _locate_model(
     document: LocatedDocument, normaliser: Normaliser, error: Any
 ) -> tuple[Problem, Path]:
     """The located problem, and the file path it is about."""
-    path: Path = tuple(p for p in error["loc"] if isinstance(p, str | int))
+    path: Path = tuple(
+        p for p in error["loc"] if isinstance(p, str | int) and p not in DATA_OBJECT_FORMS
+    )
     message = str(error["msg"])
     if error["type"] == "missing":
         message = f"'{path[-1]}' is required"

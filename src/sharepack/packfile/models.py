@@ -11,10 +11,20 @@ other field left out takes its default, which the pack declares like any other v
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeInt,
+    Tag,
+)
 
 
 def fold_uc_name(value: object) -> object:
@@ -38,6 +48,32 @@ class RecipientType(StrEnum):
     D2D = "D2D"  # Databricks-to-Databricks, DATABRICKS authentication
 
 
+def _upper(value: object) -> object:
+    """An enumeration's value as written in any case (`enabled`, ` Table `)."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class DataObjectKind(StrEnum):
+    """What a pack may share: a table, a view, a materialized view, a streaming table, or a
+    whole schema (`catalog.schema`)."""
+
+    TABLE = "TABLE"
+    VIEW = "VIEW"
+    MATERIALIZED_VIEW = "MATERIALIZED_VIEW"
+    STREAMING_TABLE = "STREAMING_TABLE"
+    SCHEMA = "SCHEMA"
+
+
+class HistorySharing(StrEnum):
+    ENABLED = "ENABLED"  # the recipient may read the table's history (time travel, CDF)
+    DISABLED = "DISABLED"  # the service's default: the current version only
+
+
+class PartitionOp(StrEnum):
+    EQUAL = "EQUAL"
+    LIKE = "LIKE"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,6 +95,11 @@ class RecipientSpec(_Frozen):
     metastore_id: str | None = None
     allowed_ips: tuple[str, ...] = ()
     comment: str | None = None  # None: not managed
+    # The recipient's properties (`properties_kvpairs`, for partition filters); None: not
+    # managed, {} clears them.
+    properties: dict[str, str] | None = None
+    # When the recipient's tokens expire (D2O); None: not managed.
+    token_expiration: datetime | None = None
 
 
 class ScheduleSpec(_Frozen):
@@ -81,12 +122,82 @@ class PipelineSpec(_Frozen):
     notification: tuple[str, ...] = ()
 
 
+class PartitionValueSpec(_Frozen):
+    """One column condition of a partition filter: the column equal to (or LIKE) `value`,
+    or to the reading recipient's property `recipient_property_key`."""
+
+    name: str
+    op: Annotated[PartitionOp, BeforeValidator(_upper)] = PartitionOp.EQUAL
+    value: str | None = None
+    recipient_property_key: str | None = None
+
+
+class PartitionSpec(_Frozen):
+    """The rows whose columns meet every one of `values`; a share object with several
+    partitions shares the rows of any of them."""
+
+    values: tuple[PartitionValueSpec, ...] = ()
+
+
+class DataObjectSpec(_Frozen):
+    """A shared object with its options. What is left out takes the service's default: a
+    pack declares an object's sharing whole, so a plan puts a changed option back."""
+
+    name: UcName  # catalog.schema.table, or catalog.schema for a whole schema
+    # None: told from the catalog (a view is shared as a VIEW, a schema by its two parts).
+    type: Annotated[DataObjectKind | None, BeforeValidator(_upper)] = Field(
+        default=None, validation_alias=AliasChoices("type", "data_object_type")
+    )
+    shared_as: UcName | None = None  # schema.table the recipient sees; default the same
+    comment: str | None = None  # None: not managed
+    history_data_sharing_status: Annotated[HistorySharing, BeforeValidator(_upper)] = (
+        HistorySharing.DISABLED
+    )
+    cdf_enabled: bool = False
+    start_version: NonNegativeInt | None = None
+    partitions: tuple[PartitionSpec, ...] = ()
+
+
+def _object_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "named"
+    if isinstance(value, dict | DataObjectSpec):
+        return "with-options"
+    return None
+
+
+#: Tags of the two forms of a data object; error locations leave them out (`loader`).
+DATA_OBJECT_FORMS = ("named", "with-options")
+
+#: A data object: its name alone, or a mapping of its name and options.
+DataObjectEntry = Annotated[
+    Annotated[UcName, Tag("named")] | Annotated[DataObjectSpec, Tag("with-options")],
+    Discriminator(
+        _object_form,
+        custom_error_type="data_object",
+        custom_error_message=(
+            "A data object is a name (catalog.schema.table or catalog.schema) or a mapping "
+            "of name and options"
+        ),
+    ),
+]
+
+
 class ShareSpec(_Frozen):
     name: UcName
     comment: str | None = None  # None: not managed
     recipients: tuple[UcName, ...] = ()
-    data_objects: tuple[UcName, ...] = ()  # catalog.schema.table or catalog.schema
+    data_objects: tuple[DataObjectEntry, ...] = ()  # names, or mappings with options
     pipelines: tuple[PipelineSpec, ...] = ()
+
+    @property
+    def objects(self) -> tuple[DataObjectSpec, ...]:
+        """Every data object with its options (a name alone takes the defaults)."""
+        return tuple(DataObjectSpec(name=o) if isinstance(o, str) else o for o in self.data_objects)
+
+    @property
+    def object_names(self) -> tuple[str, ...]:
+        return tuple(o if isinstance(o, str) else o.name for o in self.data_objects)
 
 
 class SharePackConfig(_Frozen):

@@ -28,6 +28,7 @@ TOP_KEYS = {
     "share": "share",
     "shares": "share",
     "pipelines": "pipelines",
+    "objects": "objects",
 }
 METADATA_KEYS = {k: k for k in ("requestor", "project_name", "business_line", "strategy")}
 METADATA_KEYS["description"] = "description"
@@ -45,6 +46,8 @@ RECIPIENT_KEYS = {
     "recipient_ips": "allowed_ips",
     "comment": "comment",
     "description": "comment",
+    "properties": "properties",
+    "token_expiration": "token_expiration",
 }
 SHARE_KEYS = {
     "name": "name",
@@ -71,6 +74,21 @@ PIPELINE_KEYS = {
     )
 }
 PIPELINE_KEYS.update({"pipeline_name": "name", "notifications": "notification"})
+#: A data object's fields (`models.DataObjectSpec`); at the top level, `share` too.
+OBJECT_KEYS = {
+    k: k
+    for k in (
+        "name",
+        "type",
+        "shared_as",
+        "comment",
+        "history_data_sharing_status",
+        "cdf_enabled",
+        "start_version",
+        "partitions",
+    )
+}
+OBJECT_KEYS["data_object_type"] = "type"
 LIST_FIELDS = {"allowed_ips", "recipients", "data_objects", "key_columns", "notification"}
 
 
@@ -103,6 +121,7 @@ class Normaliser:
         for index, share in enumerate(shares):
             share["pipelines"] = self._pipelines(share, ("shares", index))
         self._attach_top_level_pipelines(top, shares)
+        self._attach_top_level_objects(top, shares)
         result["shares"] = shares
         return result
 
@@ -227,6 +246,67 @@ class Normaliser:
             self.origin[path] = item_raw
             rest = {k: v for k, v in item.items() if k != "share"}
             target.append(self._pipeline(rest, item_raw, path))
+
+    def _attach_top_level_objects(self, top: dict[str, Any], shares: list[dict[str, Any]]) -> None:
+        """`objects:` entries (a workbook's Objects sheet) give a share's objects options:
+        each names its share; it takes the place of the same name in the share's
+        data_objects, or is added to them."""
+        value = top.get("objects", [])
+        raw_path = self.origin.get(("objects",), ("objects",))
+        if not isinstance(value, list):
+            self.fail(raw_path, "objects", "'objects' must be a list")
+            return
+        names_known = self._share_names_known(top, shares)
+        by_name = {
+            fold_uc_name(name): position
+            for position, share in enumerate(shares)
+            if isinstance(name := share.get("name"), str)
+        }
+        for index, item in enumerate(value):
+            item_raw = (*raw_path, index)
+            if not isinstance(item, dict) or not isinstance(item.get("share"), str):
+                where = (*item_raw, "share") if isinstance(item, dict) else item_raw
+                self.fail(where, f"objects[{index}].share", "An object needs the share it is in")
+                continue
+            share_index = by_name.get(fold_uc_name(item["share"]))
+            if share_index is None:
+                if names_known:
+                    message = (
+                        f"Object names share '{item['share']}', which the file does not declare"
+                    )
+                    self.fail((*item_raw, "share"), f"objects[{index}].share", message)
+                continue
+            objects = shares[share_index].setdefault("data_objects", [])
+            if not isinstance(objects, list):
+                continue  # reported by the model
+            path: Path = ("shares", share_index, "data_objects")
+            rest = self._rename(
+                {k: v for k, v in item.items() if k != "share"},
+                item_raw,
+                (*path, len(objects)),
+                OBJECT_KEYS,
+                "object",
+            )
+            named = fold_uc_name(rest.get("name"))
+            position = next(
+                (
+                    i
+                    for i, o in enumerate(objects)
+                    if isinstance(o, str) and fold_uc_name(o) == named
+                ),
+                len(objects),
+            )
+            if position == len(objects):
+                objects.append(rest)
+            else:
+                objects[position] = rest
+            self._relocate((*path, position), item_raw, rest)
+
+    def _relocate(self, path: Path, raw: Path, fields: dict[str, Any]) -> None:
+        """Problems of the object at `path` are those of the entry at `raw`."""
+        self.origin[path] = raw
+        for field in fields:
+            self.origin.setdefault((*path, field), (*raw, field))
 
     def _share_names_known(self, top: dict[str, Any], shares: list[dict[str, Any]]) -> bool:
         """Whether every share's name was read: no section, row or name of one left out."""

@@ -12,13 +12,13 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
 from sharepack.cron import CronError, to_quartz
+from sharepack.packfile.findings import Finding
 from sharepack.packfile.limits import length_problems
 from sharepack.packfile.models import (
     PipelineSpec,
@@ -28,6 +28,7 @@ from sharepack.packfile.models import (
     ShareSpec,
     Strategy,
 )
+from sharepack.packfile.object_rules import object_rules, property_rules
 from sharepack.packfile.yaml_reader import ANY, Path
 
 # Recipient and share names as Unity Catalog accepts them for Delta Sharing: letters,
@@ -47,18 +48,6 @@ METASTORE_ID = re.compile(
 NOT_IANA_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 NOT_IANA_TREES = ("posix/", "right/")
 MAX_IPS = 100
-MAX_OBJECTS_PER_SHARE = 1000
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A problem with the value at `path`, found from it and from the values `depends_on`
-    names (`ANY` for every position of a list): it holds only if all of them were read."""
-
-    path: Path
-    message: str
-    warning: bool = False
-    depends_on: tuple[Path, ...] = ()
 
 
 #: Whether a share's recipient is declared can be told only from every recipient's name.
@@ -221,28 +210,9 @@ def share_rules(config: SharePackConfig) -> Iterator[Finding]:
             else:
                 message = f"Recipient '{name}' is not declared in this pack"
                 yield Finding(where, message, depends_on=known)
-        yield from _object_rules(share, path)
+        yield from object_rules(share, path)
         for position, pipeline in enumerate(share.pipelines):
             yield from _pipeline(pipeline, share, path, position)
-
-
-def _object_rules(share: ShareSpec, path: Path) -> Iterator[Finding]:
-    if len(share.data_objects) > MAX_OBJECTS_PER_SHARE:
-        yield Finding(
-            (*path, "data_objects"),
-            f"At most {MAX_OBJECTS_PER_SHARE} data objects per share, "
-            f"found {len(share.data_objects)}",
-        )
-    repeated = _duplicates(list(share.data_objects))
-    for position, name in enumerate(share.data_objects):
-        parts = name.split(".")
-        if len(parts) not in (2, 3) or not all(IDENTIFIER.match(p) for p in parts):
-            yield Finding(
-                (*path, "data_objects", position),
-                f"'{name}' is not catalog.schema.table or catalog.schema",
-            )
-        elif name in repeated:
-            yield Finding((*path, "data_objects", position), f"'{name}' is listed more than once")
 
 
 def _three_part(value: str) -> bool:
@@ -266,7 +236,7 @@ def _pipeline(
             "one table and writes another",
             depends_on=((*path, "target_asset"),),
         )
-    if pipeline.target_asset not in share.data_objects:
+    if pipeline.target_asset not in share.object_names:
         yield Finding(
             (*path, "target_asset"),
             f"Target '{pipeline.target_asset}' is not among share '{share.name}' data_objects",
@@ -315,7 +285,13 @@ def _timezone_problem(timezone: str) -> str | None:
     return f"Unknown timezone '{timezone}': use an IANA name such as 'UTC' or 'Europe/Paris'"
 
 
-RULES: tuple[Rule, ...] = (metadata_rules, name_rules, recipient_rules, share_rules)
+RULES: tuple[Rule, ...] = (
+    metadata_rules,
+    name_rules,
+    recipient_rules,
+    share_rules,
+    property_rules,
+)
 
 
 def length_rules(config: SharePackConfig) -> Iterator[Finding]:

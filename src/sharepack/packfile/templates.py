@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from sharepack.packfile.loader import load_share_pack
-from sharepack.packfile.normalise import METADATA_KEYS, PIPELINE_KEYS, RECIPIENT_KEYS, SHARE_KEYS
+from sharepack.packfile.normalise import (
+    METADATA_KEYS,
+    OBJECT_KEYS,
+    PIPELINE_KEYS,
+    RECIPIENT_KEYS,
+    SHARE_KEYS,
+)
 from sharepack.packfile.writer import write_xlsx
 
 _STRING = {"type": "string"}
@@ -31,8 +37,18 @@ _FIELD_TYPES: dict[str, Any] = {
     "allowed_ips": _STRINGS,
     "recipient_ips": _STRINGS,
     "recipients": _STRINGS,
-    "data_objects": _STRINGS,
     "share_assets": _STRINGS,
+    "properties": {"type": "object", "additionalProperties": _STRING},
+    "token_expiration": {"type": "string", "format": "date-time"},
+    "history_data_sharing_status": _any_case("ENABLED", "DISABLED"),
+    "cdf_enabled": {"type": "boolean"},
+    "start_version": {"type": "integer", "minimum": 0},
+    "partitions": {
+        "anyOf": [
+            {"type": "string", "description": "(column = 'value', ...), (...) as SQL writes it"},
+            {"type": "array"},
+        ]
+    },
     "key_columns": _STRINGS,
     "notification": _STRINGS,
     "notifications": _STRINGS,
@@ -70,6 +86,13 @@ def json_schema() -> dict[str, Any]:
     share = _object(SHARE_KEYS)
     share["properties"]["pipelines"] = {"type": "array", "items": pipeline}
     top_pipeline = _object({**PIPELINE_KEYS, "share": "share"}, ("share",))
+    data_object = _object(OBJECT_KEYS, ("name",))
+    top_object = _object({**OBJECT_KEYS, "share": "share"}, ("share", "name"))
+    kinds = _any_case("TABLE", "VIEW", "MATERIALIZED_VIEW", "STREAMING_TABLE", "SCHEMA")
+    for entry in (data_object, top_object):
+        entry["properties"].update({"type": kinds, "data_object_type": kinds})
+    objects = {"oneOf": [{"type": "array", "items": {"anyOf": [_STRING, data_object]}}, _STRING]}
+    share["properties"].update({"data_objects": objects, "share_assets": objects})
     recipients = {"type": "array", "items": _object(RECIPIENT_KEYS)}
     shares = {"type": "array", "items": share}
     return {
@@ -83,6 +106,7 @@ def json_schema() -> dict[str, Any]:
             "share": shares,
             "shares": shares,
             "pipelines": {"type": "array", "items": top_pipeline},
+            "objects": {"type": "array", "items": top_object},
         },
         "required": ["metadata"],
         "additionalProperties": False,
@@ -126,6 +150,20 @@ share:
         serverless: true
         tags: {cost_center: "123"}
         notification: [owner@example.com]
+
+# Sharing options of a share's objects (each optional; also written in data_objects as
+# {name: ..., shared_as: ...}). A recipient may also carry properties: {region: emea}
+# (read by CURRENT_RECIPIENT().region) and token_expiration: "2027-06-30T00:00:00Z".
+objects:
+  - share: sales_q1_share
+    name: prod_catalog.sales.customers # added to the share, or the same name's options
+    shared_as: partner.customers       # the schema.table the recipient sees
+    comment: Customers, one region per partner
+    history_data_sharing_status: ENABLED   # time travel and change data feed
+    cdf_enabled: true
+    start_version: 0                   # the oldest version a recipient may read
+    # Only the rows of the recipient's region sold online (several groups: any of them).
+    partitions: "(region = CURRENT_RECIPIENT().region, channel LIKE 'web%')"
 """
 
 

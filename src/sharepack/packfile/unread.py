@@ -15,9 +15,9 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from sharepack.packfile.findings import Finding
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import field_name
-from sharepack.packfile.rules import Finding
 from sharepack.packfile.yaml_reader import ANY, Path
 
 #: Rounds of stand-ins before the rules give up on a pack the model still refuses.

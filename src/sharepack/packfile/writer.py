@@ -8,7 +8,13 @@ from typing import Any
 import yaml
 from openpyxl import Workbook
 
-from sharepack.packfile.models import PipelineSpec, SharePackConfig
+from sharepack.packfile.models import (
+    DataObjectSpec,
+    PartitionOp,
+    PartitionSpec,
+    PipelineSpec,
+    SharePackConfig,
+)
 
 
 def _schedule(pipeline: PipelineSpec) -> Any:
@@ -27,18 +33,48 @@ def _pipeline(pipeline: PipelineSpec) -> dict[str, Any]:
     return data
 
 
+def _data_object(obj: str | DataObjectSpec) -> Any:
+    """A name alone, or the name and the options that are not their defaults."""
+    if isinstance(obj, str):
+        return obj
+    options = obj.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    return {"name": obj.name, **options}
+
+
 def config_to_dict(config: SharePackConfig) -> dict[str, Any]:
     return {
         "metadata": config.metadata.model_dump(mode="json"),
         "recipient": [r.model_dump(mode="json", exclude_none=True) for r in config.recipients],
         "share": [
             {
-                **s.model_dump(mode="json", exclude={"pipelines"}),
+                **s.model_dump(mode="json", exclude={"pipelines", "data_objects"}),
+                "data_objects": [_data_object(o) for o in s.data_objects],
                 "pipelines": [_pipeline(p) for p in s.pipelines],
             }
             for s in config.shares
         ],
     }
+
+
+def partitions_text(partitions: tuple[PartitionSpec, ...]) -> str | None:
+    """Partitions as `ALTER SHARE ... PARTITION` writes them (what `partitions` reads)."""
+
+    def condition(name: str, op: PartitionOp, value: str | None, key: str | None) -> str:
+        sign = "=" if op is PartitionOp.EQUAL else "LIKE"
+        if key is not None:
+            return f"{name} {sign} CURRENT_RECIPIENT().{key}"
+        quoted = (value or "").replace("'", "''")
+        return f"{name} {sign} '{quoted}'"
+
+    groups = [
+        "("
+        + ", ".join(
+            condition(v.name, v.op, v.value, v.recipient_property_key) for v in partition.values
+        )
+        + ")"
+        for partition in partitions
+    ]
+    return ", ".join(groups) or None
 
 
 def config_to_yaml(config: SharePackConfig) -> str:
@@ -59,14 +95,38 @@ def write_xlsx(config: SharePackConfig, path: Path) -> None:
     for field, value in config.metadata.model_dump(mode="json").items():
         metadata.append([field, value if value != "" else None])
     recipients = workbook.create_sheet("Recipients")
-    recipients.append(["name", "type", "email", "metastore_id", "allowed_ips", "comment"])
+    recipients.append(
+        [
+            "name",
+            "type",
+            "email",
+            "metastore_id",
+            "allowed_ips",
+            "comment",
+            "properties",
+            "token_expiration",
+        ]
+    )
     for r in config.recipients:
-        row = [r.name, r.type.value, r.email, r.metastore_id, _cell(r.allowed_ips), r.comment]
+        properties = ", ".join(f"{k}={v}" for k, v in (r.properties or {}).items())
+        expiration = r.token_expiration.isoformat() if r.token_expiration else None
+        row = [
+            r.name,
+            r.type.value,
+            r.email,
+            r.metastore_id,
+            _cell(r.allowed_ips),
+            r.comment,
+            properties or None,
+            expiration,
+        ]
         recipients.append([v if v != "" else None for v in row])
     shares = workbook.create_sheet("Shares")
     shares.append(["name", "comment", "recipients", "data_objects"])
     for s in config.shares:
-        shares.append([s.name, s.comment or None, _cell(s.recipients), _cell(s.data_objects)])
+        names = [o for o in s.data_objects if isinstance(o, str)]
+        shares.append([s.name, s.comment or None, _cell(s.recipients), _cell(names)])
+    _objects_sheet(workbook, config)
     pipelines = workbook.create_sheet("Pipelines")
     pipelines.append(
         [
@@ -105,3 +165,37 @@ def write_xlsx(config: SharePackConfig, path: Path) -> None:
                 ]
             )
     workbook.save(path)
+
+
+def _objects_sheet(workbook: Workbook, config: SharePackConfig) -> None:
+    """The objects with options, one row each (those without are named on the Shares sheet)."""
+    objects = workbook.create_sheet("Objects")
+    columns = [
+        "share",
+        "name",
+        "type",
+        "shared_as",
+        "comment",
+        "history_data_sharing_status",
+        "cdf_enabled",
+        "start_version",
+        "partitions",
+    ]
+    objects.append(columns)
+    for s in config.shares:
+        for o in s.data_objects:
+            if isinstance(o, str):
+                continue
+            objects.append(
+                [
+                    s.name,
+                    o.name,
+                    o.type.value if o.type else None,
+                    o.shared_as,
+                    o.comment if o.comment else None,
+                    o.history_data_sharing_status.value,
+                    "true" if o.cdf_enabled else "false",
+                    o.start_version,
+                    partitions_text(o.partitions),
+                ]
+            )

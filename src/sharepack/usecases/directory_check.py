@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from sharepack.directory.protocol import Directory
 from sharepack.directory.validate import check_directory
+from sharepack.packfile.findings import Finding
 from sharepack.packfile.loader import ExtraRule
 from sharepack.packfile.models import SharePackConfig
 from sharepack.packfile.normalise import field_name
-from sharepack.packfile.rules import Finding
 from sharepack.packfile.yaml_reader import Path
 
 SKIPPED = (

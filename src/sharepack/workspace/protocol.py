@@ -64,9 +64,15 @@ class Workspace(Protocol):
     def delete_share(self, name: str) -> None: ...
 
     def update_share_objects(
-        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+        self,
+        name: str,
+        add: Sequence[ShareObjectState],
+        remove: Sequence[str],
+        update: Sequence[ShareObjectState] = (),
     ) -> None:
-        """One PATCH: at most 100 updates, never the same object twice."""
+        """One PATCH: at most 100 updates, never the same object twice. `update` sets the
+        options an added object may change (comment, history sharing, change data feed,
+        partitions, never to none) of objects the share holds."""
         ...
 
     def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None: ...

@@ -126,7 +126,7 @@ class SdkWorkspace:
             found: dict[str, str] = {}
             for object_read in object_reads:
                 found.update(object_read.result())
-            existing, views = sharing.found_objects(found)
+            existing, views, kinds = sharing.found_objects(found)
             return WorkspaceState(
                 recipients=listed.result() if listed else _found(recipient_reads),
                 shares=_found(share_reads),
@@ -134,6 +134,7 @@ class SdkWorkspace:
                 jobs=_found(job_reads),
                 existing_objects=existing,
                 views=views,
+                object_kinds=kinds,
                 recipient_grants=_found(grant_reads),
             )
 
@@ -163,9 +164,13 @@ class SdkWorkspace:
 
     @_naming_the_workspace
     def update_share_objects(
-        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+        self,
+        name: str,
+        add: Sequence[ShareObjectState],
+        remove: Sequence[str],
+        update: Sequence[ShareObjectState] = (),
     ) -> None:
-        sharing.update_share_objects(self._client, name, add, remove)
+        sharing.update_share_objects(self._client, name, add, remove, update)
 
     @_naming_the_workspace
     def update_share_grants(self, name: str, add: Sequence[str], remove: Sequence[str]) -> None:

@@ -20,6 +20,7 @@ from sharepack.workspace.state import (
     RecipientState,
     ShareObjectState,
     ShareState,
+    shared_kind,
 )
 
 CONTACT_EMAIL_PROPERTY = "sharepack.contact_email"
@@ -206,6 +207,16 @@ def _data_object(obj: ShareObjectState) -> sharing.SharedDataObject:
     )
 
 
+def _updated_object(obj: ShareObjectState) -> sharing.SharedDataObject:
+    """What an UPDATE may change: an alias and a start version are set when an object is
+    added, and are sent only as they are (the service refuses a change to them)."""
+    added = _data_object(obj)
+    added.start_version = None
+    added.string_shared_as = None
+    added.comment = obj.comment  # an empty one clears it
+    return added
+
+
 def _read_grantees(client: WorkspaceClient, name: str) -> frozenset[str]:
     grantees: set[str] = set()
     page_token: str | None = None
@@ -260,21 +271,35 @@ def delete_share(client: WorkspaceClient, name: str) -> None:
 
 
 def update_share_objects(
-    client: WorkspaceClient, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+    client: WorkspaceClient,
+    name: str,
+    add: Sequence[ShareObjectState],
+    remove: Sequence[str],
+    update: Sequence[ShareObjectState] = (),
 ) -> None:
-    updates = [
-        sharing.SharedDataObjectUpdate(
-            action=sharing.SharedDataObjectUpdateAction.ADD,
-            data_object=_data_object(o),
-        )
-        for o in add
-    ] + [
-        sharing.SharedDataObjectUpdate(
-            action=sharing.SharedDataObjectUpdateAction.REMOVE,
-            data_object=sharing.SharedDataObject(name=object_name),
-        )
-        for object_name in remove
-    ]
+    updates = (
+        [
+            sharing.SharedDataObjectUpdate(
+                action=sharing.SharedDataObjectUpdateAction.ADD,
+                data_object=_data_object(o),
+            )
+            for o in add
+        ]
+        + [
+            sharing.SharedDataObjectUpdate(
+                action=sharing.SharedDataObjectUpdateAction.UPDATE,
+                data_object=_updated_object(o),
+            )
+            for o in update
+        ]
+        + [
+            sharing.SharedDataObjectUpdate(
+                action=sharing.SharedDataObjectUpdateAction.REMOVE,
+                data_object=sharing.SharedDataObject(name=object_name),
+            )
+            for object_name in remove
+        ]
+    )
     with translated_errors(f"Updating the objects of share '{name}'"):
         client.shares.update(name, updates=updates)
 
@@ -316,9 +341,13 @@ def object_reads(client: WorkspaceClient, names: Iterable[str]) -> list[ObjectRe
     return reads
 
 
-def found_objects(found: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
-    """The objects found, and those of them that are views (shared as a VIEW, not a TABLE)."""
-    return frozenset(found), frozenset(n for n, kind in found.items() if kind == _VIEW)
+def found_objects(
+    found: Mapping[str, str],
+) -> tuple[frozenset[str], frozenset[str], dict[str, DataObjectType]]:
+    """The objects found, those of them that are views (shared as a VIEW, not a TABLE),
+    and how each that is not a plain table is shared (`shared_kind`)."""
+    kinds = {n: kind for n, t in found.items() if (kind := shared_kind(t)) is not None}
+    return frozenset(found), frozenset(n for n, kind in found.items() if kind == _VIEW), kinds
 
 
 def _schema_found(client: WorkspaceClient, full_name: str) -> dict[str, str]:

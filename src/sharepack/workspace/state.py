@@ -36,6 +36,15 @@ class DataObjectType(StrEnum):
     FEATURE_SPEC = "FEATURE_SPEC"
 
 
+def shared_kind(table_type: str) -> DataObjectType | None:
+    """The data object type a table of `table_type` is shared as, when not TABLE."""
+    return {
+        "VIEW": DataObjectType.VIEW,
+        "MATERIALIZED_VIEW": DataObjectType.MATERIALIZED_VIEW,
+        "STREAMING_TABLE": DataObjectType.STREAMING_TABLE,
+    }.get(table_type)
+
+
 class HistoryDataSharingStatus(StrEnum):
     ENABLED = "ENABLED"
     DISABLED = "DISABLED"  # the server's default
@@ -163,5 +172,8 @@ class WorkspaceState:
     jobs: Mapping[str, ScheduleJobState] = field(default_factory=dict)
     existing_objects: frozenset[str] = frozenset()  # tables and schemas found in the catalog
     views: frozenset[str] = frozenset()  # the existing objects that are views
+    #: How each existing table-like object is shared when it is not a plain TABLE (a VIEW,
+    #: MATERIALIZED_VIEW or STREAMING_TABLE), as the catalog's table type tells.
+    object_kinds: Mapping[str, DataObjectType] = field(default_factory=dict)
     #: For each recipient asked about: the shares granting it SELECT, whoever's they are.
     recipient_grants: Mapping[str, frozenset[str]] = field(default_factory=dict)

@@ -39,7 +39,9 @@ from sharepack.engine.actions.shares import (
     DeleteShare,
     UpdateShareComment,
     UpdateShareGrants,
+    UpdateShareObjectOptions,
     UpdateShareObjects,
+    options_of,
 )
 from sharepack.workspace.state import CreationMark
 
@@ -51,6 +53,7 @@ PlanAction = (
     | UpdateShareComment
     | DeleteShare
     | UpdateShareObjects
+    | UpdateShareObjectOptions
     | UpdateShareGrants
     | CreatePipeline
     | UpdatePipeline
@@ -73,6 +76,7 @@ ACTION_TYPES: dict[ActionKind, type[PlanAction]] = {
         UpdateShareComment,
         DeleteShare,
         UpdateShareObjects,
+        UpdateShareObjectOptions,
         UpdateShareGrants,
         CreatePipeline,
         UpdatePipeline,
@@ -92,6 +96,7 @@ SHARE_ACTIONS = (
     UpdateShareComment,
     DeleteShare,
     UpdateShareObjects,
+    UpdateShareObjectOptions,
     UpdateShareGrants,
 )
 #: The actions that write a pipeline's definition; every action on a pipeline; every
@@ -144,9 +149,11 @@ __all__ = [
     "UpdateScheduleJob",
     "UpdateShareComment",
     "UpdateShareGrants",
+    "UpdateShareObjectOptions",
     "UpdateShareObjects",
     "comparable_job",
     "comparable_pipeline",
     "marked",
+    "options_of",
     "recipient_holds",
 ]

@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sharepack.engine.actions.base import Action, ActionKind, Reads
-from sharepack.workspace.state import ShareObjectState, ShareState, WorkspaceState
+from sharepack.workspace.state import (
+    HistoryDataSharingStatus,
+    ShareObjectState,
+    ShareState,
+    WorkspaceState,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,47 @@ class UpdateShareObjects(_ShareAction):
         names = share.object_names
         added = all(o.name in names for o in self.add_objects)
         return added and not names.intersection(self.remove_objects)
+
+
+@dataclass(frozen=True)
+class UpdateShareObjectOptions(_ShareAction):
+    """Change the options of objects the share holds (history sharing, change data feed,
+    partitions, comment) to `changed_objects`; they were `before_objects`."""
+
+    kind: Literal[ActionKind.UPDATE_SHARE_OBJECT_OPTIONS] = field(
+        default=ActionKind.UPDATE_SHARE_OBJECT_OPTIONS, init=False
+    )
+    changed_objects: tuple[ShareObjectState, ...] = ()
+    before_objects: tuple[ShareObjectState, ...] = ()
+
+    def describe(self) -> str:
+        return f"share {self.resource}: change {len(self.changed_objects)} object(s)"
+
+    def inverse(self) -> UpdateShareObjectOptions:
+        return UpdateShareObjectOptions(
+            self.undo_id,
+            self.resource,
+            changed_objects=self.before_objects,
+            before_objects=self.changed_objects,
+        )
+
+    def took_effect(self, state: WorkspaceState) -> bool:
+        share = self._share(state)
+        if share is None:
+            return False
+        held = {o.name: options_of(o) for o in share.objects}
+        return all(held.get(o.name) == options_of(o) for o in self.changed_objects)
+
+
+def options_of(obj: ShareObjectState) -> tuple[object, ...]:
+    """What an UPDATE of a share changes on an object, as compared: its comment, history
+    sharing (DISABLED unless set), change data feed (off unless set) and partitions."""
+    return (
+        obj.comment,
+        obj.history_data_sharing_status or HistoryDataSharingStatus.DISABLED,
+        bool(obj.cdf_enabled),
+        obj.partitions,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from sharepack.workspace.errors import (
     InvalidRequestError,
@@ -136,27 +137,62 @@ class SharingPart(HeldState):
             del self._shares[held.name]
 
     def update_share_objects(
-        self, name: str, add: Sequence[ShareObjectState], remove: Sequence[str]
+        self,
+        name: str,
+        add: Sequence[ShareObjectState],
+        remove: Sequence[str],
+        update: Sequence[ShareObjectState] = (),
     ) -> None:
         """One change, checked whole before any of it is made: at most 100 updates,
         never the same object twice."""
         what = f"Updating the objects of share '{name}'"
         with self._lock:
             share = self._owned_share(what, name)
-            added = self._checked_object_updates(what, share, add, remove)
+            added = self._checked_object_updates(what, share, add, remove, update)
+            updated = self._checked_changes(what, share, update)
             removed = {n.lower() for n in remove}
-            share.objects = [o for o in share.objects if o.name not in removed] + added
+            share.objects = [
+                updated.get(o.name, o) for o in share.objects if o.name not in removed
+            ] + added
+
+    def _checked_changes(
+        self, what: str, share: HeldShare, update: Sequence[ShareObjectState]
+    ) -> dict[str, ShareObjectState]:
+        """The objects `update` changes, as the share will hold them (an UPDATE changes
+        the comment, history sharing, change data feed and partitions only)."""
+        present = {o.name: o for o in share.objects}
+        changed: dict[str, ShareObjectState] = {}
+        for obj in update:
+            current = present[obj.name.lower()]
+            if obj.shared_as and obj.shared_as.lower() != (current.shared_as or ""):
+                raise InvalidRequestError(
+                    f"{what}: Updating shared_as of data object '{obj.name}' is not supported."
+                )
+            changed[current.name] = replace(
+                current,
+                comment=obj.comment,
+                cdf_enabled=obj.cdf_enabled if obj.cdf_enabled is not None else current.cdf_enabled,
+                history_data_sharing_status=obj.history_data_sharing_status
+                or current.history_data_sharing_status,
+                partitions=obj.partitions or current.partitions,
+            )
+        return changed
 
     def _checked_object_updates(
-        self, what: str, share: HeldShare, add: Sequence[ShareObjectState], remove: Sequence[str]
+        self,
+        what: str,
+        share: HeldShare,
+        add: Sequence[ShareObjectState],
+        remove: Sequence[str],
+        update: Sequence[ShareObjectState] = (),
     ) -> list[ShareObjectState]:
         """The objects to add as the share will hold them; raise as a workspace refuses."""
-        if len(add) + len(remove) > MAX_OBJECT_UPDATES:
+        if len(add) + len(remove) + len(update) > MAX_OBJECT_UPDATES:
             raise InvalidRequestError(
                 f"{what}: UpdateShare number of data objects to update exceeds limit "
                 f"{MAX_OBJECT_UPDATES}"
             )
-        touched = [o.name.lower() for o in add] + [n.lower() for n in remove]
+        touched = [o.name.lower() for o in [*add, *update]] + [n.lower() for n in remove]
         repeated = sorted({n for n in touched if touched.count(n) > 1})
         if repeated:
             raise InvalidRequestError(
@@ -166,6 +202,12 @@ class SharingPart(HeldState):
         present = {o.name: o for o in share.objects}
         aliases = {o.shared_as: o.name for o in share.objects if o.shared_as}
         added = [self._checked_add(what, share, obj, present, aliases) for obj in add]
+        for obj in update:
+            check_partitions(what, obj)
+            if obj.name.lower() not in present:
+                raise ResourceNotFoundError(
+                    f"{what}: Data object '{obj.name}' does not exist in share '{share.name}'."
+                )
         for object_name in remove:
             gone = present.get(object_name.lower())
             if gone is None:

@@ -34,6 +34,7 @@ from sharepack.workspace.state import (
     ScheduleJobState,
     ShareState,
     WorkspaceState,
+    shared_kind,
 )
 
 
@@ -187,6 +188,11 @@ class InMemoryWorkspace(SharingPart, PipelinesPart):
                 jobs=found_jobs,
                 existing_objects=existing,
                 views=frozenset(n for n in existing if self._object_type(n) == VIEW),
+                object_kinds={
+                    n: kind
+                    for n in existing
+                    if (kind := shared_kind(self._object_type(n) or "")) is not None
+                },
                 recipient_grants=grants,
             )
 
