@@ -824,3 +824,47 @@ def test_a_deleted_job_is_gone_and_deleting_it_again_is_refused(workspace: Works
     # The Jobs API answers a missing job with INVALID_PARAMETER_VALUE, not NOT_FOUND.
     with pytest.raises(InvalidRequestError, match=str(created.job_id)):
         workspace.delete_schedule_job(created.job_id)
+
+
+# --- an UPDATE of a share's objects: options in place, never an alias ----------------------
+
+
+def test_an_update_changes_history_feed_partitions_and_comment_in_place(
+    workspace: Workspace,
+) -> None:
+    workspace.create_share("sales", "")
+    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
+    held = workspace.read_state(shares=["sales"]).shares["sales"].objects[0]
+    by_region = Partition(values=(PartitionValue(name="region", value="eu"),))
+    changed = replace(
+        held,
+        comment="eu only",
+        cdf_enabled=True,
+        history_data_sharing_status=HistoryDataSharingStatus.ENABLED,
+        partitions=(by_region,),
+    )
+
+    workspace.update_share_objects("sales", [], [], [changed])
+
+    (now,) = workspace.read_state(shares=["sales"]).shares["sales"].objects
+    assert now == changed
+
+
+def test_an_update_of_an_alias_is_refused_and_changes_nothing(workspace: Workspace) -> None:
+    workspace.create_share("sales", "")
+    workspace.update_share_objects("sales", [ShareObjectState(name=TABLE)], [])
+    held = workspace.read_state(shares=["sales"]).shares["sales"].objects[0]
+
+    with pytest.raises(InvalidRequestError, match="shared_as"):
+        workspace.update_share_objects(
+            "sales", [], [], [replace(held, shared_as="partner.tx", cdf_enabled=True)]
+        )
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == (held,)
+
+
+def test_an_update_of_an_object_the_share_lacks_is_not_found(workspace: Workspace) -> None:
+    workspace.create_share("sales", "")
+
+    with pytest.raises(ResourceNotFoundError, match="does not exist in share"):
+        workspace.update_share_objects("sales", [], [], [ShareObjectState(name=TABLE)])
