@@ -40,10 +40,8 @@ from sharepack.engine.actions import (
     comparable_pipeline,
 )
 from sharepack.engine.desired import comparable_object
+from sharepack.packfile.partitions import partitions_text
 from sharepack.workspace.state import (
-    Partition,
-    PartitionOp,
-    PartitionValue,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -347,19 +345,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):
-        return [_partition_text(p) for p in value] or None
+        return [partitions_text([p.values]) for p in value] or None
     return value
-
-
-def _partition_text(partition: Partition) -> str:
-    def condition(v: PartitionValue) -> str:
-        op = "=" if v.op is PartitionOp.EQUAL else "LIKE"
-        if v.recipient_property_key is not None:
-            return f"{v.name} {op} CURRENT_RECIPIENT().{v.recipient_property_key}"
-        quoted = (v.value or "").replace("'", "''")
-        return f"{v.name} {op} '{quoted}'"
-
-    return f"({', '.join(condition(v) for v in partition.values)})"
 
 
 _Declared = RecipientState | PipelineState | ScheduleJobState

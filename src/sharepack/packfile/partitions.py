@@ -12,7 +12,8 @@ form; in YAML it is one of the forms `partitions` accepts.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -111,3 +112,31 @@ def _group(tokens: list[tuple[str, Any]], index: int) -> tuple[list[dict[str, An
         if tokens[index] != ("punct", ","):
             raise PartitionSyntaxError("conditions of a partition are separated by commas")
         index += 1
+
+
+class Condition(Protocol):
+    """One column condition of a partition, in the file's model or as a share holds it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def value(self) -> str | None: ...
+    @property
+    def recipient_property_key(self) -> str | None: ...
+
+
+def partitions_text(partitions: Iterable[Iterable[Condition]]) -> str | None:
+    """Partitions as `ALTER SHARE ... PARTITION` writes them (what `parse_partitions`
+    reads), or None for none."""
+
+    def condition(v: Condition) -> str:
+        sign = "LIKE" if str(v.op) == "LIKE" else "="
+        if v.recipient_property_key is not None:
+            return f"{v.name} {sign} CURRENT_RECIPIENT().{v.recipient_property_key}"
+        quoted = (v.value or "").replace("'", "''")
+        return f"{v.name} {sign} '{quoted}'"
+
+    groups = [f"({', '.join(condition(v) for v in values)})" for values in partitions]
+    return ", ".join(groups) or None

@@ -8,13 +8,9 @@ from typing import Any
 import yaml
 from openpyxl import Workbook
 
-from sharepack.packfile.models import (
-    DataObjectSpec,
-    PartitionOp,
-    PartitionSpec,
-    PipelineSpec,
-    SharePackConfig,
-)
+from sharepack.packfile.models import DataObjectSpec, PipelineSpec, SharePackConfig
+from sharepack.packfile.normalise import OBJECT_KEYS
+from sharepack.packfile.partitions import partitions_text
 
 
 def _schedule(pipeline: PipelineSpec) -> Any:
@@ -54,27 +50,6 @@ def config_to_dict(config: SharePackConfig) -> dict[str, Any]:
             for s in config.shares
         ],
     }
-
-
-def partitions_text(partitions: tuple[PartitionSpec, ...]) -> str | None:
-    """Partitions as `ALTER SHARE ... PARTITION` writes them (what `partitions` reads)."""
-
-    def condition(name: str, op: PartitionOp, value: str | None, key: str | None) -> str:
-        sign = "=" if op is PartitionOp.EQUAL else "LIKE"
-        if key is not None:
-            return f"{name} {sign} CURRENT_RECIPIENT().{key}"
-        quoted = (value or "").replace("'", "''")
-        return f"{name} {sign} '{quoted}'"
-
-    groups = [
-        "("
-        + ", ".join(
-            condition(v.name, v.op, v.value, v.recipient_property_key) for v in partition.values
-        )
-        + ")"
-        for partition in partitions
-    ]
-    return ", ".join(groups) or None
 
 
 def config_to_yaml(config: SharePackConfig) -> str:
@@ -170,18 +145,7 @@ def write_xlsx(config: SharePackConfig, path: Path) -> None:
 def _objects_sheet(workbook: Workbook, config: SharePackConfig) -> None:
     """The objects with options, one row each (those without are named on the Shares sheet)."""
     objects = workbook.create_sheet("Objects")
-    columns = [
-        "share",
-        "name",
-        "type",
-        "shared_as",
-        "comment",
-        "history_data_sharing_status",
-        "cdf_enabled",
-        "start_version",
-        "partitions",
-    ]
-    objects.append(columns)
+    objects.append(["share", *(k for k, field in OBJECT_KEYS.items() if k == field)])
     for s in config.shares:
         for o in s.data_objects:
             if isinstance(o, str):
@@ -196,6 +160,6 @@ def _objects_sheet(workbook: Workbook, config: SharePackConfig) -> None:
                     o.history_data_sharing_status.value,
                     "true" if o.cdf_enabled else "false",
                     o.start_version,
-                    partitions_text(o.partitions),
+                    partitions_text(p.values for p in o.partitions),
                 ]
             )
