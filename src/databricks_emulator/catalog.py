@@ -78,6 +78,8 @@ class TableEntry:
     table_type: str
     created_at: int
     created_by: str
+    #: The Delta version a partner reads; a pipeline update that re-materialises it bumps it.
+    version: int = 1
 
     @property
     def parts(self) -> tuple[str, str, str]:
