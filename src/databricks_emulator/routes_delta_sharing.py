@@ -280,8 +280,8 @@ def _query_version(shared: SharedTable, body: dict[str, Any], current: int) -> t
     asked = [k for k in ("version", "timestamp", "startingVersion") if body.get(k) is not None]
     if not asked:
         return current, current
-    if len(asked) > 1:
-        raise bad_parameter(f"Only one of {', '.join(asked)} may be set.")
+    if len(asked) > 1:  # the reference server's ErrorStrings.multipleParametersSetErrorMsg
+        raise bad_parameter("Please only provide one of: version,timestamp,startingVersion")
     _require_history(shared)
     if asked[0] == "timestamp":  # the emulator keeps no commit times: the latest version
         return current, current
@@ -290,7 +290,7 @@ def _query_version(shared: SharedTable, body: dict[str, Any], current: int) -> t
         raise bad_parameter(f"{asked[0]} cannot be negative.")
     if number < shared.start_version:
         raise bad_parameter(f"You can only query table data since version {shared.start_version}.")
-    if number > current:
+    if number > current:  # Delta's VersionNotFoundException (delta-io/delta)
         raise bad_parameter(
             f"Cannot time travel Delta table to version {number}. "
             f"Available versions: [{shared.start_version}, {current}]."

@@ -214,6 +214,32 @@ def test_starting_version_below_the_shared_start_version_is_refused(
     assert all("add" in json.loads(x) for x in served.text.splitlines()[2:])
 
 
+def test_time_travel_asks_one_version_that_exists(client: WorkspaceClient, tmp_path: Path) -> None:
+    recipient(client, "acme")
+    enabled = sharing.SharedDataObjectHistoryDataSharingStatus.ENABLED
+    share(client, "retail", table(ORDERS, history_data_sharing_status=enabled), to="acme")
+    partner = Partner.of(client, "acme", tmp_path)
+    path = "/shares/retail/schemas/sales/tables/orders"
+
+    both = partner.query(path, {"version": 1, "startingVersion": 1})
+    beyond = partner.query(path, {"version": 7})
+    current = partner.query(path, {"version": 1})
+
+    # reference server DeltaSharingService.scala queryTable, ErrorStrings in exceptions.scala
+    assert (both.status_code, both.json()["message"]) == (
+        400,
+        "Please only provide one of: version,timestamp,startingVersion",
+    )
+    # Delta's VersionNotFoundException (delta-io/delta, DeltaErrors.scala)
+    assert (beyond.status_code, beyond.json()["message"]) == (
+        400,
+        "Cannot time travel Delta table to version 7. Available versions: [0, 1].",
+    )
+    assert current.status_code == 200
+    files = [json.loads(line)["file"] for line in current.text.splitlines()[2:]]
+    assert {f["version"] for f in files} == {1}
+
+
 def _materialise(client: WorkspaceClient, pipeline_id: str) -> None:
     update_id = client.pipelines.start_update(pipeline_id).update_id
     assert update_id
@@ -234,7 +260,8 @@ def test_a_table_a_pipeline_materialised_is_readable_and_a_rerun_bumps_its_versi
     assert created.pipeline_id
     _materialise(client, created.pipeline_id)
     recipient(client, "acme")
-    share(client, "retail", table(target), to="acme")
+    enabled = sharing.SharedDataObjectHistoryDataSharingStatus.ENABLED
+    share(client, "retail", table(target, history_data_sharing_status=enabled), to="acme")
     partner = Partner.of(client, "acme", tmp_path)
     path = "/shares/retail/schemas/sales/tables/daily_orders"
     before = delta_sharing.load_as_pandas(partner.url("retail.sales.daily_orders"))
@@ -245,3 +272,5 @@ def test_a_table_a_pipeline_materialised_is_readable_and_a_rerun_bumps_its_versi
     assert len(before) == len(after) == 30
     assert partner.get(f"{path}/version").headers["delta-table-version"] == "2"
     assert sorted(before["amount"]) != sorted(after["amount"])
+    travelled = delta_sharing.load_as_pandas(partner.url("retail.sales.daily_orders"), version=1)
+    assert sorted(travelled["amount"]) == sorted(before["amount"])
