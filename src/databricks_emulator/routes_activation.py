@@ -11,6 +11,7 @@ once"); from then on the token shows no `activation_url` and its link is refused
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,8 @@ async def retrieve_token(request: Request, activation_url: str) -> dict[str, Any
     with em.lock:
         recipient, token = _token_for(em.sharing, activation_url, _host(request))
         token["retrieved"] = True
+        # A token kept in a state file from before bearer tokens existed gets one now.
+        token.setdefault("bearer_token", secrets.token_urlsafe(32))
         recipient["activated"] = True
         answer: dict[str, Any] = {
             "shareCredentialsVersion": 1,

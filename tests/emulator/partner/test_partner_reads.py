@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import delta_sharing
+import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import sharing
@@ -171,6 +172,11 @@ def test_table_version_and_metadata_carry_the_version_header(
     metadata = partner.get("/shares/retail/schemas/sales/tables/orders/metadata")
 
     assert sharing_client._rest_client.query_table_version(shared).delta_table_version == 1
+    head = httpx.head(
+        f"{partner.endpoint}/shares/retail/schemas/sales/tables/orders/version",
+        headers={"Authorization": f"Bearer {partner.token}"},
+    )
+    assert (head.status_code, head.headers["delta-table-version"]) == (200, "1")
     assert metadata.headers["delta-table-version"] == "1"
     meta = json.loads(metadata.text.splitlines()[1])["metaData"]
     assert meta["configuration"] == {"delta.enableChangeDataFeed": "true"}
