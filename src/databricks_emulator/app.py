@@ -38,6 +38,7 @@ from databricks_emulator.routes_delta_sharing import (
 from databricks_emulator.routes_jobs import jobs_router
 from databricks_emulator.routes_pipelines import pipelines_router
 from databricks_emulator.routes_sharing import sharing_router
+from databricks_emulator.routes_table_changes import changes_router
 
 CONTROL_PREFIX = "/_emulator/"
 ORG_ID_HEADER = "x-databricks-org-id"
@@ -133,6 +134,7 @@ def create_app(
         control_router,
         activation_router,
         delta_sharing_router,
+        changes_router,
         files_router,
     )
     for router in routers:

@@ -40,7 +40,7 @@ from databricks_emulator.partner_access import (
 from databricks_emulator.partner_errors import bad_parameter, forbidden, malformed, not_found
 from databricks_emulator.routes_activation import DELTA_SHARING_PREFIX
 from databricks_emulator.routes_common import base_url, emulator
-from databricks_emulator.table_data import PARTITION_COLUMNS, SCHEMA_STRING
+from databricks_emulator.table_data import PARTITION_COLUMNS, SCHEMA_STRING, DataFile
 
 FILES_PREFIX = "/delta-sharing-files"
 MAX_RESULTS = 500
@@ -50,10 +50,10 @@ T = TypeVar("T")
 
 delta_sharing_router = APIRouter(prefix=f"{DELTA_SHARING_PREFIX}/{{metastore_id}}")
 files_router = APIRouter(prefix=FILES_PREFIX)
-_TABLE = "/shares/{share}/schemas/{schema}/tables/{table}"
+TABLE_PATH = "/shares/{share}/schemas/{schema}/tables/{table}"
 
 
-def _recipient(em: Emulator, request: Request, metastore_id: str) -> str:
+def caller(em: Emulator, request: Request, metastore_id: str) -> str:
     """The calling recipient's name (under the lock); this metastore's endpoint only."""
     host = request.client.host if request.client else None
     recipient = authenticate(em.sharing, request.headers.get("authorization"), host)
@@ -117,7 +117,7 @@ async def list_shares(
 ) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        recipient = _recipient(em, request, metastore_id)
+        recipient = caller(em, request, metastore_id)
         items = [
             {"name": s["name"], "id": share_id(s)} for s in visible_shares(em.sharing, recipient)
         ]
@@ -128,7 +128,7 @@ async def list_shares(
 async def get_share(request: Request, metastore_id: str, share: str) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        found = visible_share(em.sharing, _recipient(em, request, metastore_id), share)
+        found = visible_share(em.sharing, caller(em, request, metastore_id), share)
         return {"share": {"name": found["name"], "id": share_id(found)}}
 
 
@@ -142,7 +142,7 @@ async def list_schemas(
 ) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        found = visible_share(em.sharing, _recipient(em, request, metastore_id), share)
+        found = visible_share(em.sharing, caller(em, request, metastore_id), share)
         items = [{"name": s, "share": found["name"]} for s in shared_schemas(em.sharing, found)]
     return protocol_page(items, lambda i: str(i["name"]), maxResults, pageToken)
 
@@ -158,7 +158,7 @@ async def list_tables(
 ) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        found = visible_share(em.sharing, _recipient(em, request, metastore_id), share)
+        found = visible_share(em.sharing, caller(em, request, metastore_id), share)
         if schema.lower() not in shared_schemas(em.sharing, found):
             raise not_found(f"schema '{schema}' not found")
         items = [
@@ -179,42 +179,42 @@ async def list_all_tables(
 ) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        found = visible_share(em.sharing, _recipient(em, request, metastore_id), share)
+        found = visible_share(em.sharing, caller(em, request, metastore_id), share)
         items = [_table_item(t, found) for t in shared_tables(em.sharing, found)]
     return protocol_page(items, lambda i: f"{i['schema']}.{i['name']}", maxResults, pageToken)
 
 
-@delta_sharing_router.api_route(f"{_TABLE}/version", methods=["GET", "HEAD"])
+@delta_sharing_router.api_route(f"{TABLE_PATH}/version", methods=["GET", "HEAD"])
 async def table_version(
     request: Request, metastore_id: str, share: str, schema: str, table: str
 ) -> Response:
     """The current version in `Delta-Table-Version`; `startingTimestamp` needs history."""
     em = emulator(request)
     with em.lock:
-        recipient = _recipient(em, request, metastore_id)
+        recipient = caller(em, request, metastore_id)
         shared = find_table(em.sharing, recipient, share, schema, table)
         if request.query_params.get("startingTimestamp") is not None:
-            _require_history(shared)
+            require_history(shared)
         version = em.catalog.require_table(shared.source).version
     return Response(headers={VERSION_HEADER: str(version)})
 
 
-@delta_sharing_router.get(f"{_TABLE}/metadata")
+@delta_sharing_router.get(f"{TABLE_PATH}/metadata")
 async def table_metadata(
     request: Request, metastore_id: str, share: str, schema: str, table: str
 ) -> Response:
     em = emulator(request)
     with em.lock:
-        recipient = _recipient(em, request, metastore_id)
+        recipient = caller(em, request, metastore_id)
         shared = find_table(em.sharing, recipient, share, schema, table)
         if request.query_params.get("version") is not None:
-            _require_history(shared)
+            require_history(shared)
         version = em.catalog.require_table(shared.source).version
-    lines = [{"protocol": {"minReaderVersion": 1}}, {"metaData": _metadata(shared)}]
-    return _ndjson(lines, version)
+    lines = [{"protocol": {"minReaderVersion": 1}}, {"metaData": metadata_of(shared)}]
+    return ndjson(lines, version)
 
 
-@delta_sharing_router.post(f"{_TABLE}/query")
+@delta_sharing_router.post(f"{TABLE_PATH}/query")
 async def query_table(
     request: Request, metastore_id: str, share: str, schema: str, table: str
 ) -> Response:
@@ -223,7 +223,7 @@ async def query_table(
     body = await _query_body(request)
     em = emulator(request)
     with em.lock:
-        recipient = _recipient(em, request, metastore_id)
+        recipient = caller(em, request, metastore_id)
         shared = find_table(em.sharing, recipient, share, schema, table)
         current = em.catalog.require_table(shared.source).version
         version, header_version = _query_version(shared, body, current)
@@ -232,24 +232,29 @@ async def query_table(
         now = now_ms()
         lines: list[dict[str, Any]] = [
             {"protocol": {"minReaderVersion": 1}},
-            {"metaData": _metadata(shared)},
+            {"metaData": metadata_of(shared)},
         ]
         for file in files:
             if not readable(file.partition_values, shared.partitions, properties):
                 continue
-            token, expires = em.table_files.presign(file, now)
-            action: dict[str, Any] = {
-                "url": f"{base_url(request)}{FILES_PREFIX}/{token}/{file.path.name}",
-                "id": file.id,
-                "partitionValues": file.partition_values,
-                "size": file.size,
-                "stats": file.stats,
-                "expirationTimestamp": expires,
-            }
+            action = file_action(em, base_url(request), file, now)
             if any(k in body for k in ("version", "timestamp", "startingVersion")):
                 action.update(version=version, timestamp=now)
             lines.append({"add" if "startingVersion" in body else "file": action})
-    return _ndjson(lines, header_version)
+    return ndjson(lines, header_version)
+
+
+def file_action(em: Emulator, base: str, file: DataFile, now: int) -> dict[str, Any]:
+    """A File (PROTOCOL.md) for `file`, under a new download token (under the lock)."""
+    token, expires = em.table_files.presign(file, now)
+    return {
+        "url": f"{base}{FILES_PREFIX}/{token}/{file.path.name}",
+        "id": file.id,
+        "partitionValues": file.partition_values,
+        "size": file.size,
+        "stats": file.stats,
+        "expirationTimestamp": expires,
+    }
 
 
 @files_router.api_route("/{token}/{file_name}", methods=["GET", "HEAD"])
@@ -282,7 +287,7 @@ def _query_version(shared: SharedTable, body: dict[str, Any], current: int) -> t
         return current, current
     if len(asked) > 1:  # the reference server's ErrorStrings.multipleParametersSetErrorMsg
         raise bad_parameter("Please only provide one of: version,timestamp,startingVersion")
-    _require_history(shared)
+    require_history(shared)
     if asked[0] == "timestamp":  # the emulator keeps no commit times: the latest version
         return current, current
     number = body[asked[0]]
@@ -300,7 +305,7 @@ def _query_version(shared: SharedTable, body: dict[str, Any], current: int) -> t
     return number, number
 
 
-def _require_history(shared: SharedTable) -> None:
+def require_history(shared: SharedTable) -> None:
     if not shared.history_shared:
         raise bad_parameter(
             "Reading table by version or timestamp is not supported because history sharing "
@@ -308,7 +313,7 @@ def _require_history(shared: SharedTable) -> None:
         )
 
 
-def _metadata(shared: SharedTable) -> dict[str, Any]:
+def metadata_of(shared: SharedTable) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "id": _table_id(shared),
         "name": shared.name,
@@ -321,6 +326,6 @@ def _metadata(shared: SharedTable) -> dict[str, Any]:
     return metadata
 
 
-def _ndjson(lines: list[dict[str, Any]], version: int) -> Response:
+def ndjson(lines: list[dict[str, Any]], version: int) -> Response:
     content = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     return Response(content, media_type=NDJSON, headers={VERSION_HEADER: str(version)})
