@@ -40,7 +40,12 @@ from databricks_emulator.partner_access import (
 from databricks_emulator.partner_errors import bad_parameter, forbidden, malformed, not_found
 from databricks_emulator.routes_activation import DELTA_SHARING_PREFIX
 from databricks_emulator.routes_common import base_url, emulator
-from databricks_emulator.table_data import PARTITION_COLUMNS, SCHEMA_STRING, DataFile
+from databricks_emulator.table_data import (
+    FIRST_VERSION,
+    PARTITION_COLUMNS,
+    SCHEMA_STRING,
+    DataFile,
+)
 
 FILES_PREFIX = "/delta-sharing-files"
 MAX_RESULTS = 500
@@ -238,9 +243,9 @@ async def query_table(
             if not readable(file.partition_values, shared.partitions, properties):
                 continue
             action = file_action(em, base_url(request), file, now)
-            if any(k in body for k in ("version", "timestamp", "startingVersion")):
+            if any(body.get(k) is not None for k in ("version", "timestamp", "startingVersion")):
                 action.update(version=version, timestamp=now)
-            lines.append({"add" if "startingVersion" in body else "file": action})
+            lines.append({"file" if body.get("startingVersion") is None else "add": action})
     return ndjson(lines, header_version)
 
 
@@ -295,10 +300,10 @@ def _query_version(shared: SharedTable, body: dict[str, Any], current: int) -> t
         raise bad_parameter(f"{asked[0]} cannot be negative.")
     if number < shared.start_version:
         raise bad_parameter(f"You can only query table data since version {shared.start_version}.")
-    if number > current:  # Delta's VersionNotFoundException (delta-io/delta)
+    if not FIRST_VERSION <= number <= current:  # Delta's VersionNotFoundException
         raise bad_parameter(
             f"Cannot time travel Delta table to version {number}. "
-            f"Available versions: [{shared.start_version}, {current}]."
+            f"Available versions: [{FIRST_VERSION}, {current}]."
         )
     if asked[0] == "startingVersion":
         return current, number

@@ -27,6 +27,7 @@ from databricks_emulator.routes_delta_sharing import (
     metadata_of,
     ndjson,
 )
+from databricks_emulator.table_data import FIRST_VERSION
 
 changes_router = APIRouter(prefix=f"{DELTA_SHARING_PREFIX}/{{metastore_id}}")
 
@@ -49,10 +50,10 @@ async def table_changes(
             {"protocol": {"minReaderVersion": 1}},
             {"metaData": metadata_of(shared)},
         ]
-        for version in range(start, end + 1):
-            steps = (
-                [("add", version)] if version <= 1 else [("remove", version - 1), ("add", version)]
-            )
+        for version in range(max(start, FIRST_VERSION), end + 1):
+            steps = [("add", version)]
+            if version > FIRST_VERSION:  # a re-materialisation replaces the previous files
+                steps.insert(0, ("remove", version - 1))
             for kind, files_version in steps:
                 for file in em.table_files.files(shared.source, files_version):
                     if readable(file.partition_values, shared.partitions, properties):

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 REGIONS = ("us", "eu", "apac")
+#: A table's first version (`TableEntry.version` starts there); each re-materialisation adds one.
+FIRST_VERSION = 1
 ROWS_PER_TABLE = 30
 PARTITION_COLUMNS = ("region",)
 #: The reference server presigns for an hour by default (`preSignedUrlTimeoutSeconds`).

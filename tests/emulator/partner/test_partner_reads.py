@@ -239,7 +239,7 @@ def test_time_travel_asks_one_version_that_exists(client: WorkspaceClient, tmp_p
     # Delta's VersionNotFoundException (delta-io/delta, DeltaErrors.scala)
     assert (beyond.status_code, beyond.json()["message"]) == (
         400,
-        "Cannot time travel Delta table to version 7. Available versions: [0, 1].",
+        "Cannot time travel Delta table to version 7. Available versions: [1, 1].",
     )
     assert current.status_code == 200
     files = [json.loads(line)["file"] for line in current.text.splitlines()[2:]]
