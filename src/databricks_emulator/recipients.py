@@ -2,8 +2,8 @@
 
 A TOKEN recipient holds tokens whose activation links are secrets; the emulator keeps only
 the link's path and renders it against the base URL of each request. Each token also holds
-the bearer token a partner retrieves once through that link (`activation.py`); neither
-secret, nor whether it was retrieved, is part of what the API answers.
+the bearer token a partner retrieves once through that link (`routes_activation.py`);
+neither secret, nor whether it was retrieved, is part of what the API answers.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ databricks-sdk `RecipientActivationAPI` calls
 `activation_url` is "the one time activation url. It also accepts activation token": the
 part after `?` of `https://<workspace>/delta_sharing/retrieve_config.html?<token>`.
 Retrieval hands the credential out once (SDK: "you can download the credential file only
-once"); from then on the token shows no `activation_url` and its link is refused.
+once"); from then on the token shows no `activation_url` and a second retrieval is refused,
+while the link itself may still be visited while the token lives (a public walkthrough of
+open sharing: "access the activation URL as many times as you want (during the validity
+period) but the download of the configuration file ... is only possible once").
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ def sharing_endpoint(base: str, metastore_id: str) -> str:
 
 
 def _token_for(
-    sharing: SharingState, activation: str, host: str | None
+    sharing: SharingState, activation: str, host: str | None, *, retrieving: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The recipient and token whose link ends in `activation` (a token or the whole link),
-    checked for the caller's address, the link's one use and the token's expiry."""
+    checked for the caller's address, the token's expiry and, when `retrieving`, the
+    download's one use (the link itself may be visited again while the token lives)."""
     secret = activation.rsplit("?", 1)[-1]
     for recipient in sharing.recipients.values():
         for token in recipient.get("tokens") or []:
@@ -46,11 +50,11 @@ def _token_for(
                 continue
             if not ip_allowed(recipient, host):
                 raise permission_denied(ip_refusal(host))
-            if token.get("retrieved"):
-                raise permission_denied(ALREADY_RETRIEVED)
             expires = expiry_ms(recipient, token)
             if expires is not None and expires <= now_ms():
                 raise permission_denied("The activation link has expired.")
+            if retrieving and token.get("retrieved"):
+                raise permission_denied(ALREADY_RETRIEVED)
             return recipient, token
     raise not_found("The activation link does not exist.")
 
@@ -63,10 +67,11 @@ def _iso(epoch_ms: int) -> str:
 
 @activation_router.get("/data_sharing_activation_info/{activation_url:path}")
 async def activation_info(request: Request, activation_url: str) -> dict[str, Any]:
-    """Whether the link may still be used; the SDK reads nothing from the answer."""
+    """Whether the link is live (known, unexpired, from an allowed address); the SDK reads
+    nothing from the answer."""
     em = emulator(request)
     with em.lock:
-        _token_for(em.sharing, activation_url, _host(request))
+        _token_for(em.sharing, activation_url, _host(request), retrieving=False)
     return {}
 
 
@@ -75,7 +80,7 @@ async def retrieve_token(request: Request, activation_url: str) -> dict[str, Any
     """The credential (a profile file's fields), once; the recipient is then activated."""
     em = emulator(request)
     with em.lock:
-        recipient, token = _token_for(em.sharing, activation_url, _host(request))
+        recipient, token = _token_for(em.sharing, activation_url, _host(request), retrieving=True)
         token["retrieved"] = True
         # A token kept in a state file from before bearer tokens existed gets one now.
         token.setdefault("bearer_token", secrets.token_urlsafe(32))
