@@ -27,17 +27,31 @@ from starlette.requests import ClientDisconnect
 
 from databricks_emulator.emulator import Emulator
 from databricks_emulator.errors import ApiError, invalid_token
+from databricks_emulator.routes_activation import DELTA_SHARING_PREFIX, activation_router
 from databricks_emulator.routes_catalog import catalog_router
 from databricks_emulator.routes_control import control_router
+from databricks_emulator.routes_delta_sharing import (
+    FILES_PREFIX,
+    delta_sharing_router,
+    files_router,
+)
 from databricks_emulator.routes_jobs import jobs_router
 from databricks_emulator.routes_pipelines import pipelines_router
 from databricks_emulator.routes_sharing import sharing_router
+from databricks_emulator.routes_table_changes import changes_router
 
 CONTROL_PREFIX = "/_emulator/"
 ORG_ID_HEADER = "x-databricks-org-id"
 CLIENT_CLOSED_REQUEST = 499
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-_UNAUTHENTICATED_PATHS = ("/.well-known/",)
+# A partner holds no workspace token: the public activation paths, the open protocol (its
+# own bearer tokens, `routes_delta_sharing.py`) and the table files (presigned-like URLs).
+_UNAUTHENTICATED_PATHS = (
+    "/.well-known/",
+    "/api/2.1/unity-catalog/public/",
+    f"{DELTA_SHARING_PREFIX}/",
+    f"{FILES_PREFIX}/",
+)
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -112,7 +126,18 @@ def create_app(
         emulator.controls.record(request.method, path, response.status_code, generation)
         return response
 
-    for router in (sharing_router, catalog_router, pipelines_router, jobs_router, control_router):
+    routers = (
+        sharing_router,
+        catalog_router,
+        pipelines_router,
+        jobs_router,
+        control_router,
+        activation_router,
+        delta_sharing_router,
+        changes_router,
+        files_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

@@ -78,6 +78,9 @@ class TableEntry:
     table_type: str
     created_at: int
     created_by: str
+    #: The Delta version a partner reads (`table_data.FIRST_VERSION` at first); a pipeline
+    #: update that re-materialises the table bumps it.
+    version: int = 1
 
     @property
     def parts(self) -> tuple[str, str, str]:

@@ -32,6 +32,7 @@ from databricks_emulator.jobs import Jobs
 from databricks_emulator.pipelines import Pipelines
 from databricks_emulator.rate_limits import RateLimits
 from databricks_emulator.sharing import SharingState
+from databricks_emulator.table_data import TableFiles
 from databricks_emulator.workspace_files import WorkspaceFiles
 
 CURRENT_USER = "sharepack-emulator@example.com"
@@ -88,6 +89,7 @@ class Emulator:
         self.initial_default_rate_limit = default_rate_limit
         self.rate_limits = RateLimits()
         self._save: Callable[[], None] | None = None
+        self.table_files = TableFiles()  # kept across resets: the rows are deterministic
         self.reset()
 
     def keep_with(self, save: Callable[[], None]) -> None:

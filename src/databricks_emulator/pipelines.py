@@ -265,6 +265,8 @@ class Pipelines:
         if target and not self.catalog.has_table(target):
             self.catalog.add_table(target, "STREAMING_TABLE")
             pipeline.produced.add(target.lower())
+        elif target:  # re-materialised: readers see a new table version
+            self.catalog.require_table(target).version += 1
         update.materialised = True
         update.state = success
 

@@ -1,7 +1,9 @@
 """Checks and records of Delta Sharing recipients: D2O (TOKEN) and D2D (DATABRICKS).
 
-A TOKEN recipient holds bearer tokens whose activation links are secrets; the emulator keeps
-only the link's path and renders it against the base URL of each request.
+A TOKEN recipient holds tokens whose activation links are secrets; the emulator keeps only
+the link's path and renders it against the base URL of each request. Each token also holds
+the bearer token a partner retrieves once through that link (`routes_activation.py`);
+neither secret, nor whether it was retrieved, is part of what the API answers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ _SHARING_ID = re.compile(
     r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
 _BAD_NAME = re.compile(r"[\s./]")
+#: The real link form: `https://<workspace>/delta_sharing/retrieve_config.html?<activation token>`.
+ACTIVATION_LINK_PATH = "/delta_sharing/retrieve_config.html?"
+#: Kept with a token, never answered: its secrets and whether its link was used.
+PRIVATE_TOKEN_FIELDS = ("activation_path", "bearer_token", "retrieved")
 
 
 def check_name(kind: str, name: object) -> str:
@@ -58,7 +64,8 @@ def parse_sharing_id(global_id: object) -> dict[str, str]:
 def new_token(user: str, created: int, expiration_time: int | None = None) -> dict[str, Any]:
     token: dict[str, Any] = {
         "id": str(uuid.uuid4()),
-        "activation_path": f"/delta_sharing/retrieve_config.html?{secrets.token_urlsafe(24)}",
+        "activation_path": f"{ACTIVATION_LINK_PATH}{secrets.token_urlsafe(24)}",
+        "bearer_token": secrets.token_urlsafe(32),
         "created_at": created,
         "created_by": user,
         "updated_at": created,
@@ -92,15 +99,16 @@ def rotate(recipient: dict[str, Any], expire_in_seconds: Any, user: str) -> None
 
 
 def view(recipient: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The recipient as the API answers it, activation links rendered against `base_url`."""
+    """The recipient as the API answers it: a token shows its activation link, rendered
+    against `base_url`, until the credential behind it has been retrieved."""
     answer = {k: v for k, v in recipient.items() if k != "tokens"}
     if "tokens" in recipient:
         answer["tokens"] = [
             {
-                **{k: v for k, v in token.items() if k != "activation_path"},
+                **{k: v for k, v in token.items() if k not in PRIVATE_TOKEN_FIELDS},
                 **(
                     {"activation_url": f"{base_url}{token['activation_path']}"}
-                    if not recipient.get("activated")
+                    if not token.get("retrieved")
                     else {}
                 ),
             }

@@ -189,7 +189,8 @@ def _dump_catalog(catalog: Catalog) -> dict[str, Any]:
         "catalogs": catalog.catalogs,
         "schemas": catalog.schemas,
         "tables": [
-            [t.full_name, t.table_type, t.created_at, t.created_by] for t in catalog.tables.values()
+            [t.full_name, t.table_type, t.created_at, t.created_by, t.version]
+            for t in catalog.tables.values()
         ],
     }
 
@@ -198,8 +199,11 @@ def _load_catalog(data: dict[str, Any]) -> Catalog:
     catalog = Catalog(CURRENT_USER, METASTORE_ID)
     catalog.catalogs = _dict_of(data["catalogs"], _int)
     catalog.schemas = _dict_of(data["schemas"], _int)
-    for full_name, table_type, created_at, created_by in _list(data["tables"]):
+    for row in _list(data["tables"]):
+        # [name, type, created_at, created_by, version]; files from before versions have 4
+        full_name, table_type, created_at, created_by, *version = _list(row)
         entry = TableEntry(_text(full_name), _text(table_type), _int(created_at), _text(created_by))
+        entry.version = _int(version[0]) if version else entry.version
         if len(entry.parts) != 3:
             raise ValueError(f"'{full_name}' is not a catalog.schema.table name")
         catalog.tables[entry.full_name] = entry
