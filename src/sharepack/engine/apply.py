@@ -88,7 +88,7 @@ def execute(
         case CreateRecipient():
             workspace.create_recipient(action.recipient)
         case UpdateRecipient():
-            workspace.update_recipient(action.recipient)
+            workspace.update_recipient(action.recipient, action.before)
         case DeleteRecipient():
             workspace.delete_recipient(name)
         case CreateShare():

@@ -53,7 +53,14 @@ class Workspace(Protocol):
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState: ...
 
-    def update_recipient(self, recipient: RecipientState) -> RecipientState: ...
+    def update_recipient(
+        self, recipient: RecipientState, before: RecipientState | None = None
+    ) -> RecipientState:
+        """Set the comment, IP list and contact email `recipient` declares; with `before`
+        (the recipient the change was planned from), also the properties and the token
+        expiry it changes from `before`, each property key on its own, so that a property
+        someone else set meanwhile stays. An expiry cannot be taken away."""
+        ...
 
     def delete_recipient(self, name: str) -> None: ...
 

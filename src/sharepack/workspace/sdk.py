@@ -143,8 +143,10 @@ class SdkWorkspace:
         return sharing.create_recipient(self._client, recipient)
 
     @_naming_the_workspace
-    def update_recipient(self, recipient: RecipientState) -> RecipientState:
-        return sharing.update_recipient(self._client, recipient)
+    def update_recipient(
+        self, recipient: RecipientState, before: RecipientState | None = None
+    ) -> RecipientState:
+        return sharing.update_recipient(self._client, recipient, before)
 
     @_naming_the_workspace
     def delete_recipient(self, name: str) -> None:

@@ -76,22 +76,37 @@ def _properties(recipient: RecipientState) -> sharing.SecurablePropertiesKvPairs
 
 
 def _replaced_properties(
-    current: sharing.RecipientInfo, recipient: RecipientState
+    current: sharing.RecipientInfo, recipient: RecipientState, planned: RecipientState | None
 ) -> sharing.SecurablePropertiesKvPairs | None:
     """The whole properties map to send, or None when it is unchanged.
 
     An update replaces the recipient's properties as a whole (the SDK documents a
-    read-modify-write to add or remove one), so the map sent keeps every property that is
-    not sharepack's as the workspace holds it now and sets or drops the contact email.
+    read-modify-write to add or remove one), so the map sent keeps every property as the
+    workspace holds it now, but for the contact email and the keys that `recipient`
+    changes from `planned`.
     """
     found = current.properties_kvpairs.properties if current.properties_kvpairs else None
-    before = dict(found or {})
-    after = {k: v for k, v in before.items() if k != CONTACT_EMAIL_PROPERTY}
-    if recipient.contact_email is not None:
-        after[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
-    if after == before:
+    now = dict(found or {})
+    after = changed_properties(now, recipient, planned)
+    if after == now:
         return None
     return sharing.SecurablePropertiesKvPairs(properties=after)
+
+
+def changed_properties(
+    now: dict[str, str], recipient: RecipientState, planned: RecipientState | None
+) -> dict[str, str]:
+    """`now` with the contact email `recipient` declares and, against `planned`, each
+    property it sets, changes or removes; other keys as they are."""
+    after = {k: v for k, v in now.items() if k != CONTACT_EMAIL_PROPERTY}
+    if planned is not None:
+        wanted, was = dict(recipient.properties), dict(planned.properties)
+        after.update({k: v for k, v in wanted.items() if was.get(k) != v})
+        for gone in was.keys() - wanted.keys():
+            after.pop(gone, None)
+    if recipient.contact_email is not None:
+        after[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
+    return after
 
 
 def _ip_list(recipient: RecipientState) -> sharing.IpAccessList | None:
@@ -116,16 +131,20 @@ def create_recipient(client: WorkspaceClient, recipient: RecipientState) -> Reci
     return _recipient_state(info)
 
 
-def update_recipient(client: WorkspaceClient, recipient: RecipientState) -> RecipientState:
-    """Set what a pack declares; the recipient's other properties, expiry and owner are
-    left as the workspace holds them (no run changes them: only a delete destroys them)."""
+def update_recipient(
+    client: WorkspaceClient, recipient: RecipientState, before: RecipientState | None = None
+) -> RecipientState:
+    """Set what a pack declares (see `Workspace.update_recipient`); the owner, and what
+    `before` does not show changing, stay as the workspace holds them."""
+    changes_expiry = before is not None and before.expiration_time != recipient.expiration_time
     with translated_errors(f"Updating recipient '{recipient.name}'"):
         current = client.recipients.get(recipient.name)
         client.recipients.update(
             recipient.name,
             comment=recipient.comment,
             ip_access_list=_ip_list(recipient),
-            properties_kvpairs=_replaced_properties(current, recipient),
+            properties_kvpairs=_replaced_properties(current, recipient, before),
+            expiration_time=recipient.expiration_time if changes_expiry else None,
         )
         info = client.recipients.get(recipient.name)
     return _recipient_state(info)

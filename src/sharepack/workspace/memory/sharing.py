@@ -28,7 +28,7 @@ from sharepack.workspace.memory.held import (
     checked_name,
     stored_recipient,
 )
-from sharepack.workspace.sdk_sharing import CONTACT_EMAIL_PROPERTY
+from sharepack.workspace.sdk_sharing import changed_properties
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
@@ -79,7 +79,9 @@ class SharingPart(HeldState):
                     f"metastore '{global_id}'."
                 )
 
-    def update_recipient(self, recipient: RecipientState) -> RecipientState:
+    def update_recipient(
+        self, recipient: RecipientState, before: RecipientState | None = None
+    ) -> RecipientState:
         """Set what a pack declares; other properties, expiry and owner stay as held."""
         what = f"Updating recipient '{recipient.name}'"
         with self._lock:
@@ -91,9 +93,11 @@ class SharingPart(HeldState):
                     )
                 held.allowed_ips = checked_ips(what, recipient.allowed_ips)
             held.comment = recipient.comment
-            held.properties.pop(CONTACT_EMAIL_PROPERTY, None)
-            if recipient.contact_email is not None:
-                held.properties[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
+            held.properties = changed_properties(held.properties, recipient, before)
+            expiry = recipient.expiration_time
+            # A changed expiry is set; the API cannot take one away (None is not sent).
+            if before is not None and before.expiration_time != expiry and expiry is not None:
+                held.expiration_time = expiry
             return held.state()
 
     def delete_recipient(self, name: str) -> None:
