@@ -32,7 +32,8 @@ async def list_catalogs(
     em = emulator(request)
     with em.lock:
         everything = [em.catalog.catalog_info(n) for n in em.catalog.catalogs]
-    return listing("catalogs", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    return listing("catalogs", everything, _by_full_name, max_results, page_token, paging=paging)
 
 
 @catalog_router.get(f"{_UC}/catalogs/{{name}}")
@@ -53,7 +54,8 @@ async def list_schemas(
     with em.lock:
         em.catalog.require_catalog(catalog_name)
         everything = [em.catalog.schema_info(n) for n in em.catalog.schema_names(catalog_name)]
-    return listing("schemas", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    return listing("schemas", everything, _by_full_name, max_results, page_token, paging=paging)
 
 
 @catalog_router.get(f"{_UC}/schemas/{{full_name}}")
@@ -76,7 +78,8 @@ async def list_tables(
     with em.lock:
         em.catalog.require_schema(schema)
         everything = [em.catalog.table_info(n) for n in em.catalog.table_names(schema)]
-    return listing("tables", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    return listing("tables", everything, _by_full_name, max_results, page_token, paging=paging)
 
 
 #: `tables.list_summaries`' page length: "a server configured value (10000, as of
@@ -115,11 +118,13 @@ async def list_table_summaries(
             if tables.fullmatch(name.rsplit(".", 1)[1])
             for info in [em.catalog.table_info(name)]
         ]
+        paging = em.paging
     chunk, token = page(
         everything,
         _by_full_name,
         max_results,
         page_token,
+        paging=paging,
         default_size=SUMMARIES_PAGE,
         max_size=SUMMARIES_PAGE,
         unpaged_when_absent=False,

@@ -66,6 +66,10 @@ class Outside(Protocol):
 
     def fail_next_update(self, pipeline_name: str) -> None: ...
 
+    def reorder_answers(self, share: str, seed: int) -> None:
+        """The server answers the share's objects (and its lists) in another order."""
+        ...
+
 
 @dataclass
 class Subject:
@@ -96,6 +100,9 @@ class _Emulated:
     def fail_next_update(self, pipeline_name: str) -> None:
         self._emulator.control("POST", "pipeline-failures", {"name_regex": f"^{pipeline_name}$"})
 
+    def reorder_answers(self, share: str, seed: int) -> None:
+        self._emulator.set_paging("realistic", seed=seed)
+
 
 class _InMemory:
     def __init__(self, workspace: InMemoryWorkspace) -> None:
@@ -122,6 +129,12 @@ class _InMemory:
 
     def fail_next_update(self, pipeline_name: str) -> None:
         self._workspace.fail_pipeline_updates(f"^{pipeline_name}$", "Injected pipeline failure")
+
+    def reorder_answers(self, share: str, seed: int) -> None:
+        held = self._workspace.read_state(shares=[share]).shares[share]
+        turn = seed % max(len(held.objects), 1)
+        turned = held.objects[turn:] + held.objects[:turn]
+        self._workspace.seed(WorkspaceState(shares={share: replace(held, objects=turned)}))
 
 
 @pytest.fixture(params=["sdk", "in-memory"])
@@ -366,6 +379,22 @@ def test_share_objects_and_grants_read_back(workspace: Workspace) -> None:
     assert share.comment == "Sales data"
     assert share.object_names == {TABLE}
     assert share.grantees == {"analyst"}
+
+
+def test_a_share_read_under_another_server_order_compares_equal(subject: Subject) -> None:
+    workspace = subject.workspace
+    tables = [f"prod_catalog.sales.ordered_{i:02d}" for i in range(12)]
+    subject.outside.add_tables(*tables)
+    workspace.create_share("sales", "")
+    workspace.update_share_objects("sales", [ShareObjectState(name=t) for t in tables], [])
+
+    reads = []
+    for seed in (1, 2, 3):
+        subject.outside.reorder_answers("sales", seed)
+        reads.append(workspace.read_state(shares=["sales"]).shares["sales"])
+
+    assert reads[0] == reads[1] == reads[2]
+    assert [o.name for o in reads[0].objects] == sorted(tables)
 
 
 def test_the_server_fills_an_added_object_s_alias_and_history_status(
