@@ -537,6 +537,33 @@ def test_two_objects_may_not_share_one_alias(workspace: Workspace) -> None:
     assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
 
 
+@pytest.mark.parametrize("alias", ["partner-sales.transactions", "prod.sales.transactions"])
+def test_an_alias_must_be_schema_dot_table_of_letters_digits_and_underscores(
+    workspace: Workspace, alias: str
+) -> None:
+    workspace.create_share("sales", "")
+
+    with pytest.raises(InvalidRequestError, match="Invalid shared_as name"):
+        workspace.update_share_objects("sales", [ShareObjectState(name=TABLE, shared_as=alias)], [])
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
+
+
+def test_a_schema_may_not_be_shared_with_partitions(workspace: Workspace) -> None:
+    workspace.create_share("sales", "")
+    region = PartitionValue(name="region", value="eu")
+    schema = ShareObjectState(
+        name="prod_catalog.sales",
+        data_object_type=DataObjectType.SCHEMA,
+        partitions=(Partition(values=(region,)),),
+    )
+
+    with pytest.raises(InvalidRequestError, match="Partitions are only supported on tables"):
+        workspace.update_share_objects("sales", [schema], [])
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
+
+
 def test_a_partition_value_may_not_set_both_a_value_and_a_property(workspace: Workspace) -> None:
     workspace.create_share("sales", "")
     both = PartitionValue(name="region", value="eu", recipient_property_key="region")
