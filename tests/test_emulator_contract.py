@@ -181,7 +181,10 @@ def test_missing_table_cannot_be_shared(client: WorkspaceClient, share: str) -> 
 
 
 @emulator_only("creating 60 shares is for the emulator only")
-def test_listing_pages_through_every_share(client: WorkspaceClient, spy: ApiSpy) -> None:
+def test_listing_pages_through_every_share(
+    emulator: EmulatorServer, client: WorkspaceClient, spy: ApiSpy
+) -> None:
+    emulator.set_paging("plain")  # full pages in name order, to count them
     names = [f"paged_{i:03d}" for i in range(60)]
     for share_name in names:
         client.shares.create(share_name)

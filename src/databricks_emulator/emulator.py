@@ -29,6 +29,7 @@ from databricks_emulator import recipients as rcp
 from databricks_emulator.catalog import Catalog, load_seed
 from databricks_emulator.control import Controls
 from databricks_emulator.jobs import Jobs
+from databricks_emulator.paging import Paging
 from databricks_emulator.pipelines import Pipelines
 from databricks_emulator.rate_limits import RateLimits
 from databricks_emulator.sharing import SharingState
@@ -77,6 +78,7 @@ class Emulator:
         workspace_id: str | int | None = None,
         rate_limits: Mapping[str, int] | None = None,
         default_rate_limit: int | None = None,
+        paging: Paging | None = None,
     ) -> None:
         self.workspace_id = checked_workspace_id(workspace_id)
         self.seed = load_seed(seed)
@@ -88,6 +90,8 @@ class Emulator:
         self.initial_rate_limits = dict(rate_limits or {})
         self.initial_default_rate_limit = default_rate_limit
         self.rate_limits = RateLimits()
+        self.initial_paging = paging or Paging()
+        self.paging = self.initial_paging
         self._save: Callable[[], None] | None = None
         self.table_files = TableFiles()  # kept across resets: the rows are deterministic
         self.reset()
@@ -111,9 +115,11 @@ class Emulator:
                 self.changed()
 
     def reset(self) -> None:
-        """Back to the seed fixture: no faults, no calls, the starting latency, timing and
-        rate limits (none unless given); the workspace id stays."""
+        """Back to the seed fixture: no faults, no calls, the starting latency, timing,
+        rate limits (none unless given) and paging (realistic unless given); the workspace
+        id stays."""
         with self.lock:
+            self.paging = self.initial_paging
             self.controls.reset(self.initial_latency_ms)
             self.rate_limits.set(self.initial_rate_limits, self.initial_default_rate_limit)
             self.catalog = Catalog(CURRENT_USER, METASTORE_ID)

@@ -77,21 +77,24 @@ def new_token(user: str, created: int, expiration_time: int | None = None) -> di
 
 
 def rotate(recipient: dict[str, Any], expire_in_seconds: Any, user: str) -> None:
-    """A new token first; the old ones expire now, or in `expire_in_seconds`."""
+    """A new token first; the old ones expire now, or in `expire_in_seconds`, which may
+    only bring an old token's expiry forward, never push it back (databricks-sdk
+    `RecipientsAPI.rotate_token`: "it cannot extend the expiration_time")."""
     if not isinstance(expire_in_seconds, int) or expire_in_seconds < 0:
         raise invalid("existing_token_expire_in_seconds must be a non-negative number.")
     now = now_ms()
     alive = [t for t in recipient["tokens"] if t.get("expiration_time", now + 1) > now]
     if len(alive) >= MAX_ACTIVE_TOKENS:
         raise invalid(
-            f"Recipient '{recipient['name']}' already has {MAX_ACTIVE_TOKENS} active tokens; "
-            "let one expire before rotating again."
+            f"There are already two activated tokens for recipient '{recipient['name']}'."
         )
+    expires = now + expire_in_seconds * 1000
+    if any(expires > t.get("expiration_time", expires) for t in alive):
+        raise invalid("Cannot extend the token expiration time.")
     kept = []
     if expire_in_seconds > 0:
-        expires = now + expire_in_seconds * 1000
         for token in alive:
-            token["expiration_time"] = min(token.get("expiration_time", expires), expires)
+            token["expiration_time"] = expires
             token["updated_at"] = now
             token["updated_by"] = user
             kept.append(token)

@@ -14,6 +14,7 @@ from databricks_emulator.emulator import (
     METASTORE_ID,
     REGION,
 )
+from databricks_emulator.errors import invalid
 from databricks_emulator.paging import listing, page
 from databricks_emulator.routes_common import base_url, emulator
 
@@ -32,7 +33,8 @@ async def list_catalogs(
     em = emulator(request)
     with em.lock:
         everything = [em.catalog.catalog_info(n) for n in em.catalog.catalogs]
-    return listing("catalogs", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    return listing("catalogs", everything, _by_full_name, max_results, page_token, paging=paging)
 
 
 @catalog_router.get(f"{_UC}/catalogs/{{name}}")
@@ -53,7 +55,8 @@ async def list_schemas(
     with em.lock:
         em.catalog.require_catalog(catalog_name)
         everything = [em.catalog.schema_info(n) for n in em.catalog.schema_names(catalog_name)]
-    return listing("schemas", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    return listing("schemas", everything, _by_full_name, max_results, page_token, paging=paging)
 
 
 @catalog_router.get(f"{_UC}/schemas/{{full_name}}")
@@ -76,7 +79,20 @@ async def list_tables(
     with em.lock:
         em.catalog.require_schema(schema)
         everything = [em.catalog.table_info(n) for n in em.catalog.table_names(schema)]
-    return listing("tables", everything, _by_full_name, max_results, page_token)
+        paging = em.paging
+    if max_results is None and len(everything) > UNPAGED_TABLES:
+        raise invalid(TOO_MANY_TABLES)
+    return listing("tables", everything, _by_full_name, max_results, page_token, paging=paging)
+
+
+#: Unpaged, a schema's table list is refused past a size: the text a workspace answered
+#: (open-metadata/OpenMetadata issue #31664). The size is the emulator's (unverified).
+UNPAGED_TABLES = 1000
+TOO_MANY_TABLES = (
+    "The ListTables result set is too large to return in a single response. Please adopt the "
+    "paginated version of this API by setting max_results and paging through results with "
+    "page_token. Error code #UC-PGRQD"
+)
 
 
 #: `tables.list_summaries`' page length: "a server configured value (10000, as of
@@ -115,11 +131,13 @@ async def list_table_summaries(
             if tables.fullmatch(name.rsplit(".", 1)[1])
             for info in [em.catalog.table_info(name)]
         ]
+        paging = em.paging
     chunk, token = page(
         everything,
         _by_full_name,
         max_results,
         page_token,
+        paging=paging,
         default_size=SUMMARIES_PAGE,
         max_size=SUMMARIES_PAGE,
         unpaged_when_absent=False,

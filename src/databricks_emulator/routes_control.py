@@ -13,6 +13,12 @@
 - `POST /_emulator/rate-limits` `{per_second: {family: n}, default: n | null}`: requests
   per second each API family may make, over which calls are answered 429 (see
   `rate_limits.py`); `GET` answers them.
+- `POST /_emulator/paging` `{mode: "realistic" | "plain", seed: n}`: how the Unity Catalog
+  lists (recipients, shares, their permissions, catalogs, schemas, tables, table summaries)
+  and a share's objects come back. `realistic` (the default, seed 0) answers them in an
+  order drawn from the seed, with pages sometimes short or empty while a
+  `next_page_token` is still given, as the real service may; `plain` in name order, every
+  page full (see `paging.py`). `GET` answers the mode and seed; a reset restores them.
 - `POST /_emulator/tables` `{tables: ["c.s.t" | {name, table_type}]}`: add catalog objects;
   `DELETE /_emulator/tables/{full_name}` drops one.
 - `POST /_emulator/pipeline-timing` `{step_ms}`: how long each pipeline update state lasts.
@@ -29,6 +35,7 @@ from fastapi import APIRouter, Request
 
 from databricks_emulator.control import Fault
 from databricks_emulator.errors import invalid
+from databricks_emulator.paging import Paging
 from databricks_emulator.pipelines import FailureRule
 from databricks_emulator.rate_limits import parse_limits
 from databricks_emulator.routes_common import emulator, json_body
@@ -101,6 +108,21 @@ async def set_rate_limits(request: Request) -> dict[str, Any]:
 @control_router.get("/rate-limits")
 async def rate_limits(request: Request) -> dict[str, Any]:
     return emulator(request).rate_limits.describe()
+
+
+@control_router.post("/paging")
+async def set_paging(request: Request) -> dict[str, Any]:
+    paging = Paging.from_body(await json_body(request))
+    em = emulator(request)
+    with em.lock:
+        em.paging = paging
+    return {}
+
+
+@control_router.get("/paging")
+async def paging_mode(request: Request) -> dict[str, Any]:
+    paging = emulator(request).paging
+    return {"mode": paging.mode, "seed": paging.seed}
 
 
 @control_router.post("/tables")

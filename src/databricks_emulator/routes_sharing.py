@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from databricks_emulator.emulator import Emulator
 from databricks_emulator.paging import listing
 from databricks_emulator.routes_common import base_url, emulator, json_body
 
@@ -14,6 +15,13 @@ sharing_router = APIRouter(prefix="/api/2.1/unity-catalog")
 
 def _by_name(item: dict[str, Any]) -> str:
     return str(item["name"])
+
+
+def _arranged(share: dict[str, Any], em: Emulator) -> dict[str, Any]:
+    """The share with its objects in the paging mode's order: no order is promised."""
+    if "objects" in share:
+        share["objects"] = em.paging.arrange(share["objects"], _by_name)
+    return share
 
 
 @sharing_router.post("/recipients")
@@ -37,7 +45,8 @@ async def list_recipients(
         everything = em.sharing.list_recipients(
             data_recipient_global_metastore_id, base_url(request)
         )
-    return listing("recipients", everything, _by_name, max_results, page_token)
+        paging = em.paging
+    return listing("recipients", everything, _by_name, max_results, page_token, paging=paging)
 
 
 @sharing_router.get("/recipients/{name}")
@@ -80,8 +89,14 @@ async def recipient_share_permissions(
     em = emulator(request)
     with em.lock:
         everything = em.sharing.recipient_share_permissions(name)
+        paging = em.paging
     return listing(
-        "permissions_out", everything, lambda p: str(p["share_name"]), max_results, page_token
+        "permissions_out",
+        everything,
+        lambda p: str(p["share_name"]),
+        max_results,
+        page_token,
+        paging=paging,
     )
 
 
@@ -101,7 +116,8 @@ async def list_shares(
     em = emulator(request)
     with em.lock:
         everything = [em.sharing.share_view(n, include_objects=False) for n in em.sharing.shares]
-    return listing("shares", everything, _by_name, max_results, page_token)
+        paging = em.paging
+    return listing("shares", everything, _by_name, max_results, page_token, paging=paging)
 
 
 @sharing_router.get("/shares/{name}")
@@ -110,7 +126,7 @@ async def get_share(
 ) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
-        return em.sharing.share_view(name, include_objects=include_shared_data)
+        return _arranged(em.sharing.share_view(name, include_objects=include_shared_data), em)
 
 
 @sharing_router.patch("/shares/{name}")
@@ -119,7 +135,7 @@ async def update_share(request: Request, name: str) -> dict[str, Any]:
     em = emulator(request)
     with em.lock:
         current = em.sharing.update_share(name, body)
-        return em.sharing.share_view(current, include_objects=True)
+        return _arranged(em.sharing.share_view(current, include_objects=True), em)
 
 
 @sharing_router.delete("/shares/{name}")
@@ -137,12 +153,14 @@ async def share_permissions(
     em = emulator(request)
     with em.lock:
         everything = em.sharing.share_permissions(name)
+        paging = em.paging
     return listing(
         "privilege_assignments",
         everything,
         lambda p: str(p["principal"]),
         max_results,
         page_token,
+        paging=paging,
     )
 
 

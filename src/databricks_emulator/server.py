@@ -199,5 +199,9 @@ class EmulatorServer:
     def add_tables(self, *tables: str | dict[str, str]) -> None:
         self.control("POST", "tables", {"tables": list(tables)})
 
+    def set_paging(self, mode: str, seed: int = 0) -> None:
+        """`realistic` (any order, short and empty pages) or `plain` (name order, full pages)."""
+        self.control("POST", "paging", {"mode": mode, "seed": seed})
+
     def set_pipeline_step_ms(self, step_ms: int) -> None:
         self.control("POST", "pipeline-timing", {"step_ms": step_ms})

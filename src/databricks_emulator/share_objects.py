@@ -4,11 +4,13 @@ A rejected request leaves the share untouched, as on a workspace. The server fil
 `added_at`, `added_by`, `status`, `history_data_sharing_status` (DISABLED unless given) and,
 for table-like objects, `shared_as` (default `schema.table`); what else the client sets
 (`comment`, `cdf_enabled`, `start_version`, `partitions`, `string_shared_as`) is kept as
-sent. Objects keep the order they were added in.
+sent. Objects are held in the order they were added in; answers give them in the paging
+mode's order (`paging.Paging.arrange`): none is promised.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from databricks_emulator.catalog import Catalog, now_ms
@@ -23,6 +25,9 @@ ADDED_FIELDS = ("comment", "cdf_enabled", "start_version", "partitions", "string
 HISTORY_STATUSES = ("ENABLED", "DISABLED")
 PARTITION_OPS = ("EQUAL", "LIKE")
 _TABLE_KINDS = {"TABLE", "VIEW", "MATERIALIZED_VIEW", "STREAMING_TABLE"}
+#: databricks-sdk `SharedDataObject.shared_as`: "a 2-part name <schema_name>.<table_name>",
+#: each part "only alphanumeric characters and underscores".
+_SHARED_AS = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")
 
 
 def _kind_of(obj: dict[str, Any], catalog: Catalog) -> str:
@@ -72,6 +77,8 @@ def check_updates(share: dict[str, Any], updates: list[Any], catalog: Catalog) -
             count -= 1
         elif obj.get("shared_as") and obj["shared_as"] != present[name].get("shared_as"):
             raise invalid(f"Updating shared_as of data object '{obj['name']}' is not supported.")
+        else:
+            _check_partitioned(present[name]["data_object_type"], name, obj)
     if count > MAX_OBJECTS_PER_SHARE:
         raise quota_exceeded(
             f"Share '{share['name']}' would hold {count} data objects; the limit is "
@@ -122,6 +129,12 @@ def _check_fields(obj: dict[str, Any]) -> None:
                 )
 
 
+def _check_partitioned(kind: str, name: str, obj: dict[str, Any]) -> None:
+    """Partitions filter a table's rows: a schema or a view has none to filter."""
+    if obj.get("partitions") and kind in ("SCHEMA", "VIEW"):
+        raise invalid(f"Partitions are only supported on tables; {name} is a {kind}.")
+
+
 def _check_add(
     share_name: str,
     obj: dict[str, Any],
@@ -133,6 +146,7 @@ def _check_add(
     if name in present:
         raise already_exists(f"Data object '{obj['name']}' already exists in share '{share_name}'.")
     kind = _kind_of(obj, catalog)
+    _check_partitioned(kind, name, obj)
     if kind == "SCHEMA":
         catalog.require_schema(name)
         return
@@ -146,8 +160,11 @@ def _check_add(
     if kind != "VIEW" and table_type == "VIEW":
         raise invalid(f"{name} is a view and not a {kind}.")
     alias = str(obj.get("shared_as") or default_shared_as(name))
-    if alias.count(".") != 1 or not all(alias.split(".")):
-        raise invalid(f"shared_as '{alias}' must be of the form schema.table.")
+    if not _SHARED_AS.fullmatch(alias):
+        raise invalid(
+            f"Invalid shared_as name '{alias}': it must be <schema_name>.<table_name>, each part "
+            "of letters, digits and underscores only."
+        )
     if alias.lower() in aliases:
         raise invalid(
             f"Data object '{aliases[alias.lower()]}' is already shared as '{alias}' in share "

@@ -170,7 +170,10 @@ class SharingState:
         recipient = self.recipient(name)
         self._require_owner("Recipient", recipient)
         if recipient["authentication_type"] != "TOKEN":
-            raise invalid(f"Recipient '{name}' does not use TOKEN authentication.")
+            raise invalid(
+                f"Cannot rotate the token of recipient '{name}': it has a non-TOKEN "
+                "authentication type."
+            )
         rcp.rotate(recipient, body.get("existing_token_expire_in_seconds"), self.user)
         recipient["updated_at"] = now_ms()
 

@@ -66,6 +66,10 @@ class Outside(Protocol):
 
     def fail_next_update(self, pipeline_name: str) -> None: ...
 
+    def reorder_answers(self, share: str, seed: int) -> None:
+        """The server answers the share's objects (and its lists) in another order."""
+        ...
+
 
 @dataclass
 class Subject:
@@ -96,6 +100,9 @@ class _Emulated:
     def fail_next_update(self, pipeline_name: str) -> None:
         self._emulator.control("POST", "pipeline-failures", {"name_regex": f"^{pipeline_name}$"})
 
+    def reorder_answers(self, share: str, seed: int) -> None:
+        self._emulator.set_paging("realistic", seed=seed)
+
 
 class _InMemory:
     def __init__(self, workspace: InMemoryWorkspace) -> None:
@@ -122,6 +129,12 @@ class _InMemory:
 
     def fail_next_update(self, pipeline_name: str) -> None:
         self._workspace.fail_pipeline_updates(f"^{pipeline_name}$", "Injected pipeline failure")
+
+    def reorder_answers(self, share: str, seed: int) -> None:
+        held = self._workspace.read_state(shares=[share]).shares[share]
+        turn = seed % max(len(held.objects), 1)
+        turned = held.objects[turn:] + held.objects[:turn]
+        self._workspace.seed(WorkspaceState(shares={share: replace(held, objects=turned)}))
 
 
 @pytest.fixture(params=["sdk", "in-memory"])
@@ -368,6 +381,22 @@ def test_share_objects_and_grants_read_back(workspace: Workspace) -> None:
     assert share.grantees == {"analyst"}
 
 
+def test_a_share_read_under_another_server_order_compares_equal(subject: Subject) -> None:
+    workspace = subject.workspace
+    tables = [f"prod_catalog.sales.ordered_{i:02d}" for i in range(12)]
+    subject.outside.add_tables(*tables)
+    workspace.create_share("sales", "")
+    workspace.update_share_objects("sales", [ShareObjectState(name=t) for t in tables], [])
+
+    reads = []
+    for seed in (1, 2, 3):
+        subject.outside.reorder_answers("sales", seed)
+        reads.append(workspace.read_state(shares=["sales"]).shares["sales"])
+
+    assert reads[0] == reads[1] == reads[2]
+    assert [o.name for o in reads[0].objects] == sorted(tables)
+
+
 def test_the_server_fills_an_added_object_s_alias_and_history_status(
     workspace: Workspace,
 ) -> None:
@@ -411,7 +440,8 @@ def test_share_objects_added_with_every_field_read_back_equal(workspace: Workspa
 
     workspace.update_share_objects("sales", [full, schema], [])
 
-    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == (full, schema)
+    # read back sorted by name, whatever the order the server answers them in
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == (schema, full)
 
 
 def test_removing_objects_and_grants_empties_the_share(workspace: Workspace) -> None:
@@ -503,6 +533,33 @@ def test_two_objects_may_not_share_one_alias(workspace: Workspace) -> None:
 
     with pytest.raises(InvalidRequestError, match="already shared as"):
         workspace.update_share_objects("sales", [ShareObjectState(name=TABLE), orders], [])
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
+
+
+@pytest.mark.parametrize("alias", ["partner-sales.transactions", "prod.sales.transactions"])
+def test_an_alias_must_be_schema_dot_table_of_letters_digits_and_underscores(
+    workspace: Workspace, alias: str
+) -> None:
+    workspace.create_share("sales", "")
+
+    with pytest.raises(InvalidRequestError, match="Invalid shared_as name"):
+        workspace.update_share_objects("sales", [ShareObjectState(name=TABLE, shared_as=alias)], [])
+
+    assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
+
+
+def test_a_schema_may_not_be_shared_with_partitions(workspace: Workspace) -> None:
+    workspace.create_share("sales", "")
+    region = PartitionValue(name="region", value="eu")
+    schema = ShareObjectState(
+        name="prod_catalog.sales",
+        data_object_type=DataObjectType.SCHEMA,
+        partitions=(Partition(values=(region,)),),
+    )
+
+    with pytest.raises(InvalidRequestError, match="Partitions are only supported on tables"):
+        workspace.update_share_objects("sales", [schema], [])
 
     assert workspace.read_state(shares=["sales"]).shares["sales"].objects == ()
 

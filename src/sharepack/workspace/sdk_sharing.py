@@ -162,8 +162,13 @@ def read_share(client: WorkspaceClient, name: str) -> ShareState | None:
             grantees = _read_grantees(client, name)
     except ResourceNotFoundError:
         return None
-    objects = tuple(_object_state(o) for o in info.objects or ())
+    # The server promises no order: sorted, a share read twice compares equal.
+    objects = tuple(sorted((_object_state(o) for o in info.objects or ()), key=_by_name))
     return ShareState(name=name, comment=info.comment or "", objects=objects, grantees=grantees)
+
+
+def _by_name(obj: ShareObjectState) -> str:
+    return obj.name
 
 
 def _object_state(obj: sharing.SharedDataObject) -> ShareObjectState:

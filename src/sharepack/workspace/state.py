@@ -112,7 +112,7 @@ class ShareObjectState:
 class ShareState:
     name: str
     comment: str = ""
-    objects: tuple[ShareObjectState, ...] = ()
+    objects: tuple[ShareObjectState, ...] = ()  # sorted by name: a read compares equal
     grantees: frozenset[str] = frozenset()  # recipients holding SELECT on the share
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -36,6 +37,10 @@ from sharepack.workspace.state import (
     ShareObjectState,
     ShareState,
 )
+
+#: databricks-sdk `SharedDataObject.shared_as`: `<schema_name>.<table_name>`, each part of
+#: letters, digits and underscores only.
+SHARED_AS = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_]+")
 
 
 class SharingPart(HeldState):
@@ -237,6 +242,10 @@ class SharingPart(HeldState):
     ) -> ShareObjectState:
         name, kind = obj.name.lower(), obj.data_object_type
         check_partitions(what, obj)
+        if obj.partitions and kind in (DataObjectType.SCHEMA, DataObjectType.VIEW):
+            raise InvalidRequestError(
+                f"{what}: Partitions are only supported on tables; {name} is a {kind}."
+            )
         if name in present:
             raise ResourceAlreadyExistsError(
                 f"{what}: Data object '{obj.name}' already exists in share '{share.name}'."
@@ -258,8 +267,11 @@ class SharingPart(HeldState):
         if (kind is DataObjectType.VIEW) != (table_type == VIEW):
             raise InvalidRequestError(f"{what}: {name} is a {table_type}, not a {kind}.")
         alias = stored.shared_as or ""
-        if alias.count(".") != 1 or not all(alias.split(".")):
-            raise InvalidRequestError(f"{what}: shared_as '{alias}' must be schema.table.")
+        if not SHARED_AS.fullmatch(alias):
+            raise InvalidRequestError(
+                f"{what}: Invalid shared_as name '{alias}': it must be <schema_name>.<table_name>, "
+                "each part of letters, digits and underscores only."
+            )
         if alias in aliases:
             raise InvalidRequestError(
                 f"{what}: Data object '{aliases[alias]}' is already shared as '{alias}' in "

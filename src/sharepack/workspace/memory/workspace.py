@@ -201,7 +201,7 @@ class InMemoryWorkspace(SharingPart, PipelinesPart):
         return ShareState(
             name=name,
             comment=share.comment,
-            objects=tuple(share.objects),
+            objects=tuple(sorted(share.objects, key=lambda o: o.name)),
             grantees=frozenset(share.grantees),
         )
 
