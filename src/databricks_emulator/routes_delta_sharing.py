@@ -88,7 +88,7 @@ def protocol_page(
     after = ""
     if page_token:
         try:
-            after = decode_token(page_token)
+            after, _ = decode_token(page_token)
         except ApiError:
             raise bad_parameter("invalid 'nextPageToken'") from None
         ordered = [item for item in ordered if key(item) > after]

@@ -207,9 +207,9 @@ def test_no_order_is_promised_and_the_seed_decides_it(
     names = [f"order_{i:02d}" for i in range(12)]
     _create_recipients(client, names)
 
-    first = [r.name for r in client.recipients.list()]
+    first = [str(r.name) for r in client.recipients.list()]
     emulator.set_paging("realistic", seed=7)
-    second = [r.name for r in client.recipients.list()]
+    second = [str(r.name) for r in client.recipients.list()]
 
     assert Counter(first) == Counter(second) == Counter(names)
     assert first != sorted(first)

@@ -17,6 +17,7 @@ Sources quoted below:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -206,13 +207,14 @@ def test_only_the_owner_may_change_a_recipient_or_share(
 ) -> None:
     # DELTASHARE_API recipient.py and share.py: "User is not an owner of Recipient",
     # "User is not an owner of Share".
+    change: Callable[[], object]
     if kind == "Recipient":
         client.recipients.create(name, sharing.AuthenticationType.TOKEN, owner=OTHER_OWNER)
-        change = lambda: client.recipients.update(name, comment="mine")  # noqa: E731
+        change = functools.partial(client.recipients.update, name, comment="mine")
     else:
         client.shares.create(name)
         client.shares.update(name, owner=OTHER_OWNER)
-        change = lambda: client.shares.update(name, comment="mine")  # noqa: E731
+        change = functools.partial(client.shares.update, name, comment="mine")
 
     with pytest.raises(PermissionDenied, match=rf"^User is not an owner of {kind} '{name}'"):
         change()
