@@ -68,8 +68,11 @@ def tokens_of(emulator: EmulatorServer, name: str) -> list[dict[str, Any]]:
     return tokens
 
 
-def create_outside_sharepack(emulator: EmulatorServer, name: str, *, d2d: bool = False) -> None:
-    """A recipient made in the workspace directly: no pack manages it."""
+def create_outside_sharepack(
+    emulator: EmulatorServer, name: str, *, d2d: bool = False, expiration_time: int | None = None
+) -> None:
+    """A recipient made in the workspace directly: no pack manages it. `expiration_time`:
+    when its tokens expire (epoch milliseconds)."""
     client = WorkspaceClient(host=emulator.url, token=EMULATOR_TOKEN, auth_type="pat")
     if d2d:
         client.recipients.create(
@@ -78,7 +81,9 @@ def create_outside_sharepack(emulator: EmulatorServer, name: str, *, d2d: bool =
             data_recipient_global_metastore_id=METASTORE,
         )
     else:
-        client.recipients.create(name, sharing.AuthenticationType.TOKEN)
+        client.recipients.create(
+            name, sharing.AuthenticationType.TOKEN, expiration_time=expiration_time
+        )
 
 
 def rotations(runtime: Runtime) -> list[AuditEntry]:

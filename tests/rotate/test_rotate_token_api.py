@@ -49,7 +49,7 @@ def _rotate(
 
 
 def _ms(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+    return round(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 def test_an_admin_gets_the_new_link_once_and_the_old_token_expires_as_chosen(
@@ -106,6 +106,19 @@ def test_zero_seconds_ends_the_old_token_now(provisioned: EmulatorServer, api: S
     assert answer.json()["ExistingTokensExpireAt"] is None
     assert "stopped working now" in answer.json()["Message"]
     assert old["id"] not in {t["id"] for t in tokens_of(provisioned, PARTNER)}
+
+
+def test_an_old_token_that_expires_sooner_keeps_its_expiry_and_the_answer_says_so(
+    emulator: EmulatorServer, api: ServedApi
+) -> None:
+    soon = time.time_ns() // 1_000_000 + 600_000  # ten minutes, under the hour asked
+    create_outside_sharepack(emulator, "short-lived", expiration_time=soon)
+
+    answer = _rotate(api, emulator.url, "short-lived")
+
+    assert answer.status_code == 200, answer.text
+    assert _ms(answer.json()["ExistingTokensExpireAt"]) == soon
+    assert "a rotation never lengthens a token" in answer.json()["Message"]
 
 
 def test_the_rotation_is_on_the_audit_trail_without_the_link(
