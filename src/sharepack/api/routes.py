@@ -155,6 +155,17 @@ _ROTATION_ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     404: {"model": ErrorResponse, "description": "The workspace has no such recipient"},
     **_INTERNAL,
+    502: {
+        "model": ErrorResponse,
+        "description": "The workspace refused sharepack (WORKSPACE_ERROR: e.g. its identity "
+        "does not own the recipient; WORKSPACE_CREDENTIALS_REFUSED); nothing was rotated",
+    },
+    503: {
+        "model": ErrorResponse | InternalErrorResponse,
+        "description": "The workspace could not be reached (WORKSPACE_UNAVAILABLE) or sharepack "
+        "has no credentials for it (WORKSPACE_CREDENTIALS_MISSING); or the database could not "
+        "be reached (DATABASE_UNAVAILABLE, DATABASE_NOT_MIGRATED, with ErrorId)",
+    },
 }
 
 
