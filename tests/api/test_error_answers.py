@@ -26,7 +26,9 @@ from sharepack.settings import Settings
 from sharepack.store import Database
 from sharepack.store.tables import share_packs
 from sharepack.workspace.errors import (
+    InvalidRequestError,
     InvalidWorkspaceUrlError,
+    ResourceNotFoundError,
     WorkspaceAuthenticationError,
     WorkspaceCredentialsMissingError,
     WorkspaceError,
@@ -46,6 +48,10 @@ CALLERS_MISTAKES = (
     WorkspaceNotAllowedError,
     NotFoundError,
     MethodNotAllowedError,
+    # What the caller named and the workspace does not have or refuses (a token rotation's
+    # recipient): the only requests that meet a workspace's answer directly.
+    ResourceNotFoundError,
+    InvalidRequestError,
 )
 
 
@@ -100,6 +106,8 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "DirectoryUnavailableError": (503, "DIRECTORY_UNAVAILABLE"),
         "MethodNotAllowedError": (405, "METHOD_NOT_ALLOWED"),
         "WorkspaceError": (502, "WORKSPACE_ERROR"),
+        "ResourceNotFoundError": (404, "NOT_FOUND"),
+        "InvalidRequestError": (400, "INVALID_REQUEST"),
         "WorkspaceUnavailableError": (503, "WORKSPACE_UNAVAILABLE"),
         "WorkspaceCredentialsMissingError": (503, "WORKSPACE_CREDENTIALS_MISSING"),
         "WorkspaceAuthenticationError": (502, "WORKSPACE_CREDENTIALS_REFUSED"),

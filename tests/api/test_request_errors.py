@@ -96,4 +96,7 @@ def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> N
         ("/workflow/sharepack/upload", "post"): ["202", "400", "500", "503"],
         ("/workflow/sharepack/{share_pack_id}", "get"): ["200", "404", "500", "503"],
         ("/workflow/health", "get"): ["200", "500", "503"],
+        ("/workflow/recipients/{name}/rotate-token", "post"): [
+            *("200", "400", "403", "404", "500", "502", "503"),
+        ],
     }

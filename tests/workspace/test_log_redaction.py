@@ -39,6 +39,29 @@ def test_a_token_recipient_created_at_debug_leaves_no_activation_link_in_the_log
     assert MASK in logged
 
 
+def test_a_rotation_at_debug_leaves_neither_link_in_the_log(
+    emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rotation's answer lists the new token and the old one, each with its link."""
+    workspace = SdkWorkspace(make_client(emulator.url, token=EMULATOR_TOKEN))
+    workspace.create_recipient(
+        RecipientState(name="partner_rotated", authentication_type=AuthenticationType.TOKEN)
+    )
+    with caplog.at_level(logging.DEBUG, logger="databricks.sdk"):
+        rotated = workspace.rotate_recipient_token("partner_rotated", 600)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    answer = httpx.get(
+        f"{emulator.url}/api/2.1/unity-catalog/recipients/partner_rotated",
+        headers={"Authorization": f"Bearer {EMULATOR_TOKEN}"},
+    ).json()
+    links = [token["activation_url"] for token in answer["tokens"]]
+    assert rotated.activation_url in links
+    assert len(links) == 2
+    assert "rotate-token" in logged  # the SDK did log the round trip
+    assert [link for link in links if link in logged] == []
+    assert "retrieve_config" not in logged
+
+
 @pytest.mark.parametrize(
     ("text", "secret"),
     [

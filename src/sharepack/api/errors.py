@@ -50,7 +50,9 @@ from sharepack.errors import (
 from sharepack.packfile.errors import SpecError
 from sharepack.running.status import PackStatus
 from sharepack.workspace.errors import (
+    InvalidRequestError,
     InvalidWorkspaceUrlError,
+    ResourceNotFoundError,
     WorkspaceAuthenticationError,
     WorkspaceCredentialsMissingError,
     WorkspaceError,
@@ -101,6 +103,10 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     MethodNotAllowedError: Answer(405, "METHOD_NOT_ALLOWED"),
     # A workspace the request reached: it answered badly, or could not be reached.
     WorkspaceError: Answer(502, "WORKSPACE_ERROR"),
+    # The caller named a resource the workspace does not have, or asked for what the
+    # workspace refuses (rotating a D2D recipient's token): theirs to change.
+    ResourceNotFoundError: Answer(404, "NOT_FOUND"),
+    InvalidRequestError: Answer(400, "INVALID_REQUEST"),
     WorkspaceUnavailableError: Answer(503, "WORKSPACE_UNAVAILABLE"),
     # sharepack's own credentials for the workspace: not the caller's doing; the message
     # names the setting for the operator, and carries no secret.

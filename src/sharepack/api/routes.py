@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Request, UploadFile
+from fastapi import APIRouter, Body, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from sharepack.api.auth import CALLER
@@ -14,6 +14,8 @@ from sharepack.api.schemas import (
     ErrorResponse,
     HealthResponse,
     InternalErrorResponse,
+    RotateTokenRequest,
+    RotateTokenResponse,
     SharePackStatusResponse,
     UploadResponse,
 )
@@ -22,6 +24,12 @@ from sharepack.identity.principal import Caller
 from sharepack.observability.tracing import upload_span
 from sharepack.runtime import Runtime
 from sharepack.usecases.queries import check_health, get_share_pack
+from sharepack.usecases.rotate_token import (
+    DEFAULT_EXISTING_TOKEN_EXPIRE_IN_SECONDS,
+    iso_time,
+    record_refused_rotation,
+    rotate_token,
+)
 from sharepack.usecases.submit import SubmittedPack, record_refused_upload, submit_share_pack
 
 router = APIRouter(prefix="/workflow", tags=["workflow"])
@@ -131,6 +139,77 @@ def share_pack_status(request: Request, share_pack_id: str, caller: CALLER) -> J
         rollback_status=record.rollback_status,
     )
     return JSONResponse(body.model_dump(by_alias=True))
+
+
+_ROTATION_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ErrorResponse,
+        "description": "A missing X-Workspace-URL, a workspace URL that is not http(s) or not "
+        "allow-listed, a negative ExistingTokenExpireInSeconds (BAD_REQUEST); a D2D recipient, "
+        "which has no token, or one the workspace will not rotate again yet (INVALID_REQUEST)",
+    },
+    403: {
+        "model": ErrorResponse,
+        "description": "The caller is neither an admin nor a requestor of the business line "
+        "whose pack manages the recipient (a recipient no pack manages: admins only)",
+    },
+    404: {"model": ErrorResponse, "description": "The workspace has no such recipient"},
+    **_INTERNAL,
+    502: {
+        "model": ErrorResponse,
+        "description": "The workspace refused sharepack (WORKSPACE_ERROR: e.g. its identity "
+        "does not own the recipient; WORKSPACE_CREDENTIALS_REFUSED); nothing was rotated",
+    },
+    503: {
+        "model": ErrorResponse | InternalErrorResponse,
+        "description": "The workspace could not be reached (WORKSPACE_UNAVAILABLE) or sharepack "
+        "has no credentials for it (WORKSPACE_CREDENTIALS_MISSING); or the database could not "
+        "be reached (DATABASE_UNAVAILABLE, DATABASE_NOT_MIGRATED, with ErrorId)",
+    },
+}
+
+
+@router.post(
+    "/recipients/{name}/rotate-token",
+    response_model=RotateTokenResponse,
+    responses=_ROTATION_ANSWERS,
+)
+def rotate_recipient_token(
+    request: Request,
+    name: str,
+    caller: CALLER,
+    body: Annotated[RotateTokenRequest | None, Body()] = None,
+    x_workspace_url: Annotated[str | None, Header(description="The recipient's workspace")] = None,
+) -> JSONResponse:
+    """Give a partner (a TOKEN recipient) a new bearer token. The answer carries its
+    activation link, once: sharepack keeps no copy (`Cache-Control: no-store`)."""
+    runtime = _runtime(request)
+    if not x_workspace_url:
+        missing = BadRequestError("Missing header X-Workspace-URL: name the recipient's workspace.")
+        record_refused_rotation(runtime, caller, missing, name)
+        raise missing
+    seconds = body.existing_token_expire_in_seconds if body is not None else None
+    rotation = rotate_token(
+        runtime,
+        caller,
+        workspace_url=x_workspace_url,
+        recipient=name,
+        existing_token_expire_in_seconds=(
+            DEFAULT_EXISTING_TOKEN_EXPIRE_IN_SECONDS if seconds is None else seconds
+        ),
+    )
+    rotated = rotation.rotated
+    expires, existing = rotated.expiration_time, rotated.existing_tokens_expire_at
+    answer = RotateTokenResponse(
+        recipient_name=rotated.recipient,
+        activation_url=rotated.activation_url,
+        token_expiration_time=iso_time(expires) if expires is not None else None,
+        existing_tokens_expire_at=iso_time(existing) if existing is not None else None,
+        message=rotation.message,
+    )
+    # A secret: no cache on the way (a proxy, the browser) may keep the answer.
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    return JSONResponse(answer.model_dump(by_alias=True), headers=headers)
 
 
 @router.get(

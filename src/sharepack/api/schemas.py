@@ -104,3 +104,36 @@ class InternalErrorResponse(PascalModel):
         "DATABASE_NOT_MIGRATED or QUEUE_UNAVAILABLE"
     )
     error_id: str = Field(description="The id the server's log has the details under")
+
+
+class RotateTokenRequest(PascalModel):
+    """How long the recipient's earlier token keeps working once the new one is issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    existing_token_expire_in_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds the earlier token keeps working (0: it stops now); default "
+        "3600, so the partner can switch without a gap. A rotation never lengthens a token "
+        "that already expires sooner.",
+    )
+
+
+class RotateTokenResponse(PascalModel):
+    """A rotated token: the new activation link, shown in this answer only."""
+
+    recipient_name: str = Field(description="The recipient, as the workspace names it")
+    activation_url: str = Field(
+        description="The new token's activation link: the partner opens it once to download "
+        "its credential. Shown only in this answer and kept nowhere: send it to the partner "
+        "over a secure channel"
+    )
+    token_expiration_time: str | None = Field(
+        default=None, description="When the new token expires, ISO 8601 UTC; null: never"
+    )
+    existing_tokens_expire_at: str | None = Field(
+        default=None,
+        description="When the earlier token stops working, ISO 8601 UTC; null: it already has",
+    )
+    message: str = Field(description="What to do with the link, and what became of the old token")

@@ -19,6 +19,7 @@ from sharepack.cli.identity_commands import register as register_identity_comman
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
+from sharepack.cli.token_commands import rotate_token
 
 app = typer.Typer(
     name="sharepack",
@@ -31,6 +32,7 @@ app.command()(serve)
 app.command()(worker)
 app.command()(plan)
 app.command()(apply)
+app.command("rotate-token")(rotate_token)
 
 
 def _configured_database_url() -> str:

@@ -12,6 +12,7 @@ from typing import Protocol
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
+    RotatedToken,
     ScheduleJobState,
     ShareObjectState,
     ShareState,
@@ -63,6 +64,17 @@ class Workspace(Protocol):
         ...
 
     def delete_recipient(self, name: str) -> None: ...
+
+    def rotate_recipient_token(
+        self, name: str, existing_token_expire_in_seconds: int
+    ) -> RotatedToken:
+        """Issue a TOKEN recipient a new bearer token; its earlier tokens then expire in
+        `existing_token_expire_in_seconds` (0: now), or sooner if they already would: a
+        rotation never lengthens a token. `ResourceNotFoundError` for a recipient that does
+        not exist; `InvalidRequestError` for a DATABRICKS (D2D) recipient, which has no
+        token, for a negative number, and for a recipient whose tokens the workspace will
+        not rotate again yet (too many active tokens)."""
+        ...
 
     def create_share(self, name: str, comment: str) -> ShareState: ...
 

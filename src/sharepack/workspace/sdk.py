@@ -13,12 +13,14 @@ from databricks.sdk import WorkspaceClient
 
 from sharepack.workspace import sdk_pipelines as pipelines_api
 from sharepack.workspace import sdk_sharing as sharing
+from sharepack.workspace import sdk_tokens as tokens
 from sharepack.workspace.errors import WorkspaceAuthenticationError, WorkspaceUnavailableError
 from sharepack.workspace.sdk_client import check_workspace_url, make_client, refused_credentials
 from sharepack.workspace.sdk_errors import translated_errors
 from sharepack.workspace.state import (
     PipelineState,
     RecipientState,
+    RotatedToken,
     ScheduleJobState,
     ShareObjectState,
     ShareState,
@@ -151,6 +153,12 @@ class SdkWorkspace:
     @_naming_the_workspace
     def delete_recipient(self, name: str) -> None:
         sharing.delete_recipient(self._client, name)
+
+    @_naming_the_workspace
+    def rotate_recipient_token(
+        self, name: str, existing_token_expire_in_seconds: int
+    ) -> RotatedToken:
+        return tokens.rotate_recipient_token(self._client, name, existing_token_expire_in_seconds)
 
     @_naming_the_workspace
     def create_share(self, name: str, comment: str) -> ShareState:

@@ -77,6 +77,26 @@ class RecipientState:
 
 
 @dataclass(frozen=True)
+class RotatedToken:
+    """A TOKEN recipient's new bearer token, as the rotation answered it.
+
+    `activation_url` is the one secret sharepack ever holds: the link the partner opens,
+    once, to download its credential. It is handed to whoever rotated and nowhere else
+    (kept out of `repr`, so a log line or traceback that prints the value does not show
+    it). Times are epoch milliseconds.
+    """
+
+    recipient: str
+    token_id: str
+    activation_url: str = field(repr=False)
+    #: When the new token expires (the recipient's token lifetime); None: never.
+    expiration_time: int | None = None
+    #: The latest expiry among the earlier tokens still listed after the rotation; None
+    #: when none is: they stopped working at once.
+    existing_tokens_expire_at: int | None = None
+
+
+@dataclass(frozen=True)
 class PartitionValue:
     """One column condition: `value` (None matching null) or a property of the recipient."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from sharepack.workspace.errors import (
     InvalidRequestError,
 )
+from sharepack.workspace.memory.tokens import HeldToken, new_token
 from sharepack.workspace.sdk_pipelines import ACTION_TAG, PIPELINE_TAG, RUN_TAG
 from sharepack.workspace.sdk_sharing import CONTACT_EMAIL_PROPERTY
 from sharepack.workspace.state import (
@@ -62,6 +63,8 @@ class HeldRecipient:
     metastore_id: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     expiration_time: int | None = None
+    #: A TOKEN recipient's bearer tokens, newest first; a DATABRICKS recipient has none.
+    tokens: list[HeldToken] = field(default_factory=list)
 
     def state(self) -> RecipientState:
         properties = dict(self.properties)
@@ -194,7 +197,9 @@ def check_partitions(what: str, obj: ShareObjectState) -> None:
                 )
 
 
-def stored_recipient(recipient: RecipientState, owner: str) -> HeldRecipient:
+def stored_recipient(recipient: RecipientState, owner: str, url: str) -> HeldRecipient:
+    """`recipient` as the workspace at `url` keeps it: a TOKEN recipient with its first
+    token, whose activation link is of that workspace."""
     properties = dict(recipient.properties)
     if recipient.contact_email is not None:
         properties[CONTACT_EMAIL_PROPERTY] = recipient.contact_email
@@ -207,6 +212,9 @@ def stored_recipient(recipient: RecipientState, owner: str) -> HeldRecipient:
         metastore_id=recipient.metastore_id,
         properties=properties,
         expiration_time=recipient.expiration_time,
+        tokens=[new_token(url, recipient.expiration_time)]
+        if recipient.authentication_type is AuthenticationType.TOKEN
+        else [],
     )
 
 

@@ -12,6 +12,7 @@ from sharepack.workspace.errors import (
     ResourceNotFoundError,
     WorkspacePermissionError,
 )
+from sharepack.workspace.memory import tokens
 from sharepack.workspace.memory.held import (
     MAX_OBJECT_UPDATES,
     MAX_OBJECTS_PER_SHARE,
@@ -30,10 +31,12 @@ from sharepack.workspace.memory.held import (
     stored_recipient,
 )
 from sharepack.workspace.sdk_sharing import changed_properties
+from sharepack.workspace.sdk_tokens import check_rotation, rotating
 from sharepack.workspace.state import (
     AuthenticationType,
     DataObjectType,
     RecipientState,
+    RotatedToken,
     ShareObjectState,
     ShareState,
 )
@@ -61,7 +64,7 @@ class SharingPart(HeldState):
                 )
             if not token:
                 self._check_sharing_id(what, recipient.metastore_id)
-            held = stored_recipient(recipient, recipient.owner or self._user)
+            held = stored_recipient(recipient, recipient.owner or self._user, self._url)
             held.name = name
             # The adapter sends an IP list for TOKEN recipients only.
             held.allowed_ips = checked_ips(what, recipient.allowed_ips) if token else ()
@@ -112,6 +115,27 @@ class SharingPart(HeldState):
             del self._recipients[held.name]
             for share in self._shares.values():
                 share.grantees.discard(held.name)
+
+    def rotate_recipient_token(
+        self, name: str, existing_token_expire_in_seconds: int
+    ) -> RotatedToken:
+        """As `SdkWorkspace`: absent, D2D or a negative expiry refused before anything
+        changes; then only the owner may rotate (the API's documentation)."""
+        what = rotating(name)
+        with self._lock:
+            held = self._recipients.get(name.lower())
+            if held is None:
+                raise ResourceNotFoundError(f"{what}: Recipient '{name.lower()}' does not exist.")
+            check_rotation(held.name, held.authentication_type, existing_token_expire_in_seconds)
+            held = self._owned_recipient(what, name)
+            held.tokens, rotated = tokens.rotate(
+                held.name,
+                held.tokens,
+                self._url,
+                held.expiration_time,
+                existing_token_expire_in_seconds,
+            )
+            return rotated
 
     def _owned_recipient(self, what: str, name: str) -> HeldRecipient:
         held = self._recipients.get(name.lower())

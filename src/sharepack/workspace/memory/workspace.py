@@ -86,7 +86,7 @@ class InMemoryWorkspace(SharingPart, PipelinesPart):
                     self._add_schema(name)
             for recipient in state.recipients.values():
                 self._recipients[recipient.name.lower()] = stored_recipient(
-                    recipient, recipient.owner or self._user
+                    recipient, recipient.owner or self._user, self._url
                 )
             for share in state.shares.values():
                 self._shares[share.name.lower()] = HeldShare(
