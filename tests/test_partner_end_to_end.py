@@ -58,7 +58,7 @@ share:
 
 
 CUSTOMERS_OF_THE_REGION = (
-    f"{{name: {CUSTOMERS}, partitions: \"(region = CURRENT_RECIPIENT().region)\"}}"
+    f'{{name: {CUSTOMERS}, partitions: "(region = CURRENT_RECIPIENT().region)"}}'
 )
 
 
@@ -74,6 +74,7 @@ def sharepack(
     """`sharepack <args...>`, a pack's text standing for its file; --workspace added."""
     monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
     monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)  # rotate-token checks it
     monkeypatch.chdir(tmp_path)
     files = iter(range(1000))
 

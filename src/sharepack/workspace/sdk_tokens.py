@@ -7,6 +7,7 @@ its link becomes a `RotatedToken` and nothing else keeps it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 
 from databricks.sdk import WorkspaceClient
@@ -52,11 +53,24 @@ def rotate_recipient_token(
     kind = before.authentication_type.value if before.authentication_type else "TOKEN"
     check_rotation(name, AuthenticationType(kind), existing_token_expire_in_seconds)
     earlier = {token.id for token in before.tokens or () if token.id}
+    seconds = within_lifetimes(existing_token_expire_in_seconds, before.tokens or ())
     with translated_errors(what):
-        after = client.recipients.rotate_token(
-            name, existing_token_expire_in_seconds=existing_token_expire_in_seconds
-        )
+        after = client.recipients.rotate_token(name, existing_token_expire_in_seconds=seconds)
     return rotated_token(before.name or name, earlier, after.tokens or ())
+
+
+def within_lifetimes(
+    seconds: int, tokens: Sequence[sharing.RecipientTokenInfo], now_ms: int | None = None
+) -> int:
+    """`seconds`, or fewer when a token still in use expires sooner: the service refuses
+    a rotation that would lengthen one ("Cannot extend the token expiration time.")."""
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    left = [
+        (t.expiration_time - now) // 1000
+        for t in tokens
+        if t.expiration_time is not None and t.expiration_time > now
+    ]
+    return max(0, min([seconds, *left]))
 
 
 def rotated_token(

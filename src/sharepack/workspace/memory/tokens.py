@@ -50,10 +50,9 @@ def rotate(
     now = now_ms()
     alive = [t for t in tokens if t.alive(now)]
     if len(alive) >= MAX_ACTIVE_TOKENS:
-        # unverified: the emulator's text and limit; no public source states them.
+        # The emulator's words (tests/emulator/test_real_messages.py gives their source).
         raise InvalidRequestError(
-            f"{rotating(name)}: Recipient '{name}' already has {MAX_ACTIVE_TOKENS} active "
-            "tokens; let one expire before rotating again."
+            f"{rotating(name)}: There are already two activated tokens for recipient '{name}'."
         )
     kept: list[HeldToken] = []
     if expire_in_seconds > 0:
