@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,3 +69,32 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     runtime = build_runtime(settings)
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def sharepack_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+) -> Callable[..., tuple[int, str]]:
+    """`sharepack <command> <args...> --workspace <emulator>` as an operator would run it:
+    the test's database, the emulator's token, the emulator allow-listed; a first argument
+    that is a pack's text (it starts `metadata:`) stands for a file holding it."""
+    from typer.testing import CliRunner
+
+    from sharepack.cli.main import app
+
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)
+    monkeypatch.chdir(tmp_path)
+    files = iter(range(1000))
+
+    def run(command: str, *args: str, workspace: bool = True) -> tuple[int, str]:
+        if args and args[0].startswith("metadata:"):
+            path = tmp_path / f"pack{next(files)}.yaml"
+            path.write_text(args[0])
+            args = (str(path), *args[1:])
+        named = ["--workspace", emulator.url] if workspace else []
+        result = CliRunner().invoke(app, [command, *args, *named])
+        return result.exit_code, result.stdout
+
+    return run

@@ -20,10 +20,8 @@ from typing import Any
 import delta_sharing
 import pytest
 from databricks.sdk import WorkspaceClient
-from typer.testing import CliRunner
 
 from databricks_emulator.server import EmulatorServer
-from sharepack.cli.main import app
 from tests.conftest import EMULATOR_TOKEN
 from tests.emulator.partner.profile import partner_profile, retrieve, write_profile
 
@@ -68,25 +66,8 @@ def client(emulator: EmulatorServer) -> WorkspaceClient:
 
 
 @pytest.fixture
-def sharepack(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
-) -> Callable[..., tuple[int, str]]:
-    """`sharepack <args...>`, a pack's text standing for its file; --workspace added."""
-    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
-    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)  # rotate-token checks it
-    monkeypatch.chdir(tmp_path)
-    files = iter(range(1000))
-
-    def run(command: str, *args: str) -> tuple[int, str]:
-        if args and args[0].startswith("metadata:"):
-            path = tmp_path / f"pack{next(files)}.yaml"
-            path.write_text(args[0])
-            args = (str(path), *args[1:])
-        result = CliRunner().invoke(app, [command, *args, "--workspace", emulator.url])
-        return result.exit_code, result.stdout
-
-    return run
+def sharepack(sharepack_cli: Callable[..., tuple[int, str]]) -> Callable[..., tuple[int, str]]:
+    return sharepack_cli
 
 
 def _tables(profile: Path) -> set[str]:

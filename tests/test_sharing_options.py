@@ -13,15 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from typer.testing import CliRunner
 
 from databricks_emulator.server import EmulatorServer
-from sharepack.cli.main import app
 from tests.conftest import EMULATOR_TOKEN
 
 VIEW = "prod_catalog.sales.recent_orders"
@@ -65,11 +62,6 @@ FULL = """      - prod_catalog.sales.transactions
 """
 
 
-def _run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout
-
-
 @pytest.fixture
 def client(emulator: EmulatorServer) -> WorkspaceClient:
     return WorkspaceClient(host=emulator.url, token=EMULATOR_TOKEN, auth_type="pat")
@@ -77,23 +69,17 @@ def client(emulator: EmulatorServer) -> WorkspaceClient:
 
 @pytest.fixture
 def sharepack(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+    sharepack_cli: Callable[..., tuple[int, str]], emulator: EmulatorServer
 ) -> Callable[..., tuple[int, dict[str, Any]]]:
     """`sharepack <command> <pack> --workspace <emulator> --json` on a pack's text."""
-    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
-    monkeypatch.chdir(tmp_path)
     emulator.add_tables(
         {"name": VIEW, "table_type": "VIEW"},
         {"name": MATERIALIZED, "table_type": "MATERIALIZED_VIEW"},
     )
-    runs = iter(range(1000))
-    assert _run("db", "upgrade")[0] == 0
+    assert sharepack_cli("db", "upgrade", workspace=False)[0] == 0
 
     def run(command: str, text: str) -> tuple[int, dict[str, Any]]:
-        path = tmp_path / f"pack{next(runs)}.yaml"
-        path.write_text(text)
-        code, out = _run(command, str(path), "--workspace", emulator.url, "--json")
+        code, out = sharepack_cli(command, text, "--json")
         return code, json.loads(out)
 
     return run

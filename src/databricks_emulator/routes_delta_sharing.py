@@ -67,6 +67,14 @@ def caller(em: Emulator, request: Request, metastore_id: str) -> str:
     return str(recipient["name"])
 
 
+def asked_table(
+    em: Emulator, request: Request, metastore_id: str, share: str, schema: str, table: str
+) -> tuple[str, SharedTable]:
+    """The calling recipient and the table it asks for, as it sees it (under the lock)."""
+    recipient = caller(em, request, metastore_id)
+    return recipient, find_table(em.sharing, recipient, share, schema, table)
+
+
 def protocol_page(
     items: Sequence[T], key: Callable[[T], str], max_results: str | None, page_token: str | None
 ) -> dict[str, Any]:
@@ -196,8 +204,7 @@ async def table_version(
     """The current version in `Delta-Table-Version`; `startingTimestamp` needs history."""
     em = emulator(request)
     with em.lock:
-        recipient = caller(em, request, metastore_id)
-        shared = find_table(em.sharing, recipient, share, schema, table)
+        _, shared = asked_table(em, request, metastore_id, share, schema, table)
         if request.query_params.get("startingTimestamp") is not None:
             require_history(shared)
         version = em.catalog.require_table(shared.source).version
@@ -210,8 +217,7 @@ async def table_metadata(
 ) -> Response:
     em = emulator(request)
     with em.lock:
-        recipient = caller(em, request, metastore_id)
-        shared = find_table(em.sharing, recipient, share, schema, table)
+        _, shared = asked_table(em, request, metastore_id, share, schema, table)
         if request.query_params.get("version") is not None:
             require_history(shared)
         version = em.catalog.require_table(shared.source).version
@@ -228,8 +234,7 @@ async def query_table(
     body = await _query_body(request)
     em = emulator(request)
     with em.lock:
-        recipient = caller(em, request, metastore_id)
-        shared = find_table(em.sharing, recipient, share, schema, table)
+        recipient, shared = asked_table(em, request, metastore_id, share, schema, table)
         current = em.catalog.require_table(shared.source).version
         version, header_version = _query_version(shared, body, current)
         files = em.table_files.files(shared.source, version)

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Request, Response
 
 from databricks_emulator.catalog import now_ms
 from databricks_emulator.partition_filter import readable, recipient_properties
-from databricks_emulator.partner_access import SharedTable, find_table
+from databricks_emulator.partner_access import SharedTable
 from databricks_emulator.partner_errors import bad_parameter
 from databricks_emulator.routes_activation import DELTA_SHARING_PREFIX
 from databricks_emulator.routes_common import base_url, emulator
 from databricks_emulator.routes_delta_sharing import (
     TABLE_PATH,
-    caller,
+    asked_table,
     file_action,
     metadata_of,
     ndjson,
@@ -38,8 +38,7 @@ async def table_changes(
 ) -> Response:
     em = emulator(request)
     with em.lock:
-        recipient = caller(em, request, metastore_id)
-        shared = find_table(em.sharing, recipient, share, schema, table)
+        recipient, shared = asked_table(em, request, metastore_id, share, schema, table)
         if not shared.history_shared:
             raise bad_parameter(f"cdf is not enabled on table {share}.{schema}.{table}")
         current = em.catalog.require_table(shared.source).version
