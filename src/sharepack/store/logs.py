@@ -126,6 +126,11 @@ class NotificationEntry:
     delivery_status: str
     sent_at: datetime | None
     created_at: datetime
+    event: str | None = None
+    channel: str | None = None
+    attempt: int | None = None
+    error: str | None = None
+    delivery_id: uuid.UUID | None = None
 
 
 class NotificationRepository:
@@ -144,7 +149,13 @@ class NotificationRepository:
         body: str | None,
         delivery_status: str,
         sent_at: datetime | None = None,
+        event: str | None = None,
+        channel: str | None = None,
+        attempt: int | None = None,
+        error: str | None = None,
+        delivery_id: uuid.UUID | None = None,
     ) -> NotificationEntry:
+        """One attempt to deliver a notice and its outcome."""
         entry = NotificationEntry(
             notification_id=uuid.uuid4(),
             share_pack_id=share_pack_id,
@@ -154,6 +165,11 @@ class NotificationRepository:
             delivery_status=delivery_status,
             sent_at=sent_at,
             created_at=database_now(self._session),
+            event=event,
+            channel=channel,
+            attempt=attempt,
+            error=error,
+            delivery_id=delivery_id,
         )
         self._session.execute(insert(self._table).values(**entry.__dict__))
         return entry

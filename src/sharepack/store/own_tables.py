@@ -135,6 +135,37 @@ api_keys = Table(
     schema=OWN_SCHEMA,
 )
 
+#: Approvers' decisions on packs (append-only: a decision is never rewritten; triggers
+#: refuse UPDATE and DELETE). Each names the plan it was given for by its digest, so a
+#: decision on a plan that has since changed does not count for the new one.
+approval_decisions = Table(
+    "approval_decisions",
+    metadata,
+    Column("decision_id", Uuid, primary_key=True),
+    Column("share_pack_id", Uuid, nullable=False),
+    Column("plan_digest", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("group_name", String(255), nullable=False),
+    Column("approver", String(255), nullable=False),
+    Column("approver_email", String(255)),
+    Column("decision", String(20), nullable=False),
+    Column("comment", Text),
+    Column("created_at", Timestamp, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    Index("ix_approval_decisions_share_pack_id", "share_pack_id"),
+    schema=OWN_SCHEMA,
+)
+
+#: Uploads of several files at once; the packs name their batch (`share_packs.batch_id`).
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", Uuid, primary_key=True),
+    Column("submitted_by", String(255), nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    schema=OWN_SCHEMA,
+)
+
 OWN_TABLES = (
     "queue_messages",
     "run_journal",
@@ -142,4 +173,6 @@ OWN_TABLES = (
     "resource_locks",
     "run_claims",
     "api_keys",
+    "approval_decisions",
+    "batches",
 )

@@ -33,6 +33,10 @@ class SharePackRecord:
     config: dict[str, Any]
     submitted_by: str | None  # who uploaded it (None on packs stored before identity)
     project_id: uuid.UUID | None  # the project it was filed under (`store.tenancy`)
+    approval_state: str | None  # `approvals.ApprovalState`; None: never needed one
+    approval_plan: dict[str, Any] | None  # the plan put to the approvers, with its digest
+    not_before: datetime | None  # the run starts no earlier (a scheduled pack)
+    batch_id: uuid.UUID | None  # the batch it was uploaded in
     version: int
     effective_from: datetime
     effective_to: datetime
@@ -47,6 +51,8 @@ class SharePackRecord:
         values = {f.name: row[f.name] for f in fields(cls) if f.name != "created_at"}
         values["effective_from"] = as_utc(values["effective_from"])
         values["effective_to"] = as_utc(values["effective_to"])
+        if values["not_before"] is not None:
+            values["not_before"] = as_utc(values["not_before"])
         return cls(**values, created_at=as_utc(created_at))
 
 

@@ -141,7 +141,15 @@ share_packs = scd2_table(
     # on packs stored before identity.
     Column("submitted_by", String(255)),
     Column("project_id", Uuid),
+    # The approval the pack is waiting for or was given (`approvals`), the plan put to
+    # its approvers (serialised, with its digest), the earliest time its run may start,
+    # and the batch it was uploaded in; NULL on packs stored before, and where unused.
+    Column("approval_state", String(30)),
+    Column("approval_plan", Json),
+    Column("not_before", Timestamp),
+    Column("batch_id", Uuid),
     Index("ix_share_packs_project_id", "project_id"),
+    Index("ix_share_packs_batch_id", "batch_id"),
     unidentified_index("share_packs"),
 )
 #: A project's packs in a workspace, by names compared as `resources.held_by_project`
@@ -281,6 +289,9 @@ sync_jobs = log_table(
     Column("records_processed", Integer),
     Column("error_message", Text),
 )
+#: One row per delivery attempt and its outcome (append-only, like `audit_trail`):
+#: `delivery_status` is SENT, RETRYING (this attempt failed, another will come) or FAILED
+#: (the last attempt failed); `recipient_email` is the address, or the webhook's URL.
 notifications = log_table(
     "notifications",
     "notification_id",
@@ -290,6 +301,14 @@ notifications = log_table(
     Column("body", Text),
     Column("delivery_status", String(50), nullable=False),
     Column("sent_at", Timestamp),
+    # What the notice was about, how it went out, which attempt this row records and
+    # why it failed; the outbox message all attempts of one delivery share.
+    Column("event", String(40)),
+    Column("channel", String(20)),
+    Column("attempt", Integer),
+    Column("error", Text),
+    Column("delivery_id", Uuid),
+    indexes=(Index("ix_notifications_share_pack_id", "share_pack_id"),),
 )
 
 #: Append-only in the database too: triggers made by migration 0006 refuse UPDATE and
