@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,20 +73,35 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def operator_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings, emulator: EmulatorServer
+) -> None:
+    """An operator's settings for the CLI: the test's database, the emulator allow-listed,
+    its token; nothing from the caller's environment or a `.env`."""
+    from sharepack.settings import Settings
+
+    for key in list(os.environ):
+        if key.lower() in Settings.model_fields or key.startswith("DATABRICKS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
+    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", settings.database_url)
+    monkeypatch.setenv("SHAREPACK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
 def sharepack_cli(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: EmulatorServer, database_url: str
+    operator_environment: None, tmp_path: Path, emulator: EmulatorServer
 ) -> Callable[..., tuple[int, str]]:
-    """`sharepack <command> <args...> --workspace <emulator>` as an operator would run it:
-    the test's database, the emulator's token, the emulator allow-listed; a first argument
-    that is a pack's text (it starts `metadata:`) stands for a file holding it."""
+    """`sharepack <command> <args...> --workspace <emulator>` as an operator would run it
+    (`operator_environment`); a first argument that is a pack's text (it starts
+    `metadata:`) stands for a file holding it."""
     from typer.testing import CliRunner
 
     from sharepack.cli.main import app
 
-    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", database_url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
-    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)
-    monkeypatch.chdir(tmp_path)
     files = iter(range(1000))
 
     def run(command: str, *args: str, workspace: bool = True) -> tuple[int, str]:

@@ -4,8 +4,6 @@ of a recipient's tokens, and the rotations on the audit trail."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +13,6 @@ from databricks.sdk.service import sharing
 
 from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime
-from sharepack.settings import Settings
 from sharepack.store.logs import AuditEntry
 from sharepack.usecases.audit import Act, search
 from sharepack.usecases.plan_apply import apply_file, read_file
@@ -37,23 +34,6 @@ def provisioned(runtime: Runtime, emulator: EmulatorServer) -> EmulatorServer:
     )
     assert record.share_pack_status == "COMPLETED", record.error_message
     return emulator
-
-
-@pytest.fixture
-def operator_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings, emulator: EmulatorServer
-) -> None:
-    """An operator's settings for the CLI: the test's database, the emulator allow-listed,
-    its token; nothing from the caller's environment or a `.env`."""
-    for key in list(os.environ):
-        if key.lower() in Settings.model_fields or key.startswith("DATABRICKS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
-    monkeypatch.setenv("DOMAIN_DB_CONNECTION_STRING", settings.database_url)
-    monkeypatch.setenv("SHAREPACK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SHAREPACK_WORKSPACE_URLS", emulator.url)
-    monkeypatch.setenv("DATABRICKS_TOKEN", EMULATOR_TOKEN)
-    monkeypatch.chdir(tmp_path)
 
 
 def tokens_of(emulator: EmulatorServer, name: str) -> list[dict[str, Any]]:

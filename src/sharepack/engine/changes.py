@@ -329,14 +329,10 @@ def _object_fields(
     ]
 
 
-_OBJECT_OPTIONS = (
-    "data_object_type",
-    "shared_as",
-    "comment",
-    "history_data_sharing_status",
-    "cdf_enabled",
-    "start_version",
-    "partitions",
+#: The options of a shared object a plan shows: every field of its state but its name
+#: and the alias of non-table objects (which packs do not declare).
+_OBJECT_OPTIONS = tuple(
+    f.name for f in fields(ShareObjectState) if f.name not in ("name", "string_shared_as")
 )
 
 

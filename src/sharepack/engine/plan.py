@@ -37,7 +37,6 @@ from sharepack.packfile.models import (
     Strategy,
 )
 from sharepack.workspace.state import (
-    DataObjectType,
     RecipientState,
     WorkspaceState,
 )
@@ -322,10 +321,10 @@ def _preflight(config: SharePackConfig, actual: WorkspaceState) -> None:
 def _kind_conflicts(share: ShareSpec, actual: WorkspaceState) -> list[str]:
     """Objects declared as a type the catalog says they are not (the service refuses them)."""
     problems = []
+    kinds = actual.catalog_kinds
     for spec in share.objects:
         if spec.type is None or spec.name not in actual.existing_objects:
             continue
-        kinds = {**{v: DataObjectType.VIEW for v in actual.views}, **actual.object_kinds}
         found = desired_object(spec.model_copy(update={"type": None}), kinds)
         if found.data_object_type.value != spec.type.value:
             problems.append(

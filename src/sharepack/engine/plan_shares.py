@@ -29,7 +29,7 @@ from sharepack.engine.desired import (
     object_change,
 )
 from sharepack.packfile.models import DataObjectSpec, ShareSpec
-from sharepack.workspace.state import DataObjectType, ShareObjectState, WorkspaceState
+from sharepack.workspace.state import ShareObjectState, WorkspaceState
 
 
 def share_actions(
@@ -57,7 +57,7 @@ def share_actions(
             )
         )
     held = {o.name: o for o in existing.objects} if existing else {}
-    kinds = {**{v: DataObjectType.VIEW for v in actual.views}, **actual.object_kinds}
+    kinds = actual.catalog_kinds
     to_add: list[ShareObjectState] = []
     changed: list[tuple[ShareObjectState, ShareObjectState]] = []
     replaced: list[tuple[ShareObjectState, ShareObjectState]] = []

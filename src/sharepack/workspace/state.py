@@ -197,3 +197,9 @@ class WorkspaceState:
     object_kinds: Mapping[str, DataObjectType] = field(default_factory=dict)
     #: For each recipient asked about: the shares granting it SELECT, whoever's they are.
     recipient_grants: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def catalog_kinds(self) -> dict[str, DataObjectType]:
+        """How each existing object that is not a plain TABLE is shared, as the catalog
+        says: views, then the other table types `object_kinds` holds."""
+        return {**{view: DataObjectType.VIEW for view in self.views}, **self.object_kinds}
