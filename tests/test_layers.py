@@ -25,14 +25,22 @@ MAY_IMPORT: dict[str, set[str]] = {
     "engine": {"observability", "packfile", "workspace"},
     "queue": {"store"},
     "directory": {"store"},
-    "runtime": {"directory", "engine", "observability", "queue", "settings", "store", "workspace"},
-    "history": {"engine", "packfile", "store", "workspace"},
-    "running": {
-        *("engine", "history", "observability", "packfile", "queue", "runtime", "store"),
+    "runtime": {
+        *("approvals", "directory", "engine", "observability", "queue", "settings", "store"),
         "workspace",
     },
+    # the approval policy: a file read, and what a plan needs (pure)
+    "approvals": {"engine", "identity", "packfile", "workspace"},
+    # notices, their templates, and the outbox that sends them
+    "notify": {"queue", "settings", "store"},
+    "history": {"engine", "packfile", "store", "workspace"},
+    "running": {
+        *("approvals", "engine", "history", "notify", "observability", "packfile", "queue"),
+        *("runtime", "store", "workspace"),
+    },
     "usecases": {
-        *("directory", "engine", "history", "identity", "observability", "packfile", "queue"),
+        *("approvals", "directory", "engine", "history", "identity", "notify"),
+        *("observability", "packfile", "queue"),
         *("running", "runtime"),
         *("settings", "store", "workspace"),
     },
@@ -41,8 +49,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "workspace",
     },
     "cli": {
-        *("api", "engine", "identity", "observability", "packfile", "running", "runtime"),
-        *("settings", "store", "usecases", "workspace"),
+        *("api", "approvals", "engine", "identity", "notify", "observability", "packfile"),
+        *("running", "runtime", "settings", "store", "usecases", "workspace"),
     },
 }
 

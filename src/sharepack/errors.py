@@ -107,3 +107,8 @@ class RoleMappingError(ConfigurationError):
 
 class DirectoryUnavailableError(SharePackError):
     """The directory (Microsoft Graph) could not be reached."""
+
+
+class PackStateError(SharePackError):
+    """The pack is not in a state that allows this (not awaiting approval; its run has
+    started, so it can no longer be cancelled)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from sharepack.approvals.policy import ApprovalPolicy, load_policy
 from sharepack.directory.protocol import Directory
 from sharepack.engine import PlanOptions, ResourceNames
 from sharepack.engine.apply import Concurrency
@@ -51,6 +52,9 @@ class Runtime:
     directory: Directory | None = None
     #: The adaptive rate limit of each workspace URL `workspace_for` reaches, if any.
     rate_limit_for: RateLimitFor = _unlimited
+    #: What needs approval before it is applied (`SHAREPACK_APPROVAL_POLICY_FILE`);
+    #: None: nothing does.
+    approval_policy: ApprovalPolicy | None = None
 
     def close(self) -> None:
         self.database.dispose()
@@ -171,6 +175,7 @@ def build_runtime(
     embedded one, without its file) raises `SchemaNotReadyError` naming the fix."""
     for line in settings.inert_settings():
         logger.warning(line)
+    policy = build_approval_policy(settings)  # a wrong file stops the start, named
     factory = workspace_for or sdk_workspace_factory(
         settings, listeners=(workspace_call_metrics, workspace_call_span)
     )
@@ -192,7 +197,15 @@ def build_runtime(
         workspace_for=factory,
         directory=build_directory(settings),
         rate_limit_for=limits,
+        approval_policy=policy,
     )
+
+
+def build_approval_policy(settings: Settings) -> ApprovalPolicy | None:
+    """The approval policy the settings name, read and checked; None without one.
+    Raises `ApprovalPolicyError` listing every problem of the file, located."""
+    path = settings.sharepack_approval_policy_file
+    return load_policy(path) if path is not None else None
 
 
 def build_directory(settings: Settings) -> Directory | None:

@@ -90,6 +90,20 @@ def test_a_released_message_returns_after_its_delay(queue: Queue) -> None:
     assert again.message_id == claimed.message_id
 
 
+def test_a_delayed_message_is_claimed_only_after_its_delay(queue: Queue) -> None:
+    queue.enqueue({"share_pack_id": "p-later"}, delay_seconds=1.5)
+    queue.enqueue({"share_pack_id": "p-now"})
+
+    first = queue.claim(worker_id="w", lease_seconds=30)
+    assert first is not None and first.body == {"share_pack_id": "p-now"}
+    assert queue.claim(worker_id="w", lease_seconds=30) is None
+    assert queue.depth() == 2  # waiting, not lost
+
+    later = claim_within(queue, 15)
+    assert later.body == {"share_pack_id": "p-later"}
+    assert later.attempts == 1  # the delay is not an attempt
+
+
 def test_extending_a_held_lease_keeps_the_message_hidden(queue: Queue) -> None:
     queue.enqueue({"share_pack_id": "p-1"})
     claimed = queue.claim(worker_id="w", lease_seconds=0.2)

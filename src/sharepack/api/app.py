@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from sharepack import __version__
+from sharepack.api.approval_routes import router as approval_router
 from sharepack.api.auth import build_authenticator
 from sharepack.api.body_limit import BodyLimit
 from sharepack.api.docs import install_docs
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(approval_router)
     install_metrics(app, runtime)
     install_docs(app)
     _document_400_not_422(app)

@@ -37,6 +37,7 @@ from sharepack.errors import (
     IdentityProviderUnavailableError,
     LeaseLostError,
     NotFoundError,
+    PackStateError,
     PermissionDeniedError,
     PlanError,
     QueueError,
@@ -92,6 +93,8 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
     WorkspaceNotAllowedError: Answer(400, "WORKSPACE_NOT_ALLOWED"),
     NotFoundError: Answer(404, "NOT_FOUND"),
+    # A decision or a cancel the pack's state no longer allows.
+    PackStateError: Answer(409, "CONFLICT"),
     # Identity: who is calling, and whether they may.
     IdentityError: Answer(401, "UNAUTHENTICATED"),
     ApiKeyError: Answer(400, "BAD_REQUEST"),

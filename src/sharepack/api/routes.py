@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Header, Request, UploadFile
+from fastapi import APIRouter, Body, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from sharepack.api.auth import CALLER
@@ -22,8 +23,10 @@ from sharepack.api.schemas import (
 from sharepack.errors import NotFoundError
 from sharepack.identity.principal import Caller
 from sharepack.observability.tracing import upload_span
+from sharepack.packfile.object_rules import as_utc
 from sharepack.runtime import Runtime
-from sharepack.usecases.queries import check_health, get_share_pack
+from sharepack.usecases.queries import SharePackRecord, check_health, get_share_pack
+from sharepack.usecases.queueing import iso
 from sharepack.usecases.rotate_token import (
     DEFAULT_EXISTING_TOKEN_EXPIRE_IN_SECONDS,
     iso_time,
@@ -35,7 +38,7 @@ from sharepack.usecases.submit import SubmittedPack, record_refused_upload, subm
 router = APIRouter(prefix="/workflow", tags=["workflow"])
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -72,10 +75,18 @@ def upload_share_pack(
     caller: CALLER,
     file: Annotated[UploadFile | None, File(description="A YAML or Excel share pack")] = None,
     x_workspace_url: Annotated[str | None, Header(description="Target workspace URL")] = None,
+    not_before: Annotated[
+        str | None,
+        Form(
+            description="Run no earlier than this ISO 8601 time (a time without a zone is "
+            "UTC); over the file's metadata.not_before"
+        ),
+    ] = None,
 ) -> JSONResponse:
-    """Validate a share pack, store it and queue it for provisioning (202)."""
+    """Validate a share pack, store it and queue it for provisioning (202); a pack whose
+    plan the approval policy wants approved waits for its approvers first."""
     with upload_span(request.headers) as span:
-        submitted = _submit(_runtime(request), caller, file, x_workspace_url)
+        submitted = _submit(runtime_of(request), caller, file, x_workspace_url, not_before)
         span.set_attribute("sharepack.pack_id", str(submitted.share_pack_id))
     body = UploadResponse(
         message="Share pack uploaded successfully and queued for provisioning",
@@ -88,7 +99,11 @@ def upload_share_pack(
 
 
 def _submit(
-    runtime: Runtime, caller: Caller, file: UploadFile | None, x_workspace_url: str | None
+    runtime: Runtime,
+    caller: Caller,
+    file: UploadFile | None,
+    x_workspace_url: str | None,
+    not_before: str | None,
 ) -> SubmittedPack:
     if not x_workspace_url or file is None:
         missing = BadRequestError(
@@ -98,6 +113,17 @@ def _submit(
         )
         record_refused_upload(runtime, caller, missing, file.filename or "upload" if file else "")
         raise missing
+    when = None
+    if not_before:
+        try:
+            when = as_utc(datetime.fromisoformat(not_before.strip()))
+        except ValueError:
+            wrong = BadRequestError(
+                f"not_before '{not_before[:100]}' is not an ISO 8601 time, e.g. "
+                "2027-01-31T09:00:00Z"
+            )
+            record_refused_upload(runtime, caller, wrong, file.filename or "upload")
+            raise wrong from None
     # Read at most one byte past the limit: the reader reports an oversize file by name.
     content = file.file.read(runtime.settings.sharepack_max_upload_bytes + 1)
     return submit_share_pack(
@@ -106,6 +132,7 @@ def _submit(
         filename=file.filename or "upload",
         workspace_url=x_workspace_url,
         caller=caller,
+        not_before=when,
     )
 
 
@@ -119,12 +146,22 @@ def _submit(
 )
 def share_pack_status(request: Request, share_pack_id: str, caller: CALLER) -> JSONResponse:
     """The current status of a share pack."""
+    pack_id = pack_id_of(share_pack_id)
+    record = get_share_pack(runtime_of(request), pack_id, caller)
+    return JSONResponse(status_body(record).model_dump(by_alias=True))
+
+
+def pack_id_of(share_pack_id: str) -> uuid.UUID:
+    """The id in a path; an id that is not a UUID names no pack (404)."""
     try:
-        pack_id = uuid.UUID(share_pack_id)
+        return uuid.UUID(share_pack_id)
     except ValueError:
         raise NotFoundError(f"No share pack with id '{share_pack_id}' (not a UUID).") from None
-    record = get_share_pack(_runtime(request), pack_id, caller)
-    body = SharePackStatusResponse(
+
+
+def status_body(record: SharePackRecord) -> SharePackStatusResponse:
+    """A pack's current version as `GET /workflow/sharepack/{id}` answers it."""
+    return SharePackStatusResponse(
         share_pack_id=str(record.share_pack_id),
         share_pack_name=record.share_pack_name,
         status=record.share_pack_status,
@@ -137,8 +174,10 @@ def share_pack_status(request: Request, share_pack_id: str, caller: CALLER) -> J
         last_updated=record.effective_from.isoformat(),
         workspace_url=record.workspace_url,
         rollback_status=record.rollback_status,
+        approval_state=record.approval_state,
+        not_before=iso(record.not_before) if record.not_before else None,
+        batch_id=str(record.batch_id) if record.batch_id else None,
     )
-    return JSONResponse(body.model_dump(by_alias=True))
 
 
 _ROTATION_ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -183,7 +222,7 @@ def rotate_recipient_token(
 ) -> JSONResponse:
     """Give a partner (a TOKEN recipient) a new bearer token. The answer carries its
     activation link, once: sharepack keeps no copy (`Cache-Control: no-store`)."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     if not x_workspace_url:
         missing = BadRequestError("Missing header X-Workspace-URL: name the recipient's workspace.")
         record_refused_rotation(runtime, caller, missing, name)
@@ -222,7 +261,7 @@ def rotate_recipient_token(
 )
 def health(request: Request) -> JSONResponse:
     """200 when the database and the queue answer, 503 otherwise."""
-    result = check_health(_runtime(request))
+    result = check_health(runtime_of(request))
     body = HealthResponse(
         message="Workflow system healthy" if result.healthy else "Workflow system unhealthy",
         database_connected=result.database_connected,

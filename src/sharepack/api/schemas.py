@@ -77,6 +77,17 @@ class SharePackStatusResponse(PascalModel):
         description="What happened to a failed run's changes: NOT_NEEDED, ROLLED_BACK, "
         "ROLLED_BACK_WITH_CONFLICTS, ROLLBACK_FAILED or LEFT_IN_PLACE; null before the run ends",
     )
+    approval_state: str | None = Field(
+        default=None,
+        description="AWAITING_APPROVAL (Status stays IN_PROGRESS), APPROVED or REJECTED; null "
+        "when the approval policy asks none for the pack's plan",
+    )
+    not_before: str | None = Field(
+        default=None, description="The run starts no earlier (ISO 8601 UTC); null: at once"
+    )
+    batch_id: str | None = Field(
+        default=None, description="The batch the pack was uploaded in; null: on its own"
+    )
 
 
 class HealthResponse(PascalModel):
@@ -137,3 +148,54 @@ class RotateTokenResponse(PascalModel):
         description="When the earlier token stops working, ISO 8601 UTC; null: it already has",
     )
     message: str = Field(description="What to do with the link, and what became of the old token")
+
+
+class DecisionRequest(PascalModel):
+    """An approver's decision: a comment is optional to approve, required to reject."""
+
+    comment: str = Field(default="", max_length=2000, description="Why, in words")
+
+
+class RequirementView(PascalModel):
+    """One group's approvals a level of the plan needs."""
+
+    level: int = Field(description="Levels are approved in order, 1 first")
+    group: str = Field(description="The approver group, as the policy names it")
+    count: int = Field(description="Distinct approvers the group must give")
+    approved: int = Field(description="Approvals given for this plan that still count")
+    reasons: list[str] = Field(description="Which rule asked for it, and on what")
+
+
+class DecisionView(PascalModel):
+    """A decision recorded on the pack."""
+
+    level: int = Field(description="The level it was given at")
+    group: str = Field(description="The group it counted for (empty for a rejection)")
+    approver: str = Field(description="Who decided, as authenticated")
+    decision: str = Field(description="APPROVED or REJECTED")
+    comment: str = Field(description="Their comment; may be empty")
+    at: str = Field(description="When, ISO 8601 UTC")
+    for_current_plan: bool = Field(
+        description="Whether it was given for the plan the pack waits with now (one given "
+        "for an earlier plan no longer counts)"
+    )
+
+
+class ApprovalResponse(PascalModel):
+    """A pack's approval: its plan as `sharepack plan` prints it, what it needs, and who
+    decided what."""
+
+    share_pack_id: str = Field(description="The pack's id")
+    share_pack_name: str = Field(description="The pack's name")
+    status: str = Field(description="IN_PROGRESS, COMPLETED, FAILED or VALIDATION_FAILED")
+    approval_state: str | None = Field(
+        description="AWAITING_APPROVAL, APPROVED, REJECTED; null: no approval needed"
+    )
+    provisioning_status: str = Field(description="The pack's progress line")
+    plan: list[str] = Field(description="The plan's lines, as `sharepack plan` prints them")
+    changed: list[str] = Field(
+        description="How the plan differs from the one approved before (a run found the "
+        "workspace changed); empty otherwise"
+    )
+    requirements: list[RequirementView] = Field(description="What the plan needs approved")
+    decisions: list[DecisionView] = Field(description="Every decision, oldest first")

@@ -178,5 +178,6 @@ def apply(
             echo_outcome(status, None, 0, counter.count, _error_text(error))
         raise
     report(record, actions, counter.count, as_json)
-    if record.share_pack_status != PackStatus.COMPLETED.value:
+    # IN_PROGRESS here: stored to wait for its approvers, or for its not_before.
+    if record.share_pack_status not in (PackStatus.COMPLETED.value, PackStatus.IN_PROGRESS.value):
         raise typer.Exit(ExitCode.FAILED)

@@ -17,7 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sharepack.engine import ActionStatus, Plan
 from sharepack.engine.actions import PlanAction
-from sharepack.engine.changes import MEANINGS, SYMBOLS, Change, summary_line
+from sharepack.engine.changes import SYMBOLS, Change
+from sharepack.engine.plan_text import plan_lines
 from sharepack.packfile.errors import Problem
 from sharepack.running.status import PackStatus, RollbackOutcome
 
@@ -36,23 +37,8 @@ def print_plan(the_plan: Plan) -> None:
     for warning in the_plan.located_warnings:
         where = f"{warning.field}: " if warning.field else ""
         err.print("[yellow]warning:[/]", escape(f"{where}{warning.message}"))
-    if the_plan.is_empty:
-        typer.echo("No changes: the workspace already matches the pack.")
-        return
-    changes = the_plan.changes()
-    used = {c.change for c in changes}
-    typer.echo(
-        f"Strategy {the_plan.strategy.value}. "
-        "Resource actions are indicated with the following symbols:"
-    )
-    for change in (c for c in Change if c in used):
-        typer.echo(f"{_symbol(change)} {MEANINGS[change]}")
-    typer.echo("\nsharepack will perform the following actions:\n")
-    for resource in changes:
-        typer.echo(f"{_symbol(resource.change)} {resource.title}")
-        for line in resource.details():
-            typer.echo(f"      {line}")
-    typer.echo(f"\n{summary_line(the_plan.summary())}")
+    for line in plan_lines(the_plan, _symbol):
+        typer.echo(line)
 
 
 #: Terraform's colours: green to add, yellow to change, red to destroy.
@@ -93,10 +79,13 @@ def report(record: Any, actions: int, api_calls: int, as_json: bool) -> None:
             "rolled_back": rolled_back,
             "rollback_status": record.rollback_status,
             "error": record.error_message or None,
+            "approval_state": record.approval_state,
+            "provisioning_status": record.provisioning_status,
         }
         typer.echo(json.dumps(body, indent=2))
         return
-    colour = "green" if record.share_pack_status == PackStatus.COMPLETED.value else "red"
+    colours = {PackStatus.COMPLETED.value: "green", PackStatus.IN_PROGRESS.value: "yellow"}
+    colour = colours.get(record.share_pack_status, "red")
     err.print(f"[{colour}]{record.share_pack_status}[/] {record.provisioning_status}")
     if record.error_message:
         err.print(f"error: {record.error_message}")

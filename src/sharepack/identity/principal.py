@@ -59,6 +59,8 @@ class Principal:
     grants: tuple[Grant, ...] = ()
     email: str | None = None
     acts_for_others: bool = False
+    #: The directory groups (object ids) a token says the principal is in; none for keys.
+    groups: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:

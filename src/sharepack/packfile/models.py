@@ -86,6 +86,8 @@ class Metadata(_Frozen):
     description: str = ""
     # Under UPDATE: also remove objects and grants of the pack's shares it no longer names.
     prune: bool = False
+    # The run starts no earlier (a scheduled pack); a time without a zone is UTC.
+    not_before: datetime | None = None
 
 
 class RecipientSpec(_Frozen):

@@ -33,6 +33,7 @@ TOP_KEYS = {
 METADATA_KEYS = {k: k for k in ("requestor", "project_name", "business_line", "strategy")}
 METADATA_KEYS["description"] = "description"
 METADATA_KEYS["prune"] = "prune"
+METADATA_KEYS["not_before"] = "not_before"
 RECIPIENT_KEYS = {
     "name": "name",
     "recipient_name": "name",

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -28,7 +29,7 @@ from sharepack.packfile.models import (
     ShareSpec,
     Strategy,
 )
-from sharepack.packfile.object_rules import object_rules, property_rules
+from sharepack.packfile.object_rules import as_utc, object_rules, property_rules
 from sharepack.packfile.yaml_reader import ANY, Path
 
 # Recipient and share names as Unity Catalog accepts them for Delta Sharing: letters,
@@ -74,6 +75,13 @@ def metadata_rules(config: SharePackConfig) -> Iterator[Finding]:
     for field in ("project_name", "business_line"):
         if not getattr(metadata, field).strip():
             yield Finding(("metadata", field), f"'{field}' must not be empty")
+    if metadata.not_before is not None and as_utc(metadata.not_before) <= datetime.now(UTC):
+        yield Finding(
+            ("metadata", "not_before"),
+            f"not_before {as_utc(metadata.not_before).isoformat()} has passed: the pack is "
+            "queued at once",
+            warning=True,
+        )
 
 
 def _duplicates(names: list[str]) -> set[str]:

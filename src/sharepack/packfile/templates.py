@@ -40,6 +40,7 @@ _FIELD_TYPES: dict[str, Any] = {
     "share_assets": _STRINGS,
     "properties": {"type": "object", "additionalProperties": _STRING},
     "token_expiration": {"type": "string", "format": "date-time"},
+    "not_before": {"type": "string", "format": "date-time"},
     "history_data_sharing_status": _any_case("ENABLED", "DISABLED"),
     "cdf_enabled": {"type": "boolean"},
     "start_version": {"type": "integer", "minimum": 0},

@@ -39,7 +39,7 @@ def _data_object(obj: str | DataObjectSpec) -> Any:
 
 def config_to_dict(config: SharePackConfig) -> dict[str, Any]:
     return {
-        "metadata": config.metadata.model_dump(mode="json"),
+        "metadata": config.metadata.model_dump(mode="json", exclude_none=True),
         "recipient": [r.model_dump(mode="json", exclude_none=True) for r in config.recipients],
         "share": [
             {
@@ -67,7 +67,7 @@ def write_xlsx(config: SharePackConfig, path: Path) -> None:
     workbook.remove(workbook.active)
     metadata = workbook.create_sheet("Metadata")
     metadata.append(["Field", "Value"])
-    for field, value in config.metadata.model_dump(mode="json").items():
+    for field, value in config.metadata.model_dump(mode="json", exclude_none=True).items():
         metadata.append([field, value if value != "" else None])
     recipients = workbook.create_sheet("Recipients")
     recipients.append(

@@ -100,10 +100,15 @@ class AzureStorageQueue:
         self._client_options = client_options
         self._leases: dict[str, dict[str, _Lease]] = {}  # message id -> first receipt -> lease
 
-    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
-        """Add a message, sent at once: Azure cannot join `uow`'s transaction (see above)."""
+    def enqueue(
+        self, body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
+        """Add a message, sent at once: Azure cannot join `uow`'s transaction (see above).
+        It stays invisible for `delay_seconds`, at most Azure's 7 days: a consumer that
+        wants a later time delays it again when it sees it (`running.worker`)."""
         with self._errors("enqueue"):
-            sent = self._send(body, held=False, visibility_timeout=0)
+            hidden = _seconds(delay_seconds, at_least=0)
+            sent = self._send(body, held=False, visibility_timeout=hidden)
         return str(sent.id)
 
     def enqueue_held(

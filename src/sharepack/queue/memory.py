@@ -35,8 +35,11 @@ class _Message:
 
 @dataclass(frozen=True)
 class _Held:
+    """A message hidden when it is added: leased to a holder, or only delayed."""
+
     receipt: str
     lease_seconds: float
+    leased: bool = True
 
 
 class InMemoryQueue:
@@ -48,9 +51,13 @@ class InMemoryQueue:
         self._messages: dict[str, _Message] = {}
         self._order = count()
 
-    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
-        """Add a message; with `uow`, only once that transaction commits."""
-        return self._write(body, uow, None)
+    def enqueue(
+        self, body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
+        """Add a message, visible after `delay_seconds`; with `uow`, only once that
+        transaction commits (the delay then counts from the commit)."""
+        held = _Held("", max(0.0, delay_seconds), leased=False) if delay_seconds > 0 else None
+        return self._write(body, uow, held)
 
     def enqueue_held(
         self,
@@ -135,6 +142,7 @@ class InMemoryQueue:
             message = _Message(dict(body), next(self._order), now, now)
             if held is not None:
                 message.visible_at += held.lease_seconds
+            if held is not None and held.leased:
                 message.receipt = held.receipt
                 message.attempts = 1
             self._messages[message_id] = message

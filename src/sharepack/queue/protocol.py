@@ -20,8 +20,12 @@ class ClaimedMessage:
 
 
 class Queue(Protocol):
-    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
-        """Add a message; with `uow`, it commits or rolls back with that transaction."""
+    def enqueue(
+        self, body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
+        """Add a message, claimable after `delay_seconds` (a backend may cap the delay:
+        Azure at 7 days, so a later time is reached by delaying again); with `uow`, it
+        commits or rolls back with that transaction."""
         ...
 
     def enqueue_held(

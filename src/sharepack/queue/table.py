@@ -46,9 +46,12 @@ class TableQueue:
         self._database = database
         self.queue_name = queue_name
 
-    def enqueue(self, body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
-        """Add a message; with `uow` it is written in that transaction and commits with it."""
-        return self._write(body, uow, None)
+    def enqueue(
+        self, body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
+        """Add a message, visible after `delay_seconds` (no cap: `visible_at` is the time it
+        becomes available); with `uow` it is written in that transaction and commits with it."""
+        return self._write(body, uow, None, delay_seconds)
 
     def enqueue_held(
         self,
@@ -159,15 +162,21 @@ class TableQueue:
     def close(self) -> None:
         """Nothing of its own to close."""
 
-    def _write(self, body: dict[str, Any], uow: UnitOfWork | None, lease: _Lease | None) -> str:
+    def _write(
+        self,
+        body: dict[str, Any],
+        uow: UnitOfWork | None,
+        lease: _Lease | None,
+        delay_seconds: float = 0,
+    ) -> str:
         """Insert the message in `uow`'s transaction, or in one of its own."""
         message_id = uuid.uuid4()
         if uow is not None:
             with self._errors("enqueue"):
-                self._insert(uow.session, message_id, body, lease)
+                self._insert(uow.session, message_id, body, lease, delay_seconds)
         else:
             with self._session("enqueue") as session:
-                self._insert(session, message_id, body, lease)
+                self._insert(session, message_id, body, lease, delay_seconds)
         return str(message_id)
 
     def _insert(
@@ -176,15 +185,17 @@ class TableQueue:
         message_id: uuid.UUID,
         body: dict[str, Any],
         lease: _Lease | None = None,
+        delay_seconds: float = 0,
     ) -> None:
         now = statement_clock(session)  # read as the row is written: no round trip of its own
+        hidden = lease.seconds if lease else max(0.0, delay_seconds)
         session.execute(
             insert(messages).values(
                 message_id=message_id,
                 queue_name=self.queue_name,
                 body=body,
                 enqueued_at=now.at(),
-                visible_at=now.at(timedelta(seconds=lease.seconds) if lease else timedelta()),
+                visible_at=now.at(timedelta(seconds=hidden)),
                 lease_owner=lease.receipt if lease else None,
                 attempts=1 if lease else 0,
             )

@@ -22,6 +22,7 @@ from sharepack.history.retired import retired_names
 from sharepack.history.rolled_back import still_in_effect
 from sharepack.observability.metrics import Phase, lock_waited, timed_phase
 from sharepack.packfile.models import SharePackConfig
+from sharepack.running.awaiting import approved_as_planned
 from sharepack.running.measured import measured
 from sharepack.running.saved_run import (
     EarlierAttempts,
@@ -67,7 +68,11 @@ def process_share_pack(
     if record.share_pack_status != PackStatus.IN_PROGRESS.value:
         log.info("Share pack %s is already %s", share_pack_id, record.share_pack_status)
         return
-    runtime = claimed(runtime, share_pack_id)
+    started = start_run(runtime, share_pack_id)
+    if started is None:
+        log.info("Share pack %s was cancelled or waits for approval: not run", share_pack_id)
+        return
+    runtime, record = started
     pack = PackVersions(runtime, record)
     config = SharePackConfig.model_validate(record.config)
     earlier = earlier_attempts(runtime.database, share_pack_id)
@@ -80,6 +85,19 @@ def process_share_pack(
     # Ended (COMPLETED or FAILED): the resources are free for other packs. A run that
     # raised keeps them: the retry or the worker taking it over is the same pack.
     _release_resources(runtime, share_pack_id)
+
+
+def start_run(runtime: Runtime, share_pack_id: uuid.UUID) -> tuple[Runtime, SharePackRecord] | None:
+    """Take the pack's run up and claim it, in one transaction under the pack's lock, so
+    that a cancel either comes first (and the run does not start) or is refused. None if
+    the pack may not run (cancelled, ended, waiting for approval)."""
+    with runtime.database.unit_of_work() as uow:
+        record = uow.share_packs.start_run(share_pack_id, created_by=ACTOR)
+        if record is None:
+            return None
+        claim = uow.run_claims.claim(share_pack_id, process_identity())
+        uow.commit()
+    return dataclasses.replace(runtime, database=runtime.database.fenced(claim)), record
 
 
 def claimed(runtime: Runtime, share_pack_id: uuid.UUID) -> Runtime:
@@ -107,20 +125,24 @@ def _provision(
     try:
         with timed_phase(Phase.PLAN):
             pack.step(2, "Reading the workspace")
-            before = earlier.before
-            if before is None:
-                before = read_names(workspace, names)
-                save_before_state(
-                    runtime.database, share_pack_id, record.workspace_url, names, before
-                )
+            # A run that changed nothing yet reads the workspace afresh (an earlier attempt's
+            # snapshot may predate a wait for approval); one that did keeps its first read.
+            resumed = earlier.before if earlier.started else None
+            before = resumed if resumed is not None else read_names(workspace, names)
             journal = _journal(runtime, record, config, before, earlier.attempt)
             prior_done = taken_over(earlier, journal, workspace)
             # A run taken over plans from a read made after settling what killed workers left:
             # a pipeline update they started may complete meanwhile, and must not run twice.
-            current = before if earlier.before is None else read_names(workspace, names)
+            current = before if resumed is None else read_names(workspace, names)
             pack.step(3, "Planning changes")
             options = runtime.plan_options(resuming=bool(earlier.started), retired=retired)
             the_plan = plan(config, current, options)
+            if resumed is None:
+                if not approved_as_planned(pack, the_plan):
+                    return  # waits for approval of this plan; nothing was changed
+                save_before_state(
+                    runtime.database, share_pack_id, record.workspace_url, names, before
+                )
     except (PlanError, WorkspaceError) as exc:
         if not earlier.started:
             pack.fail(exc.message, RollbackOutcome.NOT_NEEDED, "Failed before any change was made")

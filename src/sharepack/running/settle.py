@@ -13,11 +13,14 @@ from sharepack.engine import ActionStatus, Plan, ResourceNames, apply, rollback
 from sharepack.engine.actions import PlanAction
 from sharepack.engine.after import missing_ids, state_after
 from sharepack.engine.apply import ApplyResult, Progress, is_applied
+from sharepack.engine.plan_text import plan_lines
 from sharepack.history.provisioned import record_provisioned
 from sharepack.history.rolled_back import record_rollback, still_in_effect
+from sharepack.notify.events import NotificationEvent
 from sharepack.observability.metrics import Phase, timed_phase
 from sharepack.observability.tracing import mark_phase
 from sharepack.packfile.models import SharePackConfig
+from sharepack.running.notices import FAILURE_EVENTS, tell
 from sharepack.running.saved_run import EarlierAttempts, StoreJournal
 from sharepack.running.status import PackStatus, RollbackOutcome
 from sharepack.runtime import Runtime
@@ -96,7 +99,7 @@ class PackVersions:
                     created_by=ACTOR,
                     reason=f"Rollback: {error}",
                 )
-            uow.share_packs.update(
+            self.record = uow.share_packs.update(
                 self.record.share_pack_id,
                 created_by=ACTOR,
                 change_reason=f"Provisioning failed: {error}"[:500],
@@ -106,6 +109,7 @@ class PackVersions:
                 rollback_status=outcome.value,
             )
             uow.tenancy.request_ended(self.record.share_pack_id, PackStatus.FAILED.value, by=ACTOR)
+            tell(uow, self.runtime, self.record, FAILURE_EVENTS[outcome], detail=f"{line}: {error}")
             uow.commit()
 
 
@@ -162,7 +166,7 @@ class Run:
         after = _after(the_plan, result, workspace)
         with runtime.database.unit_of_work() as uow:
             record_provisioned(uow, pack.record, self.config, after, created_by=ACTOR)
-            uow.share_packs.update(
+            pack.record = uow.share_packs.update(
                 pack.record.share_pack_id,
                 created_by=ACTOR,
                 change_reason="Provisioning completed",
@@ -172,6 +176,14 @@ class Run:
             )
             uow.tenancy.request_ended(
                 pack.record.share_pack_id, PackStatus.COMPLETED.value, by=ACTOR
+            )
+            tell(
+                uow,
+                runtime,
+                pack.record,
+                NotificationEvent.COMPLETED,
+                summary=plan_lines(the_plan),
+                detail=_completed_line(the_plan),
             )
             uow.commit()
 

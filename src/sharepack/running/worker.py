@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sharepack.errors import LeaseLostError, LostLeaseError
 from sharepack.observability.tracing import record_failure, run_span
@@ -51,6 +52,12 @@ class Worker:
         claimed = self.runtime.queue.claim(worker_id=self.worker_id, lease_seconds=lease)
         if claimed is None:
             return False
+        if (wait := seconds_until(claimed.body.get("not_before"))) > 0:
+            # A scheduled pack seen early: a queue that caps its delay (Azure, 7 days)
+            # shows it again before its time, and it is delayed once more.
+            log.info("Message %s waits %.0f s more for its not_before", claimed.message_id, wait)
+            self.runtime.queue.release(claimed, delay_seconds=wait)
+            return True
         with (
             run_span(claimed.body, message_id=claimed.message_id, attempt=claimed.attempts),
             LeaseKeeper(self.runtime, claimed, lease) as keeper,
@@ -106,6 +113,20 @@ def _as_asked(runtime: Runtime, body: dict[str, object]) -> Runtime:
         return runtime
     settings = runtime.settings.model_copy(update={"sharepack_auto_rollback": choice})
     return dataclasses.replace(runtime, settings=settings)
+
+
+def seconds_until(not_before: object) -> float:
+    """Seconds from now until `not_before` (an ISO 8601 time, as messages carry it);
+    0 when it has passed or is not a time."""
+    if not isinstance(not_before, str):
+        return 0.0
+    try:
+        moment = datetime.fromisoformat(not_before)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _share_pack_id(body: dict[str, object]) -> uuid.UUID | None:

@@ -37,6 +37,7 @@ class SharePackRecord:
     approval_plan: dict[str, Any] | None  # the plan put to the approvers, with its digest
     not_before: datetime | None  # the run starts no earlier (a scheduled pack)
     batch_id: uuid.UUID | None  # the batch it was uploaded in
+    started_at: datetime | None  # when a worker took its run up; None while it waits
     version: int
     effective_from: datetime
     effective_to: datetime
@@ -51,8 +52,9 @@ class SharePackRecord:
         values = {f.name: row[f.name] for f in fields(cls) if f.name != "created_at"}
         values["effective_from"] = as_utc(values["effective_from"])
         values["effective_to"] = as_utc(values["effective_to"])
-        if values["not_before"] is not None:
-            values["not_before"] = as_utc(values["not_before"])
+        for moment in ("not_before", "started_at"):
+            if values[moment] is not None:
+                values[moment] = as_utc(values[moment])
         return cls(**values, created_at=as_utc(created_at))
 
 

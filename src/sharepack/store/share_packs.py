@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sharepack.errors import NotFoundError
 from sharepack.store import tables
+from sharepack.store.dialect import database_now
 from sharepack.store.records import SharePackRecord
 from sharepack.store.scd2 import (
     as_of_row,
@@ -51,6 +52,9 @@ class SharePackRepository:
         workspace_id: str | None = None,
         submitted_by: str | None = None,
         project_id: uuid.UUID | None = None,
+        approval_state: str | None = None,
+        approval_plan: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
     ) -> SharePackRecord:
         """Version 1 of a new pack; a `StoreError` if the id is taken. `workspace_id` is
         the workspace's own id when known (a run records it otherwise); `submitted_by`
@@ -73,6 +77,9 @@ class SharePackRepository:
             "config": config,
             "submitted_by": submitted_by,
             "project_id": project_id,
+            "approval_state": approval_state,
+            "approval_plan": approval_plan,
+            "not_before": not_before,
         }
         row = insert_first_version(
             self._session,
@@ -95,6 +102,12 @@ class SharePackRepository:
             raise NotFoundError(f"No share pack with id '{share_pack_id}'")
         return SharePackRecord.from_row(row, created_at=row["created_at"])
 
+    def get_locked(self, share_pack_id: uuid.UUID) -> SharePackRecord:
+        """The pack's current version, its other writers held off until the transaction
+        ends (a decision or a cancel is checked against what no one else is changing)."""
+        lock_version_key(self._session, self._table, str(share_pack_id))
+        return self.get_current(share_pack_id)
+
     def update(
         self, share_pack_id: uuid.UUID, *, created_by: str, change_reason: str, **changes: Any
     ) -> SharePackRecord:
@@ -115,6 +128,30 @@ class SharePackRepository:
             changes,
             created_by=created_by,
             change_reason=change_reason,
+            deleted=bool(current["is_deleted"]),
+        )
+        return self._record(row)
+
+    def start_run(self, share_pack_id: uuid.UUID, *, created_by: str) -> SharePackRecord | None:
+        """Take the pack's run up, under its lock: a version with `started_at` (once: a run
+        taken over keeps the first time). None, writing nothing, if the pack is no longer
+        IN_PROGRESS (cancelled, rejected, ended) or waits for approval."""
+        lock_version_key(self._session, self._table, str(share_pack_id))
+        current = current_row(self._session, self._table, self._is(share_pack_id))
+        if current is None or current["share_pack_status"] != "IN_PROGRESS":
+            return None
+        if current["approval_state"] == "AWAITING_APPROVAL":
+            return None
+        if current["started_at"] is not None:
+            return self._record(current)
+        row = insert_next_version(
+            self._session,
+            self._table,
+            "share_pack_id",
+            current,
+            {"started_at": database_now(self._session)},
+            created_by=created_by,
+            change_reason="Run started",
             deleted=bool(current["is_deleted"]),
         )
         return self._record(row)

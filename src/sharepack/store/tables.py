@@ -143,11 +143,14 @@ share_packs = scd2_table(
     Column("project_id", Uuid),
     # The approval the pack is waiting for or was given (`approvals`), the plan put to
     # its approvers (serialised, with its digest), the earliest time its run may start,
-    # and the batch it was uploaded in; NULL on packs stored before, and where unused.
+    # the batch it was uploaded in; NULL on packs stored before, and where unused.
     Column("approval_state", String(30)),
     Column("approval_plan", Json),
     Column("not_before", Timestamp),
     Column("batch_id", Uuid),
+    # When a worker took the run up (under the pack's lock): from then on it can no
+    # longer be cancelled. NULL while it waits (approval, schedule, queue).
+    Column("started_at", Timestamp),
     Index("ix_share_packs_project_id", "project_id"),
     Index("ix_share_packs_batch_id", "batch_id"),
     unidentified_index("share_packs"),

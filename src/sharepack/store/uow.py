@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sharepack.errors import LeaseLostError, StoreError
 from sharepack.store import tables
 from sharepack.store.api_keys import ApiKeyRepository
+from sharepack.store.approvals import ApprovalDecisionRepository
 from sharepack.store.claims import Claim, RunClaimRepository
 from sharepack.store.entities import AppendOnlyLog, VersionedRepository
 from sharepack.store.locks import ResourceLockRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.pipelines = PipelineRepository(self.session)
         self.audit_trail = AuditTrailRepository(self.session)
         self.notifications = NotificationRepository(self.session)
+        self.approval_decisions = ApprovalDecisionRepository(self.session)
         self.run_journal = RunJournalRepository(self.session)
         self.snapshots = SnapshotRepository(self.session)
         self.locks = ResourceLockRepository(self.session)

@@ -32,6 +32,9 @@ class Act(enum.StrEnum):
     REVOKE_API_KEY = "revoke_api_key"
     SYNC_DIRECTORY = "sync_directory"
     ROTATE_TOKEN = "rotate_token"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
 
 
 class Outcome(enum.StrEnum):

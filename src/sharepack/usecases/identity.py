@@ -165,6 +165,7 @@ class Authenticator:
             method=AuthMethod.OIDC,
             grants=grants,
             email=verified.email,
+            groups=verified.groups,
         )
 
     def _key_principal(self, credential: str) -> Principal:

@@ -70,7 +70,9 @@ def apply_file(
         auto_rollback=runtime.settings.sharepack_auto_rollback,
     )
     message = submitted.message
-    assert message is not None
+    if message is None:  # scheduled for later: a worker runs it at its time
+        with runtime.database.unit_of_work() as uow:
+            return uow.share_packs.get_current(submitted.share_pack_id)
     try:
         with LeaseKeeper(runtime, message, runtime.settings.sharepack_lease_seconds) as keeper:
             process_share_pack(keeper.guarding(runtime), submitted.share_pack_id, observer)

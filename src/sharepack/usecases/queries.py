@@ -11,7 +11,8 @@ from datetime import datetime
 from sharepack.errors import NotFoundError, QueueError, StoreError
 from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
-from sharepack.store import Reader, SharePackRecord
+from sharepack.store import Reader
+from sharepack.store import SharePackRecord as SharePackRecord  # what its callers get
 from sharepack.usecases.audit import Act, record_refusal
 
 log = logging.getLogger(__name__)

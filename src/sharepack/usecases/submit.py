@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sharepack.engine import PlanWarning, names_to_read, plan, read_names
+from sharepack.engine import Plan, PlanWarning, names_to_read, plan, read_names
 from sharepack.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -25,11 +25,14 @@ from sharepack.observability.tracing import enqueue_span
 from sharepack.packfile import LoadedSharePack, ReadLimits, load_share_pack
 from sharepack.packfile.errors import Problem
 from sharepack.packfile.models import SharePackConfig, Strategy
+from sharepack.packfile.object_rules import as_utc
 from sharepack.queue.protocol import ClaimedMessage
+from sharepack.running.awaiting import PendingApproval, ask_approvers, first_wait, pending_approval
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
 from sharepack.usecases.audit import Act, Outcome, record, record_refusal
 from sharepack.usecases.directory_check import directory_rule
+from sharepack.usecases.queueing import delay_until, message_body, status_line
 from sharepack.workspace.errors import (
     InvalidWorkspaceUrlError,
     WorkspaceAuthenticationError,
@@ -37,8 +40,6 @@ from sharepack.workspace.errors import (
     WorkspaceError,
 )
 from sharepack.workspace.urls import is_workspace_url, normalise_workspace_url
-
-QUEUED_STATUS_LINE = "Step 1/8: Queued for provisioning"
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,18 @@ def _shown(text: str, limit: int = 200) -> str:
 
 
 def submit_share_pack(
-    runtime: Runtime, *, content: bytes, filename: str, workspace_url: str, caller: Caller
+    runtime: Runtime,
+    *,
+    content: bytes,
+    filename: str,
+    workspace_url: str,
+    caller: Caller,
+    not_before: datetime | None = None,
 ) -> SubmittedPack:
     """Validate the file, check that `caller` may submit it, then write the pack's first
-    version, its tenancy links, its audit row and its queue message together.
+    version, its tenancy links, its audit row and its queue message together. A plan the
+    approval policy wants approved is stored with the pack, which then waits for its
+    approvers instead of a worker. `not_before` (over the file's own) delays its run.
 
     Raises `PermissionDeniedError`, `WorkspaceNotAllowedError`, `SpecError` or `PlanError`;
     then nothing is stored but the refusal's audit row.
@@ -101,13 +110,22 @@ def submit_share_pack(
                 content, filename, limits=limits, extra_rules=(directory_rule(runtime.directory),)
             )
         check_may_submit(caller, loaded.config)
-        strategy, notes = preview_strategy(runtime, loaded.config, target)
+        strategy, notes, preview = preview_strategy(runtime, loaded.config, target)
     except SharePackError as refused:
         record_refused_upload(runtime, caller, refused, filename)
         raise
     warnings = (*loaded.warnings, *(Problem(filename, note.field, note.message) for note in notes))
+    business_line = loaded.config.metadata.business_line
     return store_share_pack(
-        runtime, loaded, strategy, warnings, filename=filename, workspace_url=target, caller=caller
+        runtime,
+        loaded,
+        strategy,
+        warnings,
+        filename=filename,
+        workspace_url=target,
+        caller=caller,
+        pending=pending_approval(runtime, preview, business_line) if preview else None,
+        not_before=not_before,
     )
 
 
@@ -153,9 +171,10 @@ def record_refused_upload(
 
 def preview_strategy(
     runtime: Runtime, config: SharePackConfig, workspace_url: str
-) -> tuple[Strategy, tuple[PlanWarning, ...]]:
-    """Plan against the workspace now: the strategy that will apply, and what to warn about,
-    each warning at the field of the pack it is about (none: the file as a whole).
+) -> tuple[Strategy, tuple[PlanWarning, ...], Plan | None]:
+    """Plan against the workspace now: the strategy that will apply, what to warn about,
+    each warning at the field of the pack it is about (none: the file as a whole), and
+    the plan (None when the workspace could not be read now).
 
     Raises `PlanError` for conflicts and missing tables; an unreachable workspace only warns,
     since the worker plans again when it runs. Credentials missing or refused raise: no
@@ -172,9 +191,9 @@ def preview_strategy(
             f"The workspace could not be checked now ({exc.message}); "
             "the worker will plan against it when it runs."
         )
-        return config.metadata.strategy, (PlanWarning(unchecked, ""),)
+        return config.metadata.strategy, (PlanWarning(unchecked, ""),), None
     preview = plan(config, before, runtime.plan_options(retired=retired))
-    return preview.strategy, preview.located_warnings
+    return preview.strategy, preview.located_warnings, preview
 
 
 def store_share_pack(
@@ -188,6 +207,8 @@ def store_share_pack(
     caller: Caller,
     held_by: str | None = None,
     auto_rollback: bool | None = None,
+    pending: PendingApproval | None = None,
+    not_before: datetime | None = None,
 ) -> SubmittedPack:
     """The pack's first version and its message, in one transaction. A caller that
     processes the pack itself passes `held_by`: the message is then leased to it, and
@@ -197,13 +218,20 @@ def store_share_pack(
 
     The pack is linked to its tenant (business line), project and a new request row,
     found or made here (seed 001's "resolve tenant/project/request"); its requestor is the
-    file's, its submitter `caller`."""
+    file's, its submitter `caller`. With `pending` the pack waits for approval of that
+    plan (no message yet); with a `not_before` in the future (the file's when not given)
+    its message is delayed until then, and no caller holds it."""
     metadata = loaded.config.metadata
+    asked = not_before or metadata.not_before
+    when = as_utc(asked) if asked is not None else None
+    if when is not None and when > datetime.now(UTC):
+        held_by = None  # a scheduled run is a worker's, at its time
+    waiting = first_wait(runtime, pending) if pending is not None else None
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
     with log_context(pack_id=str(pack_id)), runtime.database.unit_of_work() as uow:
         project = uow.tenancy.resolve(metadata.business_line, metadata.project_name, by=caller.name)
-        uow.share_packs.create(
+        created = uow.share_packs.create(
             share_pack_id=pack_id,
             share_pack_name=name,
             requested_by=metadata.requestor,
@@ -213,13 +241,18 @@ def store_share_pack(
             file_format=loaded.format,
             workspace_url=workspace_url,
             status=PackStatus.IN_PROGRESS.value,
-            provisioning_status=QUEUED_STATUS_LINE,
+            provisioning_status=(
+                waiting.fields["provisioning_status"] if waiting else status_line(when)
+            ),
             created_by=metadata.requestor,
             change_reason="Share pack uploaded",
             business_line=metadata.business_line,
             project_name=metadata.project_name,
             submitted_by=caller.name,
             project_id=project.project_id,
+            approval_state=waiting.fields["approval_state"] if waiting else None,
+            approval_plan=waiting.fields["approval_plan"] if waiting else None,
+            not_before=when,
         )
         uow.tenancy.open_request(
             project.project_id, pack_id, requested_by=metadata.requestor, by=caller.name
@@ -238,13 +271,15 @@ def store_share_pack(
                 "project_name": metadata.project_name,
             },
         )
-        body: dict[str, object] = {"share_pack_id": str(pack_id)}
-        if auto_rollback is not None:
-            body["auto_rollback"] = auto_rollback
+        body = message_body(
+            share_pack_id=str(pack_id), not_before=when, auto_rollback=auto_rollback
+        )
         message = None
         with enqueue_span(body, share_pack_id=str(pack_id)):
-            if held_by is None:
-                runtime.queue.enqueue(body, uow=uow)
+            if waiting is not None:
+                ask_approvers(uow, runtime, created, waiting.progress)
+            elif held_by is None:
+                runtime.queue.enqueue(body, uow=uow, delay_seconds=delay_until(when))
             else:
                 lease = runtime.settings.sharepack_lease_seconds
                 message = runtime.queue.enqueue_held(

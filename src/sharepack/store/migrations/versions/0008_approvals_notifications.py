@@ -5,7 +5,8 @@ Revises: 0007
 Create Date: 2026-12-23 12:00:00
 
 `share_packs` gets `approval_state`, `approval_plan` (the plan put to the approvers, with
-its digest), `not_before` (a scheduled pack's earliest start) and `batch_id`.
+its digest), `not_before` (a scheduled pack's earliest start), `batch_id` and `started_at`
+(when a worker took the run up: a pack can be cancelled until then).
 `sharepack.approval_decisions` holds approvers' decisions and `sharepack.batches` uploads
 of several files. `notifications` gets the event, the channel, the attempt, its error and
 the delivery the attempt belongs to, an index by pack, and triggers that refuse UPDATE and
@@ -23,7 +24,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-_PACK_COLUMNS = ("approval_state", "approval_plan", "not_before", "batch_id")
+_PACK_COLUMNS = ("approval_state", "approval_plan", "not_before", "batch_id", "started_at")
 _NOTIFICATION_COLUMNS = ("event", "channel", "attempt", "error", "delivery_id")
 #: (schema on PostgreSQL, table): the logs made append-only here.
 _APPEND_ONLY = (("deltashare", "notifications"), ("sharepack", "approval_decisions"))
@@ -54,6 +55,9 @@ def upgrade() -> None:
         "share_packs", sa.Column("not_before", sa.DateTime(timezone=True)), schema=_deltashare()
     )
     op.add_column("share_packs", sa.Column("batch_id", sa.Uuid()), schema=_deltashare())
+    op.add_column(
+        "share_packs", sa.Column("started_at", sa.DateTime(timezone=True)), schema=_deltashare()
+    )
     op.create_index("ix_share_packs_batch_id", "share_packs", ["batch_id"], schema=_deltashare())
 
     op.add_column("notifications", sa.Column("event", sa.String(length=40)), schema=_deltashare())
