@@ -107,3 +107,11 @@ class RoleMappingError(ConfigurationError):
 
 class DirectoryUnavailableError(SharePackError):
     """The directory (Microsoft Graph) could not be reached."""
+
+
+class ApprovalPolicyError(ConfigurationError):
+    """The approval policy file is not valid."""
+
+
+class ApprovalRefusedError(SharePackError):
+    """This approval or rejection is not accepted."""
