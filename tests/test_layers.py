@@ -23,6 +23,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     # traces, logs and metrics (and the listeners told of workspace calls)
     "observability": {"settings", "workspace"},
     "engine": {"observability", "packfile", "workspace"},
+    "approvals": {"engine", "identity", "workspace"},  # the policy, matched against plans
     "queue": {"store"},
     "directory": {"store"},
     "runtime": {"directory", "engine", "observability", "queue", "settings", "store", "workspace"},
