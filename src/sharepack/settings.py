@@ -33,6 +33,8 @@ INERT_SETTINGS: dict[str, str] = {
     "smtp_username": _PLANNED.format("notifications"),
     "smtp_password": _PLANNED.format("notifications"),
     "notification_from_email": _PLANNED.format("notifications"),
+    "sharepack_approval_policy_file": _PLANNED.format("approvals"),
+    "sharepack_approval_expiry_hours": _PLANNED.format("approvals"),
 }
 
 

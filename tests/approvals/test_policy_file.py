@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from sharepack.approvals.policy import (
     ApprovalPolicy,
@@ -133,14 +134,19 @@ def test_invalid_yaml_is_refused_with_its_line_and_column(tmp_path: Path) -> Non
 
 def test_the_settings_name_the_policy_file_and_the_expiry(tmp_path: Path) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         sharepack_approval_policy_file=tmp_path / "p.yaml",
         sharepack_approval_expiry_hours=24,
     )
 
     assert settings.sharepack_approval_policy_file == tmp_path / "p.yaml"
     assert settings.sharepack_approval_expiry_hours == 24
-    assert Settings(_env_file=None).sharepack_approval_expiry_hours == 168  # type: ignore[call-arg]
+    assert Settings(_env_file=None).sharepack_approval_expiry_hours == 168
+
+
+def test_an_expiry_of_zero_hours_is_refused() -> None:
+    with pytest.raises(ValidationError, match="sharepack_approval_expiry_hours"):
+        Settings(_env_file=None, sharepack_approval_expiry_hours=0)
 
 
 def test_unknown_keys_are_located_with_the_key_they_likely_meant(tmp_path: Path) -> None:
