@@ -392,3 +392,116 @@ def test_every_problem_of_a_file_is_reported_at_once_in_file_order(tmp_path: Pat
         where(text, "yes please"),
         where(text, "ghosts"),
     ]
+
+
+RULE = "  - name: r\n    when: {deletes: true}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "problem"),
+    [
+        ("- groups\n", "- groups", "must be a mapping with keys groups, rules"),
+        (
+            "groups: [owners]\n",
+            "[owners]",
+            "groups: must be a mapping of group names to groups (found a list)",
+        ),
+        ("rules: {name: r}\n", "{name: r}", "rules: must be a list of rules (found a mapping)"),
+        (
+            f"groups:\n  a: {{id: {OWNERS.id}}}\n  a: {{id: {SECURITY.id}}}\n",
+            "a: {id: 8e1d",
+            "groups.a: is defined twice",
+        ),
+        (
+            f"groups:\n  a: {{id: {OWNERS.id}, notify: []}}\n",
+            "[]",
+            "groups.a.notify: is empty: list an address, or leave 'notify' out",
+        ),
+        (
+            f"groups:\n  a:\n    id: {OWNERS.id}\n    id: {SECURITY.id}\n",
+            "id: 8e1d",
+            "groups.a.id: appears twice",
+        ),
+        (
+            GROUPS + "rules:\n" + RULE + "    require: {level: 1, group: security}\n",
+            "{level: 1",
+            "rules[0].require: must list the approvals the rule requires (found a mapping)",
+        ),
+        (
+            GROUPS
+            + "rules:\n"
+            + RULE
+            + "    require: [{level: 1, group: security, count: true}]\n",
+            "true}]",
+            "rules[0].require[0].count: must be a whole number (found true)",
+        ),
+        (
+            GROUPS + "rules:\n" + RULE + "    require: [{level: 1.5, group: security}]\n",
+            "1.5",
+            "rules[0].require[0].level: must be a whole number (found 1.5)",
+        ),
+        (
+            GROUPS
+            + "rules:\n"
+            + RULE
+            + "    require: [{level: 1, group: security}, {level: 1, group: security}]\n",
+            "{level: 1, group: security}]",
+            "rules[0].require[1]: group security is required at level 1 twice in this rule; "
+            "give one entry with the count of approvers",
+        ),
+        (
+            GROUPS
+            + "rules:\n  - name: r\n    business_lines: ['*', Sales]\n"
+            + "    when: {deletes: true}\n    require: [{level: 1, group: security}]\n",
+            "['*'",
+            "rules[0].business_lines: '*' means every business line: list it alone",
+        ),
+        (
+            GROUPS
+            + "rules:\n  - name: r\n    business_lines: [Sales, sales]\n"
+            + "    when: {deletes: true}\n    require: [{level: 1, group: security}]\n",
+            "sales]",
+            "rules[0].business_lines[1]: 'sales' is listed twice",
+        ),
+        (
+            GROUPS
+            + "rules:\n  - name: 7\n"
+            + "    when: {deletes: true}\n    require: [{level: 1, group: security}]\n",
+            "7\n",
+            "rules[0].name: must be text (found 7; quote it if it is)",
+        ),
+        (
+            GROUPS
+            + "rules:\n  - name: r\n"
+            + "    when: {grants_share: {share: [sales]}}\n"
+            + "    require: [{level: 1, group: security}]\n",
+            "share: [",
+            "rules[0].when.grants_share.share: unknown key 'share'; did you mean 'shares'? "
+            "the keys are shares, recipients",
+        ),
+        (
+            GROUPS
+            + "rules:\n  - name: r\n"
+            + "    when: {shares_objects: {names: '*.hr.*'}}\n"
+            + "    require: [{level: 1, group: security}]\n",
+            "'*.hr.*'",
+            "rules[0].when.shares_objects.names: must be a list of name patterns (shell globs "
+            "such as 'sales_*') (found '*.hr.*')",
+        ),
+    ],
+)
+def test_each_kind_of_problem_is_located_and_explained(
+    tmp_path: Path, text: str, needle: str, problem: str
+) -> None:
+    assert problems(tmp_path, text) == [f"{where(text, needle)}: {problem}"]
+
+
+def test_a_kind_given_without_patterns_matches_every_name(tmp_path: Path) -> None:
+    text = GROUPS + (
+        "rules:\n"
+        "  - name: r\n"
+        "    when: {grants_share: }\n"
+        "    require: [{level: 1, group: security}]\n"
+    )
+
+    assert load_policy(written(tmp_path, text)).rules[0].when == GrantsShare(("*",), ("*",))
