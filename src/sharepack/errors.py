@@ -112,3 +112,12 @@ class DirectoryUnavailableError(SharePackError):
 class PackStateError(SharePackError):
     """The pack is not in a state that allows this (not awaiting approval; its run has
     started, so it can no longer be cancelled)."""
+
+
+class ApprovalPolicyError(ConfigurationError):
+    """The approval policy file is not valid."""
+
+
+class ApprovalRefusedError(PermissionDeniedError):
+    """This approval or rejection is not accepted (four eyes, not a member of a group the
+    level needs, approved already, a level not yet reached)."""

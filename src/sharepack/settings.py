@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     sharepack_oidc_jwks_max_age_seconds: int = Field(default=86_400, ge=60)
     #: Directory group object id -> role and business lines (YAML; see the README).
     sharepack_role_mapping_file: Path | None = None
+    #: Which plans need whose approval before they run (YAML; `approvals.policy`).
+    #: Without it, no pack waits for approval.
+    sharepack_approval_policy_file: Path | None = None
+    #: An approval older than this no longer counts: the plan waits for a fresh one.
+    sharepack_approval_expiry_hours: float = Field(default=168, gt=0)
     #: The key under which API keys are hashed; kept outside the database. Without it,
     #: one is made once in the data folder (readable by its owner only).
     sharepack_api_key_pepper: SecretStr | None = None

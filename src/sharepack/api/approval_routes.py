@@ -24,6 +24,7 @@ from sharepack.usecases.approvals import (
     approval_view,
     awaiting_approval,
     cancel,
+    counted_approvals,
     decide,
 )
 from sharepack.usecases.queueing import iso
@@ -50,7 +51,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 def _approval_body(view: ApprovalView) -> ApprovalResponse:
     record, progress = view.record, view.progress
     digest = (record.approval_plan or {}).get("digest")
-    counted = dict(progress.approvals) if progress is not None else {}
+    counted = counted_approvals(progress)
     return ApprovalResponse(
         share_pack_id=str(record.share_pack_id),
         share_pack_name=record.share_pack_name,

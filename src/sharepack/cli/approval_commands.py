@@ -57,11 +57,12 @@ def _caller(runtime: Runtime, pack_id: uuid.UUID) -> Caller:
 
 
 def _view_json(view: ApprovalView) -> dict[str, Any]:
+    from sharepack.usecases.approvals import counted_approvals
     from sharepack.usecases.queueing import iso
 
     record = view.record
     digest = (record.approval_plan or {}).get("digest")
-    counted = dict(view.progress.approvals) if view.progress is not None else {}
+    counted = counted_approvals(view.progress)
     return {
         "share_pack_id": str(record.share_pack_id),
         "share_pack_name": record.share_pack_name,

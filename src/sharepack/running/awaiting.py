@@ -81,7 +81,7 @@ def decisions_of(uow: UnitOfWork, record: SharePackRecord) -> list[Decision]:
             group_name=row.group_name,
             approver=row.approver,
             approver_email=row.approver_email,
-            decision=row.decision,
+            decision="REJECTED" if row.decision == "REJECTED" else "APPROVED",
             comment=row.comment,
             at=row.created_at,
             plan_digest=row.plan_digest,

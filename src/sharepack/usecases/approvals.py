@@ -69,6 +69,15 @@ def approval_view(runtime: Runtime, caller: Caller, share_pack_id: uuid.UUID) ->
     return ApprovalView(current, needed, progress, decisions)
 
 
+def counted_approvals(progress: ApprovalProgress | None) -> dict[tuple[int, str], int]:
+    """(level, group) -> the approvals of the current plan that count there."""
+    if progress is None:
+        return {}
+    return {
+        (p.requirement.level, p.requirement.group.name): p.approved for p in progress.requirements
+    }
+
+
 def awaiting_approval(runtime: Runtime, caller: Caller, limit: int = 100) -> list[SharePackRecord]:
     """Packs waiting for approval that `caller` may read, newest first."""
     with runtime.database.reading() as uow:
@@ -149,8 +158,8 @@ def _decide(
     approver = _approver(uow, caller, needed)
     people = {"requestor": current.requested_by, "submitter": current.submitted_by or ""}
     if not approve:
-        check_rejecter(needed, before, approver, **people)
-        _write_decision(uow, current, digest, needed[0].level, "", caller, "REJECTED", comment)
+        at = check_rejecter(needed, before, approver, **people)
+        _write_decision(uow, current, digest, at.level, at.group.name, caller, "REJECTED", comment)
         return _rejected(uow, runtime, caller, current, comment)
     requirement = check_approver(needed, before, approver, **people)
     _write_decision(
