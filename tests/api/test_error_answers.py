@@ -97,6 +97,7 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "InvalidWorkspaceUrlError": (400, "INVALID_WORKSPACE_URL"),
         "WorkspaceNotAllowedError": (400, "WORKSPACE_NOT_ALLOWED"),
         "NotFoundError": (404, "NOT_FOUND"),
+        "PackStateError": (409, "CONFLICT"),
         "IdentityError": (401, "UNAUTHENTICATED"),
         "ApiKeyError": (400, "BAD_REQUEST"),
         "AuthenticationError": (401, "UNAUTHENTICATED"),

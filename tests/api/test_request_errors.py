@@ -99,4 +99,15 @@ def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> N
         ("/workflow/recipients/{name}/rotate-token", "post"): [
             *("200", "400", "403", "404", "500", "502", "503"),
         ],
+        ("/workflow/approvals", "get"): ["200", "500", "503"],
+        ("/workflow/sharepack/{share_pack_id}/approval", "get"): ["200", "404", "500", "503"],
+        ("/workflow/sharepack/{share_pack_id}/approve", "post"): [
+            *("200", "403", "404", "409", "500", "503"),
+        ],
+        ("/workflow/sharepack/{share_pack_id}/reject", "post"): [
+            *("200", "400", "403", "404", "409", "500", "503"),
+        ],
+        ("/workflow/sharepack/{share_pack_id}/cancel", "post"): [
+            *("200", "403", "404", "409", "500", "503"),
+        ],
     }

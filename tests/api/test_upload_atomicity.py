@@ -75,8 +75,10 @@ def test_failure_after_the_enqueue_leaves_no_row_and_no_message(
     seen_inside: list[tuple[int, int]] = []
     enqueue = runtime.queue.enqueue
 
-    def enqueue_then_fail(body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
-        enqueue(body, uow=uow)
+    def enqueue_then_fail(
+        body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
+        enqueue(body, uow=uow, delay_seconds=delay_seconds)
         assert uow is not None, "the upload must enqueue in its own transaction"
         seen_inside.append(_counts(uow))
         raise StoreError("the database went away after the enqueue")
@@ -98,7 +100,9 @@ def test_failing_enqueue_leaves_no_row(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def refuse(body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
+    def refuse(
+        body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
         raise QueueError("the queue refused the message")
 
     monkeypatch.setattr(runtime.queue, "enqueue", refuse)

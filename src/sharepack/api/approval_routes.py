@@ -31,20 +31,26 @@ from sharepack.usecases.queueing import iso
 
 router = APIRouter(prefix="/workflow", tags=["approvals"])
 
-_ANSWERS: dict[int | str, dict[str, Any]] = {
+_INTERNAL: dict[int | str, dict[str, Any]] = {
+    500: {"model": InternalErrorResponse, "description": "An unexpected failure"},
+    503: {"model": InternalErrorResponse, "description": "The database could not be reached"},
+}
+_READ: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No share pack with that id"},
+    **_INTERNAL,
+}
+_ACT: dict[int | str, dict[str, Any]] = {
     403: {
         "model": ErrorResponse,
         "description": "The caller may not decide (not an approver of the business line, the "
         "pack's own requestor or submitter, not in a group the level needs, approved already) "
         "or cancel (not its requestor, submitter or an admin)",
     },
-    404: {"model": ErrorResponse, "description": "No share pack with that id"},
     409: {
         "model": ErrorResponse,
         "description": "The pack does not wait for approval, or its run has started (CONFLICT)",
     },
-    500: {"model": InternalErrorResponse, "description": "An unexpected failure"},
-    503: {"model": InternalErrorResponse, "description": "The database could not be reached"},
+    **_READ,
 }
 
 
@@ -85,7 +91,7 @@ def _approval_body(view: ApprovalView) -> ApprovalResponse:
     )
 
 
-@router.get("/approvals", response_model=list[SharePackStatusResponse], responses=_ANSWERS)
+@router.get("/approvals", response_model=list[SharePackStatusResponse], responses=_INTERNAL)
 def approvals_inbox(request: Request, caller: CALLER) -> JSONResponse:
     """Packs waiting for approval that the caller may see, newest first."""
     packs = awaiting_approval(runtime_of(request), caller)
@@ -93,7 +99,7 @@ def approvals_inbox(request: Request, caller: CALLER) -> JSONResponse:
 
 
 @router.get(
-    "/sharepack/{share_pack_id}/approval", response_model=ApprovalResponse, responses=_ANSWERS
+    "/sharepack/{share_pack_id}/approval", response_model=ApprovalResponse, responses=_READ
 )
 def pack_approval(request: Request, share_pack_id: str, caller: CALLER) -> JSONResponse:
     """The plan a pack waits with, as `sharepack plan` prints it, and its approvals."""
@@ -102,7 +108,7 @@ def pack_approval(request: Request, share_pack_id: str, caller: CALLER) -> JSONR
 
 
 @router.post(
-    "/sharepack/{share_pack_id}/approve", response_model=ApprovalResponse, responses=_ANSWERS
+    "/sharepack/{share_pack_id}/approve", response_model=ApprovalResponse, responses=_ACT
 )
 def approve_pack(
     request: Request,
@@ -117,7 +123,7 @@ def approve_pack(
 @router.post(
     "/sharepack/{share_pack_id}/reject",
     response_model=ApprovalResponse,
-    responses={**_ANSWERS, 400: {"model": ErrorResponse, "description": "No Comment given"}},
+    responses={**_ACT, 400: {"model": ErrorResponse, "description": "No Comment given"}},
 )
 def reject_pack(
     request: Request,
@@ -147,7 +153,7 @@ def _decide(
 
 
 @router.post(
-    "/sharepack/{share_pack_id}/cancel", response_model=SharePackStatusResponse, responses=_ANSWERS
+    "/sharepack/{share_pack_id}/cancel", response_model=SharePackStatusResponse, responses=_ACT
 )
 def cancel_pack(request: Request, share_pack_id: str, caller: CALLER) -> JSONResponse:
     """Cancel a pack that waits (for approval, its time or a worker): it ends FAILED with
