@@ -51,11 +51,13 @@ class SharePackRepository:
         workspace_id: str | None = None,
         submitted_by: str | None = None,
         project_id: uuid.UUID | None = None,
+        batch_id: uuid.UUID | None = None,
     ) -> SharePackRecord:
         """Version 1 of a new pack; a `StoreError` if the id is taken. `workspace_id` is
         the workspace's own id when known (a run records it otherwise); `submitted_by`
-        the authenticated uploader, and `project_id` the project the pack was filed
-        under (`Tenancy.resolve`), when the caller knows them."""
+        the authenticated uploader, `project_id` the project the pack was filed under
+        (`Tenancy.resolve`), and `batch_id` the batch it came in, when the caller knows
+        them."""
         values = {
             "share_pack_name": share_pack_name,
             "share_pack_status": status,
@@ -73,6 +75,7 @@ class SharePackRepository:
             "config": config,
             "submitted_by": submitted_by,
             "project_id": project_id,
+            "batch_id": batch_id,
         }
         row = insert_first_version(
             self._session,

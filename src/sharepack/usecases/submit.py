@@ -28,6 +28,7 @@ from sharepack.packfile.models import SharePackConfig, Strategy
 from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
+from sharepack.store import UnitOfWork
 from sharepack.usecases.audit import Act, Outcome, record, record_refusal
 from sharepack.usecases.directory_check import directory_rule
 from sharepack.workspace.errors import (
@@ -189,7 +190,40 @@ def store_share_pack(
     held_by: str | None = None,
     auto_rollback: bool | None = None,
 ) -> SubmittedPack:
-    """The pack's first version and its message, in one transaction. A caller that
+    """The pack's first version and its message, in one transaction (`write_share_pack`,
+    committed)."""
+    with runtime.database.unit_of_work() as uow:
+        submitted = write_share_pack(
+            runtime,
+            uow,
+            loaded,
+            strategy,
+            warnings,
+            filename=filename,
+            workspace_url=workspace_url,
+            caller=caller,
+            held_by=held_by,
+            auto_rollback=auto_rollback,
+        )
+        uow.commit()
+    return submitted
+
+
+def write_share_pack(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    loaded: LoadedSharePack,
+    strategy: Strategy,
+    warnings: tuple[Problem, ...],
+    *,
+    filename: str,
+    workspace_url: str,
+    caller: Caller,
+    held_by: str | None = None,
+    auto_rollback: bool | None = None,
+    batch_id: uuid.UUID | None = None,
+) -> SubmittedPack:
+    """The pack's first version and its message, written in `uow` (the caller commits). A caller that
     processes the pack itself passes `held_by`: the message is then leased to it, and
     a worker takes it over only if that caller dies and stops renewing the lease.
     `auto_rollback` (when the caller overrides the setting) travels in the message, so a
@@ -201,7 +235,7 @@ def store_share_pack(
     metadata = loaded.config.metadata
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
-    with log_context(pack_id=str(pack_id)), runtime.database.unit_of_work() as uow:
+    with log_context(pack_id=str(pack_id)):
         project = uow.tenancy.resolve(metadata.business_line, metadata.project_name, by=caller.name)
         uow.share_packs.create(
             share_pack_id=pack_id,
@@ -220,6 +254,7 @@ def store_share_pack(
             project_name=metadata.project_name,
             submitted_by=caller.name,
             project_id=project.project_id,
+            batch_id=batch_id,
         )
         uow.tenancy.open_request(
             project.project_id, pack_id, requested_by=metadata.requestor, by=caller.name
@@ -250,7 +285,6 @@ def store_share_pack(
                 message = runtime.queue.enqueue_held(
                     body, holder=held_by, lease_seconds=lease, uow=uow
                 )
-        uow.commit()
     return SubmittedPack(
         share_pack_id=pack_id,
         share_pack_name=name,
