@@ -223,8 +223,8 @@ def write_share_pack(
     auto_rollback: bool | None = None,
     batch_id: uuid.UUID | None = None,
 ) -> SubmittedPack:
-    """The pack's first version and its message, written in `uow` (the caller commits). A caller that
-    processes the pack itself passes `held_by`: the message is then leased to it, and
+    """The pack's first version and its message, written in `uow` (the caller commits). A
+    caller that processes the pack itself passes `held_by`: the message is leased to it, and
     a worker takes it over only if that caller dies and stops renewing the lease.
     `auto_rollback` (when the caller overrides the setting) travels in the message, so a
     worker that takes the run over keeps the caller's choice.
