@@ -13,6 +13,7 @@ from __future__ import annotations
 import typer
 
 from sharepack.cli.audit_commands import register as register_audit_commands
+from sharepack.cli.batch_commands import register_batch_commands
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.db_commands import register as register_db_commands
 from sharepack.cli.identity_commands import register as register_identity_commands
@@ -45,6 +46,7 @@ def _configured_database_url() -> str:
 register_db_commands(app, default_url=_configured_database_url)
 register_spec_commands(app)
 register_audit_commands(app)
+register_batch_commands(app)
 register_identity_commands(app)
 
 
