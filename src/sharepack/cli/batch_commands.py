@@ -71,8 +71,10 @@ def _print(summary: BatchSummary) -> None:
     from rich.table import Table
 
     table = Table(title=f"Batch {summary.batch_id}", title_justify="left")
-    for column in ("File", "Share pack", "Status", "Rollback", "Progress or error"):
-        table.add_column(column, overflow="fold")
+    # Names and ids whole (a reader copies them); the words of progress or error wrap.
+    for column in ("File", "Share pack", "Status", "Rollback"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Progress or error", overflow="fold", min_width=20)
     for p in summary.packs:
         table.add_row(
             p.file_name,
