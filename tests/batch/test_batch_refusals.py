@@ -150,3 +150,31 @@ def test_a_batch_without_files_or_workspace_is_a_bad_request(
     assert "'files'" in no_files.json()["Message"]
     assert (no_workspace.status_code, no_workspace.json()["ErrorCode"]) == (400, "BAD_REQUEST")
     assert stored(runtime) == (0, 0, 0)
+
+
+def test_a_refused_batch_leaves_one_refusal_on_the_audit_trail_naming_its_files(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    parts = [("one.yaml", pack(1)), ("bad.yaml", INVALID)]
+
+    post_batch(client, runtime.settings.sharepack_workspace_urls[0], parts)
+
+    with runtime.database.reading() as uow:
+        uploads = [e for e in uow.audit_trail.search() if e.action == "upload"]
+    (refusal,) = uploads
+    assert refusal.outcome == "refused"
+    assert refusal.details is not None
+    assert refusal.details["reason"].startswith("batch of 2 files (one.yaml, bad.yaml): ")
+    assert "bad.yaml (1 error)" in refusal.details["reason"]
+
+
+def test_a_zip_s_files_are_listed_in_the_archive_s_order(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    content = zip_of([("a.yaml", pack(1)), ("../b.yaml", pack(2)), ("c.yaml", INVALID)])
+
+    files = _files(
+        post_batch(client, runtime.settings.sharepack_workspace_urls[0], [("b.zip", content)])
+    )
+
+    assert list(files) == ["a.yaml", "../b.yaml", "c.yaml"]

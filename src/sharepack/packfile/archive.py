@@ -73,11 +73,13 @@ class ArchiveError(SpecError):
 @dataclass(frozen=True)
 class ZipContents:
     """The files an archive holds (name, bytes), each refused entry's problems, and a
-    warning for each entry skipped."""
+    warning for each entry skipped; `order` names the files and refused entries as the
+    archive lists them."""
 
     files: tuple[tuple[str, bytes], ...]
     refused: dict[str, tuple[Problem, ...]]
     warnings: tuple[Problem, ...]
+    order: tuple[str, ...] = ()
 
 
 def is_zip(content: bytes) -> bool:
@@ -114,6 +116,7 @@ def inspect_zip(content: bytes, name: str, limits: ZipLimits) -> ZipContents:
     refused: dict[str, tuple[Problem, ...]] = {}
     warnings: list[Problem] = []
     seen: dict[str, str] = {}
+    order: list[str] = []
     total = 0
     for entry in entries:
         where = f"{name}!{entry.filename}"
@@ -122,6 +125,7 @@ def inspect_zip(content: bytes, name: str, limits: ZipLimits) -> ZipContents:
             continue
         if len(files) + len(refused) >= limits.max_files:
             _refuse_whole(name, f"The archive has more files than allowed: {_too_many(limits)}")
+        order.append(entry.filename)
         problem = _name_problem(entry, seen)
         data = None
         if problem is None:
@@ -136,7 +140,7 @@ def inspect_zip(content: bytes, name: str, limits: ZipLimits) -> ZipContents:
             refused[entry.filename] = (Problem(where, "", nested),)
             continue
         files.append((entry.filename, data))
-    return ZipContents(tuple(files), refused, tuple(warnings))
+    return ZipContents(tuple(files), refused, tuple(warnings), tuple(order))
 
 
 def _open(content: bytes, name: str) -> zipfile.ZipFile:

@@ -51,10 +51,14 @@ class BatchRejectedError(SharePackError):
     def __init__(self, files: Sequence[FileProblems], problems: Sequence[Problem] = ()) -> None:
         self.files = tuple(files)
         self.problems = tuple(problems)
-        wrong = [f"{f.file_name} ({len(f.errors)} errors)" for f in self.files if f.errors]
+        wrong = [f"{f.file_name} ({_errors(len(f.errors))})" for f in self.files if f.errors]
         said = [*(str(p) for p in self.problems), *wrong[:5]]
         more = f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""
         super().__init__(f"The batch is refused, nothing of it stored: {'; '.join(said)}{more}")
+
+
+def _errors(count: int) -> str:
+    return f"{count} error" if count == 1 else f"{count} errors"
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,12 @@ def _expand(
             contents = inspect_zip(content, name, limits)
         except ArchiveError as refused:
             raise BatchRejectedError([FileProblems(name, refused.problems)]) from None
-        entries: list[tuple[str, bytes | FileProblems]] = list(contents.files)
-        entries += [
-            (entry, FileProblems(entry, found)) for entry, found in contents.refused.items()
+        files_by_name = dict(contents.files)
+        entries: list[tuple[str, bytes | FileProblems]] = [
+            (entry, FileProblems(entry, contents.refused[entry]))
+            if entry in contents.refused
+            else (entry, files_by_name[entry])
+            for entry in contents.order
         ]
         if contents.warnings:
             entries = [*entries, (name, FileProblems(name, (), contents.warnings))]
