@@ -113,7 +113,7 @@ def test_an_unknown_batch_is_not_found(client: httpx.Client) -> None:
     assert (malformed.status_code, malformed.json()["ErrorCode"]) == (404, "NOT_FOUND")
 
 
-def test_the_cli_exits_1_for_an_unknown_batch_naming_it(
+def test_the_cli_exits_1_for_an_unknown_batch(
     sharepack_cli: Callable[..., tuple[int, str]], runtime: Runtime
 ) -> None:
     code, _ = sharepack_cli("batch", "6f1c1a52-5d3c-4a55-9c52-5f1f0a1e2b3c", workspace=False)

@@ -23,6 +23,7 @@ from sharepack.api.schemas import (
 )
 from sharepack.errors import NotFoundError
 from sharepack.identity.principal import Caller
+from sharepack.observability.tracing import upload_span
 from sharepack.runtime import Runtime
 from sharepack.usecases.batch import SubmittedBatch, batch_summary, submit_batch
 from sharepack.usecases.submit import record_refused_upload
@@ -62,7 +63,9 @@ def upload_batch(
     x_workspace_url: Annotated[str | None, Header(description="Target workspace URL")] = None,
 ) -> JSONResponse:
     """Validate every share pack of the batch, then store and queue them all, or none (202)."""
-    submitted = _submit(_runtime(request), caller, files or [], x_workspace_url)
+    with upload_span(request.headers) as span:
+        submitted = _submit(_runtime(request), caller, files or [], x_workspace_url)
+        span.set_attribute("sharepack.batch_id", str(submitted.batch_id))
     body = BatchUploadResponse(
         message=f"Batch of {len(submitted.packs)} share packs uploaded and queued for provisioning",
         batch_id=str(submitted.batch_id),
