@@ -51,14 +51,16 @@ class BatchRejectedError(SharePackError):
     def __init__(self, files: Sequence[FileProblems], problems: Sequence[Problem] = ()) -> None:
         self.files = tuple(files)
         self.problems = tuple(problems)
-        wrong = [f"{f.file_name} ({_errors(len(f.errors))})" for f in self.files if f.errors]
+        wrong = [
+            f"{f.file_name} ({_counted(len(f.errors), 'error')})" for f in self.files if f.errors
+        ]
         said = [*(str(p) for p in self.problems), *wrong[:5]]
         more = f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""
         super().__init__(f"The batch is refused, nothing of it stored: {'; '.join(said)}{more}")
 
 
-def _errors(count: int) -> str:
-    return f"{count} error" if count == 1 else f"{count} errors"
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def submit_batch(
 
 def _label(files: list[tuple[str, bytes]]) -> str:
     names = ", ".join(name for name, _ in files[:3])
-    return f"batch of {len(files)} files ({names}{', ...' if len(files) > 3 else ''})"
+    return f"batch of {_counted(len(files), 'file')} ({names}{', ...' if len(files) > 3 else ''})"
 
 
 def _expand(
