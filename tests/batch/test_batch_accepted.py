@@ -11,9 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from databricks_emulator.server import EmulatorServer
+from sharepack.errors import QueueError
 from sharepack.runtime import Runtime
+from sharepack.store import UnitOfWork
 from tests.api_server import ServedApi, running_api
 from tests.batch.conftest import pack, post_batch, stored, zip_of
 
@@ -119,3 +122,25 @@ def test_the_cli_exits_1_for_an_unknown_batch(
     code, _ = sharepack_cli("batch", "6f1c1a52-5d3c-4a55-9c52-5f1f0a1e2b3c", workspace=False)
 
     assert code == 1
+
+
+def test_a_failure_at_the_last_pack_leaves_nothing_of_the_batch(
+    client: httpx.Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue = runtime.queue.enqueue
+    calls: list[int] = []
+
+    def fail_third(body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
+        calls.append(1)
+        if len(calls) == 3:
+            raise QueueError("the queue refused the third message")
+        return enqueue(body, uow=uow)
+
+    monkeypatch.setattr(runtime.queue, "enqueue", fail_third)
+    parts = [(f"p{n}.yaml", pack(n)) for n in (1, 2, 3)]
+
+    response = post_batch(client, runtime.settings.sharepack_workspace_urls[0], parts)
+
+    assert (response.status_code, response.json()["ErrorCode"]) == (503, "QUEUE_UNAVAILABLE")
+    assert len(calls) == 3
+    assert stored(runtime) == (0, 0, 0)
