@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     azure_subscription_id: str | None = None
 
     sharepack_max_upload_bytes: int = 5 * 1024 * 1024
+    #: Batch uploads (`POST /workflow/sharepack/batch`): the most files one batch holds (its
+    #: parts, or the files of one zip), and the most bytes they (and the request) hold together.
+    sharepack_batch_max_files: int = Field(default=50, ge=1, le=1000)
+    sharepack_batch_max_total_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     #: The most actions an apply runs at once; with the adaptive rate limit, fewer while
     #: the workspace's rate limit cannot take more (`workspace.rate_limit`).
     sharepack_apply_concurrency: int = Field(default=16, ge=1, le=64)

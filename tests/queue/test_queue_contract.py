@@ -95,7 +95,8 @@ def test_a_delayed_message_is_claimed_only_after_its_delay(queue: Queue) -> None
     queue.enqueue({"share_pack_id": "p-now"})
 
     first = queue.claim(worker_id="w", lease_seconds=30)
-    assert first is not None and first.body == {"share_pack_id": "p-now"}
+    assert first is not None
+    assert first.body == {"share_pack_id": "p-now"}
     assert queue.claim(worker_id="w", lease_seconds=30) is None
     assert queue.depth() == 2  # waiting, not lost
 

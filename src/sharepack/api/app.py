@@ -11,6 +11,7 @@ from starlette.types import Scope
 from sharepack import __version__
 from sharepack.api.approval_routes import router as approval_router
 from sharepack.api.auth import build_authenticator
+from sharepack.api.batch_routes import router as batch_router
 from sharepack.api.body_limit import BodyLimit
 from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
@@ -33,11 +34,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_file_bytes=runtime.settings.sharepack_max_upload_bytes,
+        max_batch_bytes=runtime.settings.sharepack_batch_max_total_bytes,
+        max_batch_files=runtime.settings.sharepack_batch_max_files,
         on_refused=functools.partial(_record_oversized, runtime),
     )
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(approval_router)
+    app.include_router(batch_router)
     install_metrics(app, runtime)
     install_docs(app)
     _document_400_not_422(app)

@@ -98,18 +98,14 @@ def approvals_inbox(request: Request, caller: CALLER) -> JSONResponse:
     return JSONResponse([status_body(p).model_dump(by_alias=True) for p in packs])
 
 
-@router.get(
-    "/sharepack/{share_pack_id}/approval", response_model=ApprovalResponse, responses=_READ
-)
+@router.get("/sharepack/{share_pack_id}/approval", response_model=ApprovalResponse, responses=_READ)
 def pack_approval(request: Request, share_pack_id: str, caller: CALLER) -> JSONResponse:
     """The plan a pack waits with, as `sharepack plan` prints it, and its approvals."""
     view = approval_view(runtime_of(request), caller, pack_id_of(share_pack_id))
     return JSONResponse(_approval_body(view).model_dump(by_alias=True))
 
 
-@router.post(
-    "/sharepack/{share_pack_id}/approve", response_model=ApprovalResponse, responses=_ACT
-)
+@router.post("/sharepack/{share_pack_id}/approve", response_model=ApprovalResponse, responses=_ACT)
 def approve_pack(
     request: Request,
     share_pack_id: str,

@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharepack.api.schemas import (
+    BatchFileErrors,
+    BatchRejectedResponse,
     ErrorResponse,
     InternalErrorResponse,
     UploadResponse,
@@ -50,6 +52,7 @@ from sharepack.errors import (
 )
 from sharepack.packfile.errors import SpecError
 from sharepack.running.status import PackStatus
+from sharepack.usecases.batch import BatchRejectedError
 from sharepack.workspace.errors import (
     InvalidRequestError,
     InvalidWorkspaceUrlError,
@@ -88,6 +91,7 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     # The caller's mistakes: nothing was stored, the message says what to change.
     SpecError: Answer(400, "VALIDATION_FAILED"),
     PlanError: Answer(400, "VALIDATION_FAILED"),
+    BatchRejectedError: Answer(400, "VALIDATION_FAILED"),
     CronError: Answer(400, "INVALID_SCHEDULE"),  # a pack's schedule; the file rules locate it
     BadRequestError: Answer(400, "BAD_REQUEST"),
     InvalidWorkspaceUrlError: Answer(400, "INVALID_WORKSPACE_URL"),
@@ -145,7 +149,9 @@ def answer_for(kind: type[SharePackError]) -> Answer:
 logger = logging.getLogger(__name__)
 
 
-def _json(model: ErrorResponse | UploadResponse, status: int) -> JSONResponse:
+def _json(
+    model: ErrorResponse | UploadResponse | BatchRejectedResponse, status: int
+) -> JSONResponse:
     return JSONResponse(model.model_dump(by_alias=True), status_code=status)
 
 
@@ -187,6 +193,8 @@ async def _sharepack_error(request: Request, exc: Exception) -> JSONResponse:
         return spec_error_response(exc)
     if isinstance(exc, PlanError):
         return _plan_error(exc)
+    if isinstance(exc, BatchRejectedError):
+        return batch_rejected_response(exc)
     answer = answer_for(type(exc))
     if not answer.shown:
         return internal_error_response(exc, request.scope, answer)
@@ -216,6 +224,24 @@ def _plan_error(exc: PlanError) -> JSONResponse:
         validation_errors=[exc.message],
     )
     return _json(body, ANSWERS[PlanError].status)
+
+
+def batch_rejected_response(exc: BatchRejectedError) -> JSONResponse:
+    """400 VALIDATION_FAILED with every file, each with its errors (or none)."""
+    body = BatchRejectedResponse(
+        message=exc.message,
+        status=PackStatus.VALIDATION_FAILED.value,
+        validation_errors=[str(p) for p in exc.problems],
+        files=[
+            BatchFileErrors(
+                file_name=f.file_name,
+                validation_errors=[str(p) for p in f.errors],
+                validation_warnings=[str(p) for p in f.warnings],
+            )
+            for f in exc.files
+        ],
+    )
+    return _json(body, ANSWERS[BatchRejectedError].status)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

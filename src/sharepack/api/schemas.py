@@ -199,3 +199,88 @@ class ApprovalResponse(PascalModel):
     )
     requirements: list[RequirementView] = Field(description="What the plan needs approved")
     decisions: list[DecisionView] = Field(description="Every decision, oldest first")
+
+
+class BatchPackAccepted(PascalModel):
+    """One pack of an accepted batch."""
+
+    file_name: str = Field(description="The file it came from (a zip's entry name, with folders)")
+    share_pack_id: str = Field(description="The pack's id, to poll its status with")
+    share_pack_name: str = Field(description="The pack's name, SharePack_<requestor>_<time>")
+    status: str = Field(description="IN_PROGRESS: queued for provisioning")
+    validation_warnings: list[str] = Field(
+        default=[], description="What the upload changed or could not check, for this file"
+    )
+
+
+class BatchUploadResponse(PascalModel):
+    """An accepted batch (202): every pack stored and queued, in one transaction."""
+
+    message: str = Field(description="What happened to the batch, in a sentence")
+    batch_id: str = Field(description="The batch's id, to poll with GET /workflow/batch/{id}")
+    status: str = Field(description="IN_PROGRESS: the packs are queued")
+    share_packs: list[BatchPackAccepted] = Field(description="Each pack, in the batch's order")
+    validation_warnings: list[str] = Field(
+        default=[],
+        description="About the batch rather than one file: a zip's entries skipped "
+        "(folders, macOS metadata)",
+    )
+
+
+class BatchFileErrors(PascalModel):
+    """One file of a refused batch, with its errors (none: the file itself was valid)."""
+
+    file_name: str = Field(description="The file (a zip's entry name, or the zip's own)")
+    validation_errors: list[str] = Field(
+        description="Every problem of the file, one line each with its place; empty when "
+        "the file was valid but another was not"
+    )
+    validation_warnings: list[str] = Field(
+        default=[], description="What would have been changed or could not be checked"
+    )
+
+
+class BatchRejectedResponse(PascalModel):
+    """A refused batch (400): nothing of it was stored."""
+
+    message: str = Field(description="That the batch was refused, and why, in a sentence")
+    status: str = Field(description="VALIDATION_FAILED")
+    validation_errors: list[str] = Field(
+        default=[],
+        description="What is wrong with the batch as a whole (too many files); empty when "
+        "only files are wrong",
+    )
+    files: list[BatchFileErrors] = Field(
+        default=[], description="Every file of the batch, each with its errors or none"
+    )
+
+
+class BatchPackStatus(PascalModel):
+    """One pack of a batch, as it is now."""
+
+    file_name: str = Field(description="The file it came from")
+    share_pack_id: str = Field(description="The pack's id")
+    share_pack_name: str = Field(description="The pack's name")
+    status: str = Field(description="IN_PROGRESS, COMPLETED or FAILED")
+    provisioning_status: str = Field(description="The run's progress, in words; may be empty")
+    error_message: str = Field(description="Why the run failed, and what remains; may be empty")
+    rollback_status: str | None = Field(
+        default=None,
+        description="What happened to a failed run's changes (as for one pack); null before "
+        "the run ends",
+    )
+
+
+class BatchStatusResponse(PascalModel):
+    """A batch as it is now: its packs, how many are in each status, and its own status."""
+
+    batch_id: str = Field(description="The batch's id")
+    status: str = Field(
+        description="IN_PROGRESS while any pack is; COMPLETED when every pack is; else FAILED"
+    )
+    submitted_by: str = Field(description="Who submitted the batch, as authenticated")
+    created_at: str = Field(description="When the batch was uploaded, ISO 8601")
+    counts: dict[str, int] = Field(
+        description="How many of its packs are in each Status (every Status named, 0 included)"
+    )
+    share_packs: list[BatchPackStatus] = Field(description="Each pack, in the batch's order")

@@ -14,6 +14,7 @@ import typer
 
 from sharepack.cli.approval_commands import register as register_approval_commands
 from sharepack.cli.audit_commands import register as register_audit_commands
+from sharepack.cli.batch_commands import register_batch_commands
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.db_commands import register as register_db_commands
 from sharepack.cli.identity_commands import register as register_identity_commands
@@ -46,6 +47,7 @@ def _configured_database_url() -> str:
 register_db_commands(app, default_url=_configured_database_url)
 register_spec_commands(app)
 register_audit_commands(app)
+register_batch_commands(app)
 register_identity_commands(app)
 register_approval_commands(app)
 

@@ -12,6 +12,7 @@ from sharepack.errors import LeaseLostError, StoreError
 from sharepack.store import tables
 from sharepack.store.api_keys import ApiKeyRepository
 from sharepack.store.approvals import ApprovalDecisionRepository
+from sharepack.store.batches import BatchRepository
 from sharepack.store.claims import Claim, RunClaimRepository
 from sharepack.store.entities import AppendOnlyLog, VersionedRepository
 from sharepack.store.locks import ResourceLockRepository
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.queries = AuditQueries(self.session)
         self.api_keys = ApiKeyRepository(self.session)
         self.tenancy = Tenancy(self.session)
+        self.batches = BatchRepository(self.session)
         # The seeds' other tables that this round's identity, drift and sync work writes;
         # `tenant_regions` and `project_costs` have no writer planned and no repository.
         session = self.session

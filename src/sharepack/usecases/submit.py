@@ -30,6 +30,7 @@ from sharepack.queue.protocol import ClaimedMessage
 from sharepack.running.awaiting import PendingApproval, ask_approvers, first_wait, pending_approval
 from sharepack.running.status import PackStatus
 from sharepack.runtime import Runtime
+from sharepack.store import UnitOfWork
 from sharepack.usecases.audit import Act, Outcome, record, record_refusal
 from sharepack.usecases.directory_check import directory_rule
 from sharepack.usecases.queueing import delay_until, message_body, status_line
@@ -210,8 +211,45 @@ def store_share_pack(
     pending: PendingApproval | None = None,
     not_before: datetime | None = None,
 ) -> SubmittedPack:
-    """The pack's first version and its message, in one transaction. A caller that
-    processes the pack itself passes `held_by`: the message is then leased to it, and
+    """The pack's first version and its message, in one transaction (`write_share_pack`,
+    committed)."""
+    with runtime.database.unit_of_work() as uow:
+        submitted = write_share_pack(
+            runtime,
+            uow,
+            loaded,
+            strategy,
+            warnings,
+            filename=filename,
+            workspace_url=workspace_url,
+            caller=caller,
+            held_by=held_by,
+            auto_rollback=auto_rollback,
+            pending=pending,
+            not_before=not_before,
+        )
+        uow.commit()
+    return submitted
+
+
+def write_share_pack(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    loaded: LoadedSharePack,
+    strategy: Strategy,
+    warnings: tuple[Problem, ...],
+    *,
+    filename: str,
+    workspace_url: str,
+    caller: Caller,
+    held_by: str | None = None,
+    auto_rollback: bool | None = None,
+    batch_id: uuid.UUID | None = None,
+    pending: PendingApproval | None = None,
+    not_before: datetime | None = None,
+) -> SubmittedPack:
+    """The pack's first version and its message, written in `uow` (the caller commits). A
+    caller that processes the pack itself passes `held_by`: the message is leased to it, and
     a worker takes it over only if that caller dies and stops renewing the lease.
     `auto_rollback` (when the caller overrides the setting) travels in the message, so a
     worker that takes the run over keeps the caller's choice.
@@ -229,7 +267,7 @@ def store_share_pack(
     waiting = first_wait(runtime, pending) if pending is not None else None
     pack_id = uuid.uuid4()
     name = share_pack_name(metadata.requestor, datetime.now(UTC))
-    with log_context(pack_id=str(pack_id)), runtime.database.unit_of_work() as uow:
+    with log_context(pack_id=str(pack_id)):
         project = uow.tenancy.resolve(metadata.business_line, metadata.project_name, by=caller.name)
         created = uow.share_packs.create(
             share_pack_id=pack_id,
@@ -253,6 +291,7 @@ def store_share_pack(
             approval_state=waiting.fields["approval_state"] if waiting else None,
             approval_plan=waiting.fields["approval_plan"] if waiting else None,
             not_before=when,
+            batch_id=batch_id,
         )
         uow.tenancy.open_request(
             project.project_id, pack_id, requested_by=metadata.requestor, by=caller.name
@@ -285,7 +324,6 @@ def store_share_pack(
                 message = runtime.queue.enqueue_held(
                     body, holder=held_by, lease_seconds=lease, uow=uow
                 )
-        uow.commit()
     return SubmittedPack(
         share_pack_id=pack_id,
         share_pack_name=name,
