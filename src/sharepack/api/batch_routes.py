@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sharepack.api.auth import CALLER
 from sharepack.api.body_limit import BATCH_PATH
 from sharepack.api.errors import BadRequestError
-from sharepack.api.routes import _INTERNAL, _runtime
+from sharepack.api.routes import _INTERNAL, runtime_of
 from sharepack.api.schemas import (
     BatchPackAccepted,
     BatchPackStatus,
@@ -64,7 +64,7 @@ def upload_batch(
 ) -> JSONResponse:
     """Validate every share pack of the batch, then store and queue them all, or none (202)."""
     with upload_span(request.headers) as span:
-        submitted = _submit(_runtime(request), caller, files or [], x_workspace_url)
+        submitted = _submit(runtime_of(request), caller, files or [], x_workspace_url)
         span.set_attribute("sharepack.batch_id", str(submitted.batch_id))
     body = BatchUploadResponse(
         message=f"Batch of {len(submitted.packs)} share packs uploaded and queued for provisioning",
@@ -116,7 +116,7 @@ def batch_status(request: Request, batch_id: str, caller: CALLER) -> JSONRespons
         wanted = uuid.UUID(batch_id)
     except ValueError:
         raise NotFoundError(f"No batch with id '{batch_id}' (not a UUID).") from None
-    summary = batch_summary(_runtime(request), wanted, caller)
+    summary = batch_summary(runtime_of(request), wanted, caller)
     body = BatchStatusResponse(
         batch_id=str(summary.batch_id),
         status=summary.status.value,
