@@ -92,6 +92,7 @@ def test_the_rows_say_what_the_readme_documents() -> None:
     assert answers == {
         "SpecError": (400, "VALIDATION_FAILED"),
         "PlanError": (400, "VALIDATION_FAILED"),
+        "BatchRejectedError": (400, "VALIDATION_FAILED"),
         "CronError": (400, "INVALID_SCHEDULE"),
         "BadRequestError": (400, "BAD_REQUEST"),
         "InvalidWorkspaceUrlError": (400, "INVALID_WORKSPACE_URL"),
