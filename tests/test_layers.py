@@ -25,6 +25,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "engine": {"observability", "packfile", "workspace"},
     "queue": {"store"},
     "directory": {"store"},
+    # notifications: the outbox in the database's queue table, SMTP and a webhook
+    "notify": {"queue", "settings", "store"},
     "runtime": {"directory", "engine", "observability", "queue", "settings", "store", "workspace"},
     "history": {"engine", "packfile", "store", "workspace"},
     "running": {
@@ -41,7 +43,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         "workspace",
     },
     "cli": {
-        *("api", "engine", "identity", "observability", "packfile", "running", "runtime"),
+        *("api", "engine", "identity", "notify", "observability", "packfile", "running"),
+        "runtime",
         *("settings", "store", "usecases", "workspace"),
     },
 }

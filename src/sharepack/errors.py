@@ -107,3 +107,7 @@ class RoleMappingError(ConfigurationError):
 
 class DirectoryUnavailableError(SharePackError):
     """The directory (Microsoft Graph) could not be reached."""
+
+
+class NotificationError(SharePackError):
+    """A notification could not be delivered."""
