@@ -10,6 +10,8 @@ once: a dispatcher that dies after sending and before completing the message sen
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -119,7 +121,9 @@ class NotificationDispatcher:
             webhook = WebhookSender(settings)
         self._email = email
         self._webhook = webhook
-        self.worker_id = worker_id or f"notifications:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or (
+            f"{socket.gethostname()}:{os.getpid()}:notify-{uuid.uuid4().hex[:6]}"
+        )
 
     def run_once(self) -> bool:
         """Claim one message, try to deliver it and record the attempt; False when none was

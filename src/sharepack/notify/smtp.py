@@ -61,10 +61,7 @@ class SmtpSender:
     def _secure(self, smtp: smtplib.SMTP) -> None:
         """STARTTLS when offered and asked for; a login must not go out in clear."""
         if self._starttls and smtp.has_extn("starttls"):
-            context = ssl.create_default_context(
-                cafile=str(self._ca_file) if self._ca_file else None
-            )
-            smtp.starttls(context=context)
+            smtp.starttls(context=self._tls_context())
             smtp.ehlo()
         elif self._username:
             reason = (
@@ -76,6 +73,19 @@ class SmtpSender:
                 f"{self.server}: {reason}, and the login as {self._username} would go out "
                 "unencrypted; refused"
             )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Certificates checked against the system CAs, or SHAREPACK_SMTP_CA_FILE's alone."""
+        if self._ca_file is None:
+            return ssl.create_default_context()
+        try:
+            return ssl.create_default_context(cafile=str(self._ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise NotificationError(
+                f"{self.server}: TLS failed: SHAREPACK_SMTP_CA_FILE {self._ca_file} cannot be "
+                f"read as certificates: {reason}"
+            ) from None
 
     @contextmanager
     def _failures(self, to: str) -> Iterator[None]:
