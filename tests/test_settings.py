@@ -227,16 +227,16 @@ def test_a_setting_with_no_effect_is_named_in_a_warning(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("ENABLE_WORKFLOW", "false")
-    monkeypatch.setenv("SMTP_HOST", "smtp.example.com")
+    monkeypatch.setenv("SYNC_QUEUE_NAME", "sync-elsewhere")
     settings = Settings(sharepack_data_dir=tmp_path)
 
     with caplog.at_level(logging.WARNING, logger="sharepack.runtime"):
         build_runtime(settings).close()
 
     warned = [r.getMessage() for r in caplog.records]
-    assert [line.split(" ", 1)[0] for line in warned] == ["ENABLE_WORKFLOW", "SMTP_HOST"]
+    assert [line.split(" ", 1)[0] for line in warned] == ["ENABLE_WORKFLOW", "SYNC_QUEUE_NAME"]
     assert "no effect" in warned[0]
-    assert "notifications" in warned[1]
+    assert "drift and sync" in warned[1]
 
 
 def test_settings_left_unset_warn_of_nothing(tmp_path: Path) -> None:

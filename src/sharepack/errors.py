@@ -121,3 +121,7 @@ class ApprovalPolicyError(ConfigurationError):
 class ApprovalRefusedError(PermissionDeniedError):
     """This approval or rejection is not accepted (four eyes, not a member of a group the
     level needs, approved already, a level not yet reached)."""
+
+
+class NotificationError(SharePackError):
+    """A notification could not be delivered."""

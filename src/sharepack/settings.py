@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sharepack.errors import ConfigurationError
@@ -28,11 +28,6 @@ INERT_SETTINGS: dict[str, str] = {
     "account_id": f"workspace-level calls need no account id: {_PARSED_ONLY}",
     "azure_subscription_id": f"the original's cost reports: {_PARSED_ONLY}",
     "sync_queue_name": _PLANNED.format("drift and sync"),
-    "smtp_host": _PLANNED.format("notifications"),
-    "smtp_port": _PLANNED.format("notifications"),
-    "smtp_username": _PLANNED.format("notifications"),
-    "smtp_password": _PLANNED.format("notifications"),
-    "notification_from_email": _PLANNED.format("notifications"),
 }
 
 
@@ -64,6 +59,22 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     notification_from_email: str | None = None
     azure_subscription_id: str | None = None
+
+    #: Notifications (`sharepack.notify`): email over SMTP when SMTP_HOST is set, from
+    #: NOTIFICATION_FROM_EMAIL; STARTTLS when the server offers it (refused: no login in
+    #: clear), verified against the system CAs or `sharepack_smtp_ca_file`.
+    sharepack_smtp_starttls: bool = True
+    sharepack_smtp_ca_file: Path | None = None
+    sharepack_smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: A webhook each notice is POSTed to as JSON, signed with HMAC-SHA256 under the secret
+    #: (`notify.webhook` says how a receiver checks it).
+    sharepack_webhook_url: str | None = None
+    sharepack_webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    sharepack_webhook_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: A delivery that failed is tried again after retry_seconds * 2**(attempt - 1), at
+    #: most max_attempts times in all.
+    sharepack_notification_retry_seconds: float = Field(default=30.0, gt=0)
+    sharepack_notification_max_attempts: int = Field(default=5, ge=1, le=50)
 
     sharepack_max_upload_bytes: int = 5 * 1024 * 1024
     #: Batch uploads (`POST /workflow/sharepack/batch`): the most files one batch holds (its
@@ -170,6 +181,29 @@ class Settings(BaseSettings):
             )
         return urls
 
+    @field_validator("notification_from_email")
+    @classmethod
+    def _sender_for_smtp(cls, sender: str | None, info: ValidationInfo) -> str | None:
+        if sender is None and info.data.get("smtp_host"):
+            raise ValueError("SMTP_HOST is set: name the address notifications are sent from")
+        return sender
+
+    @field_validator("sharepack_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, url: str | None) -> str | None:
+        if url is not None and not is_workspace_url(url):
+            raise ValueError(f"'{url}' is not an http(s) URL with a host")
+        return url
+
+    @field_validator("sharepack_webhook_secret")
+    @classmethod
+    def _webhook_is_signed(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("sharepack_webhook_url") and not (secret and secret.get_secret_value()):
+            raise ValueError(
+                "SHAREPACK_WEBHOOK_URL is set: give the secret its notices are signed with"
+            )
+        return secret
+
     @field_validator("otel_traces_exporter", mode="before")
     @classmethod
     def _split_exporters(cls, value: object) -> object:
@@ -220,6 +254,11 @@ class Settings(BaseSettings):
     def metrics_dir(self) -> Path:
         """Where this host's sharepack processes add up their metrics."""
         return self.sharepack_metrics_dir or self.sharepack_data_dir / "metrics"
+
+    @property
+    def notifications_configured(self) -> bool:
+        """Whether any notice goes out: email (SMTP_HOST) or a webhook."""
+        return bool(self.smtp_host or self.sharepack_webhook_url)
 
     @property
     def oidc_configured(self) -> bool:

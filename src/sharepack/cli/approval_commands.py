@@ -193,6 +193,7 @@ def reject(
 
 
 def _decide(share_pack_id: str, comment: str, as_json: bool, *, approve: bool) -> None:
+    from sharepack.notify.outbox import deliver_now
     from sharepack.usecases.approvals import approval_view, decide
 
     pack_id = _pack_id(share_pack_id)
@@ -201,6 +202,7 @@ def _decide(share_pack_id: str, comment: str, as_json: bool, *, approve: bool) -
         caller = _caller(runtime, pack_id)
         decide(runtime, caller, pack_id, approve=approve, comment=comment.strip())
         view = approval_view(runtime, caller, pack_id)
+        deliver_now(runtime.database, runtime.settings)
     finally:
         runtime.close()
     if as_json:
@@ -216,12 +218,14 @@ def cancel(
     """Cancel pack ID while it waits (for approval, its time or a worker): it ends FAILED
     with "Cancelled by ..."; the workspace is not touched."""
     from sharepack.cli.operator import operator_caller
+    from sharepack.notify.outbox import deliver_now
     from sharepack.usecases.approvals import cancel as cancel_pack
 
     pack_id = _pack_id(share_pack_id)
     runtime = _runtime()
     try:
         record = cancel_pack(runtime, operator_caller(), pack_id)
+        deliver_now(runtime.database, runtime.settings)
     finally:
         runtime.close()
     if as_json:

@@ -18,6 +18,7 @@ from sharepack.cli.batch_commands import register_batch_commands
 from sharepack.cli.boundary import BoundaryGroup
 from sharepack.cli.db_commands import register as register_db_commands
 from sharepack.cli.identity_commands import register as register_identity_commands
+from sharepack.cli.notification_commands import register as register_notification_commands
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
@@ -50,6 +51,7 @@ register_audit_commands(app)
 register_batch_commands(app)
 register_identity_commands(app)
 register_approval_commands(app)
+register_notification_commands(app)
 
 
 @app.command()

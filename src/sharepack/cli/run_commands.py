@@ -126,6 +126,7 @@ def apply(
     from sharepack.cli.operator import operator_caller
     from sharepack.cli.run_output import ProgressDisplay, echo_outcome, print_file_warnings, report
     from sharepack.cli.workspace_option import checked_workspace_url
+    from sharepack.notify.outbox import deliver_now
     from sharepack.running.provision import Observer
     from sharepack.running.status import PackStatus
     from sharepack.settings import load_settings
@@ -164,6 +165,7 @@ def apply(
                     )
                 finally:
                     actions = display.actions
+            deliver_now(runtime.database, runtime.settings)
         finally:
             runtime.close()
     except RunHandedOverError as exc:

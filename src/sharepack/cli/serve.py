@@ -169,6 +169,16 @@ def _background_directory_sync(runtime: Runtime) -> AbstractContextManager[None]
     return _in_background("directory-sync", DirectorySyncSchedule(runtime).run_forever)
 
 
+def _background_notifications(runtime: Runtime) -> AbstractContextManager[None]:
+    """The outbox's notices delivered as they come, when email or a webhook is configured."""
+    if not runtime.settings.notifications_configured:
+        return nullcontext()
+    from sharepack.notify.outbox import NotificationDispatcher
+
+    dispatcher = NotificationDispatcher(runtime.database, runtime.settings)
+    return _in_background("notifications", dispatcher.run_forever)
+
+
 def _sharepack_command() -> str:
     """How a shell in this folder runs this sharepack: the path it was started by, relative
     when it lies beneath the folder (`.venv/bin/sharepack` under `make run`)."""
@@ -311,6 +321,7 @@ def serve(
         api_key = _local_admin_key(runtime, host)
         stack.enter_context(_background_worker(runtime))
         stack.enter_context(_background_directory_sync(runtime))
+        stack.enter_context(_background_notifications(runtime))
         bound_host, bound_port = api_socket.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         _banner(
@@ -347,7 +358,7 @@ def worker() -> None:
             "after the run in hand, a second Ctrl-C at once"
         )
         try:
-            with _background_directory_sync(runtime):
+            with _background_directory_sync(runtime), _background_notifications(runtime):
                 make_worker(runtime).run_forever(stop)
         except KeyboardInterrupt:
             stop.set()

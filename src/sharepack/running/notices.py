@@ -59,4 +59,4 @@ def tell(
         next_step="",
         actor=actor,
     )
-    queue_notice(uow, notice, runtime.settings)
+    queue_notice(uow, notice, runtime.settings, database=runtime.database)
