@@ -99,6 +99,8 @@ def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> N
         ("/workflow/recipients/{name}/rotate-token", "post"): [
             *("200", "400", "403", "404", "500", "502", "503"),
         ],
+        ("/workflow/sharepack/batch", "post"): ["202", "400", "403", "500", "503"],
+        ("/workflow/batch/{batch_id}", "get"): ["200", "404", "500", "503"],
         ("/workflow/approvals", "get"): ["200", "500", "503"],
         ("/workflow/sharepack/{share_pack_id}/approval", "get"): ["200", "404", "500", "503"],
         ("/workflow/sharepack/{share_pack_id}/approve", "post"): [

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from sharepack.cli.exit_codes import EXIT_CODES, ExitCode, UsageError, exit_code_for
-from sharepack.errors import PlanError, RunHandedOverError, SharePackError
+from sharepack.errors import ConfigurationError, PlanError, RunHandedOverError, SharePackError
 from sharepack.packfile.errors import SpecError
 
 _EXPECTED = tuple(kind for kind, _ in EXIT_CODES)
@@ -30,7 +30,8 @@ _PREFIX: tuple[tuple[type[SharePackError], str], ...] = (
 
 
 def describe(error: BaseException) -> list[str]:
-    """What is printed for `error`: its one line, and for an invalid file its problems."""
+    """What is printed for `error`: its one line, and for an invalid file (a pack, or an
+    operator's file named by a setting) its problems."""
     if isinstance(error, KeyboardInterrupt):
         return ["Interrupted"]
     if isinstance(error, UsageError):
@@ -39,6 +40,10 @@ def describe(error: BaseException) -> list[str]:
         what = error.source or "The share pack file"
         return [f"{what} is invalid:", *(f"  {p}" for p in error.problems)]
     message = str(error.message if isinstance(error, SharePackError) else error)
+    if isinstance(error, ConfigurationError) and len(message.strip().splitlines()) > 1:
+        # An operator's file (the approval policy, the role mapping): every problem, at once.
+        head, *problems = (line for line in message.splitlines() if line.strip())
+        return [head.strip(), *(f"  {line.strip()}" for line in problems)]
     first = next((line.strip() for line in message.splitlines() if line.strip()), "")
     prefix = next((words for kind, words in _PREFIX if isinstance(error, kind)), "")
     return [f"{prefix}{first or type(error).__name__}"]
