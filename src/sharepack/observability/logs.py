@@ -132,6 +132,8 @@ def configure_logging(
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter_for(settings))
     logging.basicConfig(level=level, handlers=[handler])
+    # httpx logs each request's full URL at INFO; a chat webhook's URL carries its token.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
 
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
