@@ -54,6 +54,6 @@ def _record(**values: object) -> SharePackRecord:
     import uuid
     from datetime import UTC, datetime
 
-    defaults = {f.name: None for f in dataclasses.fields(SharePackRecord)}
-    defaults.update(share_pack_id=uuid.uuid4(), created_at=datetime.now(UTC), **values)
-    return SharePackRecord(**defaults)  # type: ignore[arg-type]
+    fields: dict[str, object] = {f.name: None for f in dataclasses.fields(SharePackRecord)}
+    fields.update(share_pack_id=uuid.uuid4(), created_at=datetime.now(UTC), **values)
+    return SharePackRecord(**fields)  # type: ignore[arg-type]

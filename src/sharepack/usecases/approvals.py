@@ -6,6 +6,8 @@ lock, so two approvers at once are counted one after the other."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sharepack.approvals.decisions import (
@@ -100,20 +102,32 @@ def decide(
     the business line; four eyes; not a member of a group the level needs; approved
     already) or `PackStateError` (nothing awaits approval)."""
     act = Act.APPROVE if approve else Act.REJECT
+    with _acting_on(runtime, caller, act, share_pack_id) as (uow, current):
+        updated = _decide(uow, runtime, caller, current, approve=approve, comment=comment)
+        record(
+            uow,
+            caller,
+            act,
+            entity_type="share_pack",
+            entity_id=share_pack_id,
+            business_line=current.business_line,
+            details={"comment": comment, "approval": updated.provisioning_status},
+        )
+    return updated
+
+
+@contextmanager
+def _acting_on(
+    runtime: Runtime, caller: Caller, act: Act, share_pack_id: uuid.UUID
+) -> Iterator[tuple[UnitOfWork, SharePackRecord]]:
+    """The pack's current version, locked, in a transaction committed when the block ends.
+    A refusal (an unknown or unreadable pack, a caller not allowed, a state that does not
+    allow it) is put on the audit trail and raised; nothing else is written."""
     try:
         with runtime.database.unit_of_work() as uow:
-            current = _locked(uow, share_pack_id)
+            current = uow.share_packs.get_locked(share_pack_id)
             _check_readable(caller, current, share_pack_id)
-            updated = _decide(uow, runtime, caller, current, approve=approve, comment=comment)
-            record(
-                uow,
-                caller,
-                act,
-                entity_type="share_pack",
-                entity_id=share_pack_id,
-                business_line=current.business_line,
-                details={"comment": comment, "approval": updated.provisioning_status},
-            )
+            yield uow, current
             uow.commit()
     except (NotFoundError, PermissionDeniedError, PackStateError) as refused:
         record_refusal(
@@ -125,7 +139,6 @@ def decide(
             entity_id=share_pack_id,
         )
         raise
-    return updated
 
 
 def _decide(
@@ -271,55 +284,46 @@ def cancel(runtime: Runtime, caller: Caller, share_pack_id: uuid.UUID) -> ShareP
     """End a pack that waits (for approval, its time, or a worker) FAILED with "Cancelled
     by ...": nothing in the workspace is touched. Its requestor, its submitter or an admin
     may; `PackStateError` once a worker has taken its run up (or it has ended)."""
-    try:
-        with runtime.database.unit_of_work() as uow:
-            current = _locked(uow, share_pack_id)
-            _check_readable(caller, current, share_pack_id)
-            _check_may_cancel(caller, current)
-            updated = _end_failed(
-                uow, caller, current, f"Cancelled by {caller.name}", "Cancelled before its run"
-            )
-            tell(
-                uow,
-                runtime,
-                updated,
-                NotificationEvent.CANCELLED,
-                detail=f"Cancelled by {caller.name}",
-                actor=caller.name,
-            )
-            if current.approval_state == ApprovalState.AWAITING_APPROVAL.value:
-                needed = requirements_of(current.approval_plan or {})
-                approvers = approvers_of(uow, needed, None)
-                if approvers:
-                    tell(
-                        uow,
-                        runtime,
-                        updated,
-                        NotificationEvent.CANCELLED,
-                        to=approvers,
-                        detail=f"Cancelled by {caller.name}: no approval is needed any more",
-                        actor=caller.name,
-                    )
-            record(
-                uow,
-                caller,
-                Act.CANCEL,
-                entity_type="share_pack",
-                entity_id=share_pack_id,
-                business_line=current.business_line,
-            )
-            uow.commit()
-    except (NotFoundError, PermissionDeniedError, PackStateError) as refused:
-        record_refusal(
-            runtime,
+    with _acting_on(runtime, caller, Act.CANCEL, share_pack_id) as (uow, current):
+        _check_may_cancel(caller, current)
+        updated = _end_failed(
+            uow, caller, current, f"Cancelled by {caller.name}", "Cancelled before its run"
+        )
+        _tell_cancelled(uow, runtime, caller, current, updated)
+        record(
+            uow,
+            caller,
             Act.CANCEL,
-            refused.message,
-            caller=caller,
             entity_type="share_pack",
             entity_id=share_pack_id,
+            business_line=current.business_line,
         )
-        raise
     return updated
+
+
+def _tell_cancelled(
+    uow: UnitOfWork,
+    runtime: Runtime,
+    caller: Caller,
+    current: SharePackRecord,
+    updated: SharePackRecord,
+) -> None:
+    """The pack's people, and the approvers it was waiting for, that it was cancelled."""
+    detail = f"Cancelled by {caller.name}"
+    tell(uow, runtime, updated, NotificationEvent.CANCELLED, detail=detail, actor=caller.name)
+    if current.approval_state != ApprovalState.AWAITING_APPROVAL.value:
+        return
+    approvers = approvers_of(uow, requirements_of(current.approval_plan or {}), None)
+    if approvers:
+        tell(
+            uow,
+            runtime,
+            updated,
+            NotificationEvent.CANCELLED,
+            to=approvers,
+            detail=f"{detail}: no approval is needed any more",
+            actor=caller.name,
+        )
 
 
 def _check_may_cancel(caller: Caller, current: SharePackRecord) -> None:
@@ -365,11 +369,6 @@ def _end_failed(
     )
     uow.tenancy.request_ended(current.share_pack_id, PackStatus.FAILED.value, by=caller.name)
     return updated
-
-
-def _locked(uow: UnitOfWork, share_pack_id: uuid.UUID) -> SharePackRecord:
-    """The pack's current version, its writers held off until the transaction ends."""
-    return uow.share_packs.get_locked(share_pack_id)
 
 
 def _check_readable(caller: Caller, current: SharePackRecord, share_pack_id: uuid.UUID) -> None:
