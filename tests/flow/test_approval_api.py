@@ -57,6 +57,9 @@ def test_a_waiting_pack_reads_in_progress_with_its_approval_state_then_completes
 ) -> None:
     uploaded = _upload(api, emulator)
     assert uploaded.status_code == 202, uploaded.text
+    assert uploaded.json()["Status"] == "IN_PROGRESS"
+    assert uploaded.json()["ApprovalState"] == "AWAITING_APPROVAL"
+    assert "Awaiting approval: 0 of 2" in uploaded.json()["Message"]
     pack_id = uploaded.json()["SharePackId"]
     with api.client() as client:
         status = client.get(f"/workflow/sharepack/{pack_id}").json()

@@ -26,7 +26,7 @@ from sharepack.observability.tracing import upload_span
 from sharepack.packfile.object_rules import as_utc
 from sharepack.runtime import Runtime
 from sharepack.usecases.queries import SharePackRecord, check_health, get_share_pack
-from sharepack.usecases.queueing import iso
+from sharepack.usecases.queueing import QUEUED_STATUS_LINE, iso
 from sharepack.usecases.rotate_token import (
     DEFAULT_EXISTING_TOKEN_EXPIRE_IN_SECONDS,
     iso_time,
@@ -89,7 +89,12 @@ def upload_share_pack(
         submitted = _submit(runtime_of(request), caller, file, x_workspace_url, not_before)
         span.set_attribute("sharepack.pack_id", str(submitted.share_pack_id))
     body = UploadResponse(
-        message="Share pack uploaded successfully and queued for provisioning",
+        message=(
+            "Share pack uploaded successfully and queued for provisioning"
+            if submitted.provisioning_status == QUEUED_STATUS_LINE
+            else f"Share pack uploaded successfully; {submitted.provisioning_status}"
+        ),
+        approval_state=submitted.approval_state,
         share_pack_id=str(submitted.share_pack_id),
         share_pack_name=submitted.share_pack_name,
         status=submitted.status.value,

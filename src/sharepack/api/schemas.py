@@ -40,6 +40,11 @@ class UploadResponse(PascalModel):
         description="IN_PROGRESS when accepted (poll GET /workflow/sharepack/{id}); "
         "VALIDATION_FAILED when refused"
     )
+    approval_state: str | None = Field(
+        default=None,
+        description="AWAITING_APPROVAL when the approval policy wants the pack's plan "
+        "approved first (Status stays IN_PROGRESS); null otherwise",
+    )
     validation_errors: list[str] = Field(
         default=[], description="Every problem, one line each with its place; empty when accepted"
     )

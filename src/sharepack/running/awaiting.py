@@ -232,7 +232,7 @@ def why_again(record: SharePackRecord, pending: PendingApproval) -> str:
     """Why a run found its plan not approved."""
     earlier = record.approval_plan
     if earlier is None:
-        return "the plan needs approval (the workspace could not be planned at upload)"
+        return "the plan needs approval"
     if earlier.get("digest") != pending.digest:
         if record.approval_state == ApprovalState.APPROVED.value:
             return "the workspace changed after the plan was approved: approve the new plan"

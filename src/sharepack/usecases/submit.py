@@ -50,6 +50,9 @@ class SubmittedPack:
     status: PackStatus
     warnings: tuple[Problem, ...]
     message: ClaimedMessage | None = None  # held by the caller that processes it itself
+    #: Where it waits: queued, scheduled, or for approval (its status line says which).
+    provisioning_status: str = ""
+    approval_state: str | None = None
 
 
 def share_pack_name(requestor: str, at: datetime) -> str:
@@ -330,4 +333,6 @@ def write_share_pack(
         status=PackStatus.IN_PROGRESS,
         warnings=warnings,
         message=message,
+        provisioning_status=created.provisioning_status or "",
+        approval_state=created.approval_state,
     )
