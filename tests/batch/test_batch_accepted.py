@@ -130,11 +130,13 @@ def test_a_failure_at_the_last_pack_leaves_nothing_of_the_batch(
     enqueue = runtime.queue.enqueue
     calls: list[int] = []
 
-    def fail_third(body: dict[str, Any], *, uow: UnitOfWork | None = None) -> str:
+    def fail_third(
+        body: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: float = 0
+    ) -> str:
         calls.append(1)
         if len(calls) == 3:
             raise QueueError("the queue refused the third message")
-        return enqueue(body, uow=uow)
+        return enqueue(body, uow=uow, delay_seconds=delay_seconds)
 
     monkeypatch.setattr(runtime.queue, "enqueue", fail_third)
     parts = [(f"p{n}.yaml", pack(n)) for n in (1, 2, 3)]
