@@ -118,6 +118,7 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "QueueError": (503, "QUEUE_UNAVAILABLE"),
         "ConfigurationError": (500, "CONFIGURATION_ERROR"),
         "StoreError": (500, "INTERNAL_ERROR"),
+        "NotificationError": (500, "INTERNAL_ERROR"),
         "RunHandedOverError": (500, "INTERNAL_ERROR"),
         "LeaseLostError": (500, "INTERNAL_ERROR"),
         "SharePackError": (500, "INTERNAL_ERROR"),

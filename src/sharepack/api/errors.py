@@ -39,6 +39,7 @@ from sharepack.errors import (
     IdentityProviderUnavailableError,
     LeaseLostError,
     NotFoundError,
+    NotificationError,
     PackStateError,
     PermissionDeniedError,
     PlanError,
@@ -130,8 +131,10 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     ConfigurationError: Answer(
         500, "CONFIGURATION_ERROR", shown=False, hidden_message="sharepack is misconfigured"
     ),
-    # Failures no request should meet (they belong to runs, which workers carry out).
+    # Failures no request should meet (they belong to runs, which workers carry out, and
+    # to notices, which the outbox's dispatcher delivers).
     StoreError: _INTERNAL,
+    NotificationError: _INTERNAL,
     RunHandedOverError: _INTERNAL,
     LeaseLostError: _INTERNAL,
     SharePackError: _INTERNAL,
