@@ -14,6 +14,7 @@ KEYS = ("when", "name")
 
 def read(reader: NodeReader, text: str) -> list[str]:
     document = yaml.compose(text, Loader=yaml.SafeLoader)
+    assert document is not None
     fields = reader.mapping(document, "", KEYS)
     assert fields is not None
     reader.integer(fields.get("name"), "name", minimum=1)
