@@ -13,15 +13,14 @@ One HTTPS server on 127.0.0.1 serves both sides, as their real hosts do:
   `@odata.nextLink`; every Graph request needs a token the authority issued.
 
 azure-identity accepts only an https authority, so the server speaks TLS with a
-certificate for 127.0.0.1 signed by a throwaway CA; `ca_bundle` is that CA's PEM file.
+certificate for 127.0.0.1 signed by a throwaway CA; `ca_bundle` is the PEM file a client
+trusts (the certificate and that CA).
 The listening socket is bound before `start()` returns, so the server is ready then: a
 client connecting early waits in the backlog until the serving thread accepts it.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import secrets
@@ -34,10 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.tls import write_certificate
 
 TENANT = "8c3a1f5e-4b2d-4e6f-9a1b-2c3d4e5f6a7b"
 CLIENT_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
@@ -90,75 +86,6 @@ class SeenRequest:
     query: dict[str, str]
 
 
-def _make_certificate(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a server certificate for 127.0.0.1 and localhost signed by it; returns
-    (CA PEM, server certificate PEM, server key PEM)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sharepack graph stand-in CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = (directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
-
-
 class GraphStandin:
     """The stand-in's state (users, groups, issued tokens, requests seen) and its server.
 
@@ -177,9 +104,11 @@ class GraphStandin:
         self._tokens: set[str] = set()
         self._failures: list[tuple[int, int | None]] = []
         self._lock = threading.Lock()
-        self.ca_bundle, certificate, key = _make_certificate(certificate_dir)
+        certificate = write_certificate(certificate_dir)
+        #: What a client trusts: the PEM file of the certificate and its CA.
+        self.ca_bundle = certificate.cert_file
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._tls.load_cert_chain(certificate, key)
+        self._tls.load_cert_chain(certificate.cert_file, certificate.key_file)
         self._server = _Server(self)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(

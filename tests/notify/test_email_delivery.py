@@ -20,12 +20,12 @@ from tests.notify.conftest import (
     REFUSED_DOMAIN,
     SMTP_PASSWORD,
     SMTP_USER,
-    Certificate,
     SmtpServer,
     free_port,
     start_tls_smtp,
 )
 from tests.notify.helpers import attempts, dispatch_until, make_notice, queue_and_commit
+from tests.tls import Certificate
 
 MakeSettings = Callable[..., Settings]
 

@@ -36,8 +36,8 @@ from sharepack.approvals.policy_types import (
     RequiredApproval,
     SharesObjects,
 )
-from sharepack.approvals.yaml_nodes import NodeReader
 from sharepack.errors import ApprovalPolicyError
+from sharepack.identity.yaml_nodes import NodeReader
 
 SETTING = "SHAREPACK_APPROVAL_POLICY_FILE"
 

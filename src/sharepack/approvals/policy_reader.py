@@ -19,8 +19,8 @@ from sharepack.approvals.policy_types import (
     RequiredApproval,
     SharesObjects,
 )
-from sharepack.approvals.yaml_nodes import NodeReader, found, is_null
 from sharepack.identity.principal import ALL_BUSINESS_LINES
+from sharepack.identity.yaml_nodes import NodeReader, found, is_null
 
 _TOP_KEYS = ("groups", "rules")
 _GROUP_KEYS = ("id", "notify")

@@ -26,9 +26,9 @@ import yaml
 
 from sharepack.errors import RoleMappingError
 from sharepack.identity.principal import ALL_BUSINESS_LINES, Grant, Role
+from sharepack.identity.yaml_nodes import NodeReader
 
 SETTING = "SHAREPACK_ROLE_MAPPING_FILE"
-_STR = "tag:yaml.org,2002:str"
 _TOP_KEYS = ("groups",)
 _GROUP_KEYS = ("id", "name", "role", "business_lines")
 _ROLES = ", ".join(role.value for role in Role)
@@ -105,26 +105,15 @@ def load_role_mapping(path: Path) -> RoleMapping:
     return RoleMapping(path=path, groups=tuple(groups))
 
 
-class _Reader:
+class _Reader(NodeReader):
     """Entries from composed nodes, collecting every problem with its line and field."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._problems: list[tuple[int, str]] = []
-
-    @property
-    def problems(self) -> list[str]:
-        """Every problem found, in the order of the file."""
-        return [text for _, text in sorted(self._problems, key=lambda problem: problem[0])]
-
-    def problem(self, node: yaml.Node, field: str, message: str) -> None:
-        line = node.start_mark.line + 1
-        prefix = f"{field}: " if field else ""
-        self._problems.append((line, f"{self.path}:{line}: {prefix}{message}"))
+        super().__init__(path, columns=False, hints=False)
 
     def read(self, document: yaml.Node | None) -> list[GroupRole]:
         if document is None:
-            self._problems.append((0, f"{self.path}: the file is empty; expected a 'groups:' list"))
+            self.file_problem("the file is empty; expected a 'groups:' list")
             return []
         fields = self.mapping(document, "", _TOP_KEYS)
         if fields is None:
@@ -155,37 +144,10 @@ class _Reader:
             groups.append(group)
         return groups
 
-    def mapping(
-        self, node: yaml.Node, field: str, allowed: tuple[str, ...]
-    ) -> dict[str, yaml.Node] | None:
-        """The values of a mapping by key; unknown and repeated keys are problems."""
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, field, f"must be a mapping with keys {', '.join(allowed)}")
-            return None
-        fields: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
-                self.problem(key_node, field, f"keys must be text, one of {', '.join(allowed)}")
-                continue
-            key = str(key_node.value)
-            where = f"{field}.{key}" if field else key
-            if key not in allowed:
-                self.problem(
-                    key_node, where, f"unknown key {key!r}; the keys are {', '.join(allowed)}"
-                )
-            elif key in fields:
-                self.problem(key_node, where, "appears twice")
-            else:
-                fields[key] = value_node
-        return fields
-
     def group(self, node: yaml.Node, field: str) -> GroupRole | None:
-        fields = self.mapping(node, field, _GROUP_KEYS)
+        fields = self.mapping(node, field, _GROUP_KEYS, required=_GROUP_KEYS)
         if fields is None:
             return None
-        for key in _GROUP_KEYS:
-            if key not in fields:
-                self.problem(node, field, f"'{key}' is missing")
         group_id = self.group_id(fields.get("id"), f"{field}.id")
         name = self.text(fields.get("name"), f"{field}.name")
         role = self.role(fields.get("role"), f"{field}.role")
@@ -195,22 +157,6 @@ class _Reader:
         return GroupRole(
             id=group_id, name=name, role=role, business_lines=lines, line=node.start_mark.line + 1
         )
-
-    def text(self, node: yaml.Node | None, field: str) -> str | None:
-        if node is None:
-            return None
-        if isinstance(node, yaml.ScalarNode) and node.tag != _STR:
-            self.problem(node, field, f"must be text (found {node.value}; quote it if it is)")
-            return None
-        if not isinstance(node, yaml.ScalarNode):
-            found = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
-            self.problem(node, field, f"must be text (found {found})")
-            return None
-        value = str(node.value).strip()
-        if not value:
-            self.problem(node, field, "must not be empty")
-            return None
-        return value
 
     def group_id(self, node: yaml.Node | None, field: str) -> str | None:
         value = self.text(node, field)
@@ -255,21 +201,10 @@ class _Reader:
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, field, "must be a list of business lines or '*'")
             return None
-        if not node.value:
-            self.problem(node, field, "is empty: name at least one business line, or '*'")
-            return None
-        lines: list[str] = []
-        readable = True
-        for index, item in enumerate(node.value):
-            value = self.text(item, f"{field}[{index}]")
-            if value is None:
-                readable = False
-            elif value.casefold() in (line.casefold() for line in lines):
-                self.problem(item, f"{field}[{index}]", f"{value!r} is listed twice")
-                readable = False
-            else:
-                lines.append(value)
-        if readable and ALL_BUSINESS_LINES in lines and len(lines) > 1:
+        lines = self.text_list(
+            node, field, "business lines", if_empty="name at least one business line, or '*'"
+        )
+        if lines is not None and ALL_BUSINESS_LINES in lines and len(lines) > 1:
             self.problem(node, field, "'*' means every business line: list it alone")
             return None
-        return tuple(lines) if readable else None
+        return lines

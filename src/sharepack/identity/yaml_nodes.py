@@ -33,10 +33,14 @@ def is_null(node: yaml.Node) -> bool:
 
 class NodeReader:
     """Typed values from the nodes of the file at `path`; each problem is kept, located
-    as `path:line:column: field: message`, and none stops the reading."""
+    as `path:line:column: field: message` (`path:line:` with `columns=False`), and none
+    stops the reading. `hints=False` leaves out the likely key an unknown one meant."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, columns: bool = True, hints: bool = True) -> None:
         self.path = path
+        # Both off keep the role mapping's messages as its operators have known them.
+        self._columns = columns
+        self._hints = hints
         self._problems: list[tuple[int, int, str]] = []
 
     @property
@@ -47,7 +51,12 @@ class NodeReader:
     def problem(self, node: yaml.Node, field: str, message: str) -> None:
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         prefix = f"{field}: " if field else ""
-        self._problems.append((line, column, f"{self.path}:{line}:{column}: {prefix}{message}"))
+        if self._columns:
+            where = f"{self.path}:{line}:{column}"
+        else:
+            # Unseen columns do not reorder a line's problems: they stay in the order found.
+            where, column = f"{self.path}:{line}", 0
+        self._problems.append((line, column, f"{where}: {prefix}{message}"))
 
     def file_problem(self, message: str) -> None:
         """A problem of the whole file, listed first."""
@@ -86,7 +95,7 @@ class NodeReader:
             return None
         key = str(node.value)
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
+            close = difflib.get_close_matches(key, allowed, n=1) if self._hints else []
             hint = f"did you mean {close[0]!r}? " if close else ""
             self.problem(
                 node,
