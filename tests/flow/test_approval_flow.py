@@ -27,6 +27,9 @@ from tests.flow.conftest import (
     with_settings,
     work_all,
 )
+from tests.flow.conftest import (
+    SECURITY as SECURITY_ID,
+)
 
 
 def approve_fully(runtime: Runtime, pack_id: uuid.UUID) -> None:
@@ -159,7 +162,16 @@ def test_a_plan_changed_by_the_workspace_after_approval_is_not_applied_and_waits
     assert "sales-analyst" not in recipient_names(emulator)  # nothing was applied
     assert sdk(emulator).shares.get("sales_q1_share").comment == "made by hand"
 
-    approve_fully(governed, pack_id)  # the approvals of the old plan do not count
+    decide(governed, OWNER_1, pack_id, approve=True, comment="")  # the old plan's do not count
+    assert current(governed, pack_id).provisioning_status == (
+        "Awaiting approval: 1 of 2 (level 1: data-owners)"
+    )
+    decide(governed, OWNER_2, pack_id, approve=True, comment="")
+    decide(governed, person("sue@example.com", SECURITY_ID), pack_id, approve=True, comment="")
+    assert current(governed, pack_id).provisioning_status == (
+        "Approved by olivia@example.com, omar@example.com, sue@example.com; "
+        "Step 1/8: Queued for provisioning"
+    )
     assert work_all(governed) == 1
     done = current(governed, pack_id)
     assert done.share_pack_status == "COMPLETED", done.error_message

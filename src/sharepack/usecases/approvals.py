@@ -243,7 +243,14 @@ def _approved(
     after: ApprovalProgress,
 ) -> SharePackRecord:
     """Every level approved: the pack is queued (or scheduled) and its people told."""
-    approvers = sorted({d.approver for d in decisions_of(uow, current) if d.decision == "APPROVED"})
+    digest = (current.approval_plan or {}).get("digest")
+    approvers = sorted(
+        {
+            d.approver
+            for d in decisions_of(uow, current)
+            if d.decision == "APPROVED" and d.plan_digest == digest
+        }
+    )
     line = queue_pack(uow, runtime, current, approved_by=approvers)
     updated = uow.share_packs.update(
         current.share_pack_id,
