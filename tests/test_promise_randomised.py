@@ -235,11 +235,14 @@ def _run(runtime: Runtime, emulator: EmulatorServer, client: WorkspaceClient, tr
             )
             trial.owner_changed.append(target)
 
-        # Before the first grant: the run has written its recipients by then (a grant
-        # needs them), so the owner's change comes after the run's own and must survive.
-        # A change made between the run's read and its own write to the same field is
-        # overwritten by that write, as any declarative apply does.
-        worker_runtime = hooked(runtime, Hook("update_share_grants", before=owner_adds_an_ip))
+        # Right after the run's own write of the recipient (its grants all fail, so the
+        # run rolls back): the owner's change comes after the run's and must survive. A
+        # change made between the run's read and its own write to the same field is
+        # overwritten by that write, as any declarative apply does; so the owner acts
+        # once that write has returned, not at a call that may run beside it (the apply
+        # runs independent actions at once: a grant of another recipient does not wait).
+        write = "update_recipient" if target in trial.existing else "create_recipient"
+        worker_runtime = hooked(runtime, Hook(write, about=target, after=owner_adds_an_ip))
     elif trial.disturbance == "kill":
 
         def die() -> None:

@@ -19,13 +19,18 @@ class Killed(BaseException):
 
 @dataclasses.dataclass
 class Hook:
-    """At the `nth` call of `call`: `before` runs first, `after` once the call returned."""
+    """At the `nth` call of `call` (of those about the resource named `about`, when it is
+    given): `before` runs first, `after` once the call returned."""
 
     call: str
     nth: int = 1
     before: Callable[[], None] | None = None
     after: Callable[[], None] | None = None
+    about: str | None = None
     seen: int = 0
+
+    def counts(self, args: tuple[Any, ...]) -> bool:
+        return self.about is None or bool(args and getattr(args[0], "name", None) == self.about)
 
 
 class _Hooked:
@@ -44,6 +49,8 @@ class _Hooked:
             return attribute
 
         def hooked(*args: Any, **kwargs: Any) -> Any:
+            if not hook.counts(args):
+                return attribute(*args, **kwargs)
             hook.seen += 1
             here = hook.seen == hook.nth
             if here and hook.before is not None:
