@@ -114,6 +114,11 @@ class PackStateError(SharePackError):
     started, so it can no longer be cancelled)."""
 
 
+class VersionStateError(PackStateError):
+    """The version cannot serve this: one recorded from the workspace has no pack to put
+    back; one whose states were cleaned up cannot be compared."""
+
+
 class ApprovalPolicyError(ConfigurationError):
     """The approval policy file is not valid."""
 

@@ -23,6 +23,7 @@ from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
 from sharepack.cli.token_commands import rotate_token
+from sharepack.cli.version_commands import register as register_version_commands
 
 app = typer.Typer(
     name="sharepack",
@@ -52,6 +53,7 @@ register_batch_commands(app)
 register_identity_commands(app)
 register_approval_commands(app)
 register_notification_commands(app)
+register_version_commands(app)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from sharepack.engine.apply import ApplyResult, Progress, is_applied
 from sharepack.engine.plan_text import plan_lines
 from sharepack.history.provisioned import record_provisioned
 from sharepack.history.rolled_back import record_rollback, still_in_effect
+from sharepack.history.versions import record_version
 from sharepack.notify.events import NotificationEvent
 from sharepack.observability.metrics import Phase, timed_phase
 from sharepack.observability.tracing import mark_phase
@@ -166,6 +167,7 @@ class Run:
         after = _after(the_plan, result, workspace)
         with runtime.database.unit_of_work() as uow:
             record_provisioned(uow, pack.record, self.config, after, created_by=ACTOR)
+            record_version(uow, pack.record, the_plan, self.before, after, created_by=ACTOR)
             pack.record = uow.share_packs.update(
                 pack.record.share_pack_id,
                 created_by=ACTOR,

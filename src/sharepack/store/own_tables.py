@@ -166,6 +166,39 @@ batches = Table(
     schema=OWN_SCHEMA,
 )
 
+#: Each version of a project (workspace, business line, project name): a completed run of
+#: one of its packs (APPLIED, or ROLLBACK when the pack put an earlier version back), or
+#: the workspace taken as it was into the history (RECORDED, by `drift --record`). With
+#: its number within the project, what it changed (`changes`: the plan's lines), the
+#: resources it covers (`names`) and the state of them before and after it, compressed
+#: (NULL once `sharepack rollback --cleanup` has removed an old version's states).
+project_versions = Table(
+    "project_versions",
+    metadata,
+    Column("version_id", Uuid, primary_key=True),
+    Column("project_key", String(800), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("workspace_url", String(500), nullable=False),
+    Column("workspace_id", String(64)),
+    Column("business_line", String(255), nullable=False),
+    Column("project_name", String(255), nullable=False),
+    Column("project_id", Uuid),
+    Column("share_pack_id", Uuid),
+    Column("restores", Uuid),
+    Column("created_by", String(255), nullable=False),
+    Column("change_reason", Text, nullable=False),
+    Column("changes", Json, nullable=False),
+    Column("names", Json, nullable=False),
+    Column("before_state", LargeBinary),
+    Column("after_state", LargeBinary),
+    Column("created_at", Timestamp, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+    Index("ix_project_versions_number", "project_key", "number", unique=True),
+    Index("ix_project_versions_project_id", "project_id"),
+    Index("ix_project_versions_share_pack_id", "share_pack_id"),
+    schema=OWN_SCHEMA,
+)
+
 OWN_TABLES = (
     "queue_messages",
     "run_journal",
@@ -175,4 +208,5 @@ OWN_TABLES = (
     "api_keys",
     "approval_decisions",
     "batches",
+    "project_versions",
 )

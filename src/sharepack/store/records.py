@@ -38,6 +38,7 @@ class SharePackRecord:
     not_before: datetime | None  # the run starts no earlier (a scheduled pack)
     batch_id: uuid.UUID | None  # the batch it was uploaded in
     started_at: datetime | None  # when a worker took its run up; None while it waits
+    restores_version: uuid.UUID | None  # the project version a rollback pack puts back
     version: int
     effective_from: datetime
     effective_to: datetime

@@ -56,12 +56,13 @@ class SharePackRepository:
         approval_plan: dict[str, Any] | None = None,
         not_before: datetime | None = None,
         batch_id: uuid.UUID | None = None,
+        restores_version: uuid.UUID | None = None,
     ) -> SharePackRecord:
         """Version 1 of a new pack; a `StoreError` if the id is taken. `workspace_id` is
         the workspace's own id when known (a run records it otherwise); `submitted_by`
         the authenticated uploader, `project_id` the project the pack was filed under
-        (`Tenancy.resolve`), and `batch_id` the batch it came in, when the caller knows
-        them."""
+        (`Tenancy.resolve`), `batch_id` the batch it came in, and `restores_version` the
+        project version a rollback pack puts back, when the caller knows them."""
         values = {
             "share_pack_name": share_pack_name,
             "share_pack_status": status,
@@ -83,6 +84,7 @@ class SharePackRepository:
             "approval_plan": approval_plan,
             "not_before": not_before,
             "batch_id": batch_id,
+            "restores_version": restores_version,
         }
         row = insert_first_version(
             self._session,

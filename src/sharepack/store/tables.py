@@ -151,6 +151,8 @@ share_packs = scd2_table(
     # When a worker took the run up (under the pack's lock): from then on it can no
     # longer be cancelled. NULL while it waits (approval, schedule, queue).
     Column("started_at", Timestamp),
+    # The project version (`sharepack.project_versions`) this pack puts back: a rollback.
+    Column("restores_version", Uuid),
     Index("ix_share_packs_project_id", "project_id"),
     Index("ix_share_packs_batch_id", "batch_id"),
     unidentified_index("share_packs"),

@@ -35,6 +35,9 @@ class Act(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     CANCEL = "cancel"
+    ROLLBACK = "rollback"
+    RECORD_DRIFT = "record_drift"
+    CLEANUP = "cleanup"
 
 
 class Outcome(enum.StrEnum):

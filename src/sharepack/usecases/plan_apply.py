@@ -7,6 +7,7 @@ configured database, so a pack applied this way has the same history as an uploa
 from __future__ import annotations
 
 import contextlib
+import uuid
 
 from sharepack.engine import Plan, names_to_read, plan, read_names
 from sharepack.errors import LeaseLostError, QueueError, RunHandedOverError
@@ -49,6 +50,7 @@ def apply_file(
     workspace_url: str,
     caller: Caller,
     observer: Observer | None = None,
+    restores_version: uuid.UUID | None = None,
 ) -> SharePackRecord:
     """Record the pack and provision it here; the returned version is its final one.
 
@@ -68,6 +70,7 @@ def apply_file(
         caller=caller,
         held_by=f"cli:{process_identity()}",
         auto_rollback=runtime.settings.sharepack_auto_rollback,
+        restores_version=restores_version,
     )
     message = submitted.message
     if message is None:  # scheduled for later: a worker runs it at its time

@@ -213,6 +213,7 @@ def store_share_pack(
     auto_rollback: bool | None = None,
     pending: PendingApproval | None = None,
     not_before: datetime | None = None,
+    restores_version: uuid.UUID | None = None,
 ) -> SubmittedPack:
     """The pack's first version and its message, in one transaction (`write_share_pack`,
     committed)."""
@@ -230,6 +231,7 @@ def store_share_pack(
             auto_rollback=auto_rollback,
             pending=pending,
             not_before=not_before,
+            restores_version=restores_version,
         )
         uow.commit()
     return submitted
@@ -250,6 +252,7 @@ def write_share_pack(
     batch_id: uuid.UUID | None = None,
     pending: PendingApproval | None = None,
     not_before: datetime | None = None,
+    restores_version: uuid.UUID | None = None,
 ) -> SubmittedPack:
     """The pack's first version and its message, written in `uow` (the caller commits). A
     caller that processes the pack itself passes `held_by`: the message is leased to it, and
@@ -261,7 +264,8 @@ def write_share_pack(
     found or made here (seed 001's "resolve tenant/project/request"); its requestor is the
     file's, its submitter `caller`. With `pending` the pack waits for approval of that
     plan (no message yet); with a `not_before` in the future (the file's when not given)
-    its message is delayed until then, and no caller holds it."""
+    its message is delayed until then, and no caller holds it. `restores_version` marks a
+    rollback pack: its completed run is a ROLLBACK version of the project."""
     metadata = loaded.config.metadata
     asked = not_before or metadata.not_before
     when = as_utc(asked) if asked is not None else None
@@ -295,6 +299,7 @@ def write_share_pack(
             approval_plan=waiting.fields["approval_plan"] if waiting else None,
             not_before=when,
             batch_id=batch_id,
+            restores_version=restores_version,
         )
         uow.tenancy.open_request(
             project.project_id, pack_id, requested_by=metadata.requestor, by=caller.name
@@ -302,7 +307,11 @@ def write_share_pack(
         record(
             uow,
             caller,
-            Act.APPLY if held_by is not None else Act.UPLOAD,
+            Act.ROLLBACK
+            if restores_version is not None
+            else Act.APPLY
+            if held_by is not None
+            else Act.UPLOAD,
             entity_type="share_pack",
             entity_id=pack_id,
             business_line=metadata.business_line,
@@ -311,6 +320,7 @@ def write_share_pack(
                 "workspace_url": workspace_url,
                 "requestor": metadata.requestor,
                 "project_name": metadata.project_name,
+                **({"restores_version": str(restores_version)} if restores_version else {}),
             },
         )
         body = message_body(
