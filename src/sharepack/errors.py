@@ -125,3 +125,7 @@ class ApprovalRefusedError(PermissionDeniedError):
 
 class NotificationError(SharePackError):
     """A notification could not be delivered."""
+
+
+class SyncJobError(SharePackError):
+    """A scheduled sync job failed."""

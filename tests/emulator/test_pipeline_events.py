@@ -63,7 +63,7 @@ def test_the_sdk_pages_through_the_log_in_ascending_order(
     )
 
     assert len(listed) == 8
-    numbers = [e.sequence.control_plane_seq_no for e in listed if e.sequence]
+    numbers = [e.sequence.control_plane_seq_no or 0 for e in listed if e.sequence]
     assert numbers == sorted(numbers)
     assert len(set(numbers)) == 8
 
