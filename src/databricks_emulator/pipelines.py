@@ -8,6 +8,8 @@ deleting the pipeline drops the tables it made, as Unity Catalog does. An update
 FAILED instead when its notebook is missing from the workspace, when its source table
 (`sharepack.source_asset`) or target schema does not exist, when the target is a table
 the pipeline does not manage, or when a failure rule set through the control API matches.
+Each state an update reaches is an `update_progress` event in the pipeline's event log,
+stamped with the moment its age gave it that state.
 """
 
 from __future__ import annotations

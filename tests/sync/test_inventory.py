@@ -3,10 +3,16 @@ become `databricks_objects` versions, and a dropped table a deleted version."""
 
 from __future__ import annotations
 
+import pytest
+
 from databricks_emulator.server import EmulatorServer
-from sharepack.runtime import Runtime
+from sharepack.errors import SyncJobError, WorkspaceNotAllowedError
+from sharepack.runtime import Runtime, build_runtime
+from sharepack.settings import Settings
 from sharepack.store.entities import EntityVersion
 from sharepack.sync.inventory import object_id, run_inventory, with_parents
+from sharepack.workspace.memory import InMemoryWorkspace
+from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.urls import normalise_workspace_url
 from tests.sync.conftest import record_pipeline, record_share
 
@@ -118,3 +124,30 @@ def test_every_name_brings_its_catalog_and_schema() -> None:
         "c.s.t",
         "c.s2",
     }
+
+
+def test_two_urls_of_one_workspace_make_one_object_and_an_unreachable_one_is_named(
+    worker_settings: Settings,
+) -> None:
+    memory = InMemoryWorkspace(tables=[CUSTOMERS])
+
+    def workspace_for(url: str) -> Workspace:
+        if "unreachable" in url:
+            raise WorkspaceNotAllowedError(f"{url} is not allow-listed")
+        return memory
+
+    runtime = build_runtime(worker_settings, workspace_for=workspace_for)
+    try:
+        record_share(runtime, "https://one.example", "a", [CUSTOMERS])
+        record_share(runtime, "https://two.example", "b", [CUSTOMERS.upper()])
+        record_share(runtime, "https://unreachable.example", "c", [TRANSACTIONS])
+
+        with pytest.raises(SyncJobError, match=r"1 workspace\(s\): https://unreachable"):
+            run_inventory(runtime)
+
+        objects = _objects(runtime)
+    finally:
+        runtime.close()
+    assert set(objects) == {"prod_catalog", "prod_catalog.sales", CUSTOMERS}
+    assert {o.version for o in objects.values()} == {1}
+    assert objects[CUSTOMERS].values["workspace_url"] == "https://one.example"

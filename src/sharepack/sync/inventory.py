@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sharepack.errors import SharePackError, SyncJobError
 from sharepack.runtime import Runtime
 from sharepack.store.dialect import lock_key
+from sharepack.workspace.protocol import Workspace
 from sharepack.workspace.state import CatalogObjectState
 
 NAME = "inventory"
@@ -53,8 +54,9 @@ def with_parents(names: Iterable[str]) -> set[str]:
 
 @dataclass
 class _Workspace:
-    """The objects packs use in one workspace URL."""
+    """One workspace (by its own id), the URLs packs name it by and the objects they use."""
 
+    workspace: Workspace
     urls: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
 
@@ -62,19 +64,26 @@ class _Workspace:
 def run_inventory(runtime: Runtime) -> int:
     """Bring `databricks_objects` to what the workspaces hold of the objects packs use;
     how many objects were read."""
-    used = _used_objects(runtime)
-    processed = 0
     failures: list[str] = []
-    for url, names in sorted(used.items()):
+    workspaces: dict[str, _Workspace] = {}
+    for url, names in sorted(_used_objects(runtime).items()):
         try:
             workspace = runtime.workspace_for(url)
-            workspace_id = workspace.workspace_id
-            found = workspace.read_catalog_objects(sorted(names))
+            held = workspaces.setdefault(workspace.workspace_id, _Workspace(workspace))
         except SharePackError as exc:
             failures.append(f"{url}: {exc.message}")
             continue
-        _write(runtime, url, workspace_id, names, found)
-        processed += len(names)
+        held.urls.add(url)
+        held.names.update(names)
+    processed = 0
+    for workspace_id, held in sorted(workspaces.items()):
+        try:
+            found = held.workspace.read_catalog_objects(sorted(held.names))
+        except SharePackError as exc:
+            failures.append(f"{min(held.urls)}: {exc.message}")
+            continue
+        _write(runtime, workspace_id, held, found)
+        processed += len(held.names)
     if failures:
         raise SyncJobError(
             f"The inventory could not read {len(failures)} workspace(s): " + "; ".join(failures)
@@ -100,17 +109,22 @@ def _used_objects(runtime: Runtime) -> dict[str, set[str]]:
 
 def _write(
     runtime: Runtime,
-    url: str,
     workspace_id: str,
-    names: set[str],
+    held: _Workspace,
     found: Mapping[str, CatalogObjectState],
 ) -> None:
+    """The workspace's versions, in one transaction; recorded under the first of its URLs."""
+    url = min(held.urls)
     with runtime.database.unit_of_work() as uow:
         # Two runs at once (the schedule and `sync run`) would both add a new object.
         lock_key(uow.session, "sync_jobs", f"{NAME}:{workspace_id}")
         repository = uow.databricks_objects
-        recorded = {v.entity_id: v for v in repository.current_versions(workspace_url=url)}
-        for name in sorted(names):
+        recorded = {
+            v.entity_id: v
+            for v in repository.current_versions()
+            if v.values["workspace_url"] in held.urls
+        }
+        for name in sorted(held.names):
             entity_id = object_id(workspace_id, name)
             before = recorded.pop(entity_id, None)
             state = found.get(name)
