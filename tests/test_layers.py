@@ -34,6 +34,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     # notices, their templates, and the outbox that sends them
     "notify": {"queue", "settings", "store"},
     "history": {"engine", "packfile", "store", "workspace"},
+    # the scheduled sync jobs, their scheduler, and the registry of jobs
+    "sync": {"runtime", "settings", "store", "workspace"},
     "running": {
         *("approvals", "engine", "history", "notify", "observability", "packfile", "queue"),
         *("runtime", "store", "workspace"),
@@ -41,7 +43,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "usecases": {
         *("approvals", "directory", "engine", "history", "identity", "notify"),
         *("observability", "packfile", "queue"),
-        *("running", "runtime"),
+        *("running", "runtime", "sync"),
         *("settings", "store", "workspace"),
     },
     "api": {
@@ -50,7 +52,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     },
     "cli": {
         *("api", "approvals", "engine", "identity", "notify", "observability", "packfile"),
-        *("running", "runtime", "settings", "store", "usecases", "workspace"),
+        *("running", "runtime", "settings", "store", "sync", "usecases", "workspace"),
     },
 }
 

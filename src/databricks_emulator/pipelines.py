@@ -8,6 +8,8 @@ deleting the pipeline drops the tables it made, as Unity Catalog does. An update
 FAILED instead when its notebook is missing from the workspace, when its source table
 (`sharepack.source_asset`) or target schema does not exist, when the target is a table
 the pipeline does not manage, or when a failure rule set through the control API matches.
+Each state an update reaches is an `update_progress` event in the pipeline's event log,
+stamped with the moment its age gave it that state.
 """
 
 from __future__ import annotations
@@ -78,10 +80,36 @@ class Pipeline:
     last_modified: int
     updates: list[Update] = field(default_factory=list)
     produced: set[str] = field(default_factory=set)
+    #: Its event log, oldest first: an `update_progress` event each time an update changes
+    #: state (`events`).
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return str(self.spec.get("name", ""))
+
+    def log_progress(self, update: Update, at_ms: int, error: str | None = None) -> None:
+        """An `update_progress` event: the update reached its present state at `at_ms`,
+        with the fields the event log's schema names
+        (https://docs.databricks.com/aws/en/dlt/monitor-event-log-schema)."""
+        event: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "sequence": {"control_plane_seq_no": len(self.events) + 1},
+            "origin": {
+                "pipeline_id": self.pipeline_id,
+                "pipeline_name": self.name,
+                "update_id": update.update_id,
+            },
+            "timestamp": iso_time(at_ms),
+            "message": f"Update {update.update_id[:6]} is {update.state}.",
+            "level": "ERROR" if update.state == "FAILED" else "INFO",
+            "maturity_level": "STABLE",
+            "event_type": "update_progress",
+            "details": {"update_progress": {"state": update.state}},
+        }
+        if error is not None:
+            event["error"] = {"exceptions": [{"message": error}], "fatal": True}
+        self.events.append(event)
 
     def active_update(self) -> Update | None:
         return next((u for u in self.updates if u.state not in FINAL_STATES), None)
@@ -213,6 +241,7 @@ class Pipelines:
             full_refresh=bool(body.get("full_refresh")),
         )
         pipeline.updates.append(update)
+        pipeline.log_progress(update, update.created)
         return update.update_id
 
     def update(self, pipeline_id: str, update_id: str) -> Update:
@@ -231,9 +260,11 @@ class Pipelines:
         return newest_first
 
     def stop(self, pipeline_id: str) -> None:
-        active = self.pipeline(pipeline_id).active_update()
+        pipeline = self.pipeline(pipeline_id)
+        active = pipeline.active_update()
         if active is not None:
             active.state = "CANCELED"
+            pipeline.log_progress(active, now_ms())
 
     def advance(self) -> bool:
         """Move every active update to the state its age gives it; settle the ones that end.
@@ -247,13 +278,25 @@ class Pipelines:
             before = (update.state, update.materialised)
             step = int((now - update.created) // max(self.step_ms, 1))
             last = 2 if update.continuous else 3
+            reached = TRIGGERED_STEPS.index(update.state)
             update.state = TRIGGERED_STEPS[min(step, last)]
             if step >= 2 and update.continuous and not update.materialised:
                 self._finish(pipeline, update, "RUNNING")
             elif step >= 3 and not update.continuous:
                 self._finish(pipeline, update, "COMPLETED")
+            self._log_steps(pipeline, update, reached, min(step, last))
             changed = changed or (update.state, update.materialised) != before
         return changed
+
+    def _log_steps(self, pipeline: Pipeline, update: Update, reached: int, step: int) -> None:
+        """The events of the states an update passed since `reached`, each at the moment
+        its age gave it that state (however late a request made it move)."""
+        final = update.state
+        for passed in range(reached + 1, step + 1):
+            update.state = final if passed == step else TRIGGERED_STEPS[passed]
+            error = update.error if update.state == "FAILED" else None
+            pipeline.log_progress(update, update.created + passed * self.step_ms, error)
+        update.state = final
 
     def _finish(self, pipeline: Pipeline, update: Update, success: str) -> None:
         error = self._failure(pipeline)

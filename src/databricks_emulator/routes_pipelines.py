@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from databricks_emulator.errors import invalid
-from databricks_emulator.paging import listing, page
+from databricks_emulator.paging import decode_token, listing, page
 from databricks_emulator.routes_common import emulator, json_body
 
 pipelines_router = APIRouter()
@@ -107,6 +107,49 @@ async def get_update(request: Request, pipeline_id: str, update_id: str) -> dict
     em = emulator(request)
     with em.lock:
         return {"update": em.pipelines.update(pipeline_id, update_id).view()}
+
+
+#: The events list's page size when none is asked for, and its largest.
+EVENTS_PAGE = 25
+MAX_EVENTS_PAGE = 1000
+
+
+@pipelines_router.get(f"{_PIPELINES}/{{pipeline_id}}/events")
+async def list_events(
+    request: Request,
+    pipeline_id: str,
+    max_results: int | None = None,
+    order_by: list[str] | None = Query(default=None),
+    filter: str | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """The pipeline's event log, as https://docs.databricks.com/api/workspace/pipelines/listpipelineevents
+    answers: newest first unless `order_by` is `["timestamp asc"]`, 25 a page by default,
+    at most 1000. A page token keeps the order of the listing it came from (the SDK sends
+    `order_by` again with it). The emulator reads no `filter`: it refuses one rather than
+    answer with events the filter would have left out."""
+    if filter:
+        raise invalid(f"The emulator does not evaluate event filters: '{filter}'.")
+    if max_results is not None and max_results > MAX_EVENTS_PAGE:
+        raise invalid(f"max_results must be at most {MAX_EVENTS_PAGE}.")
+    orders = [o.strip().lower() for o in order_by or ()]
+    if any(o not in ("timestamp asc", "timestamp desc") for o in orders):
+        raise invalid(f"Unsupported order_by {order_by}: use 'timestamp asc' or 'timestamp desc'.")
+    ascending = orders[:1] == ["timestamp asc"]
+    if page_token:
+        ascending = decode_token(page_token)[0].startswith("a")
+    em = emulator(request)
+    with em.lock:
+        events = list(em.pipelines.pipeline(pipeline_id).events)
+
+    def key(event: dict[str, Any]) -> str:
+        number = int(event["sequence"]["control_plane_seq_no"])
+        return f"a{number:012d}" if ascending else f"d{10**12 - number:012d}"
+
+    chunk, token = page(
+        events, key, max_results or EVENTS_PAGE, page_token, max_size=MAX_EVENTS_PAGE
+    )
+    return {"events": chunk, **({"next_page_token": token} if token else {})}
 
 
 @pipelines_router.post(f"{_PIPELINES}/{{pipeline_id}}/stop")

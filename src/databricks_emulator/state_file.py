@@ -266,6 +266,7 @@ def _dump_pipeline(pipeline: Pipeline) -> dict[str, Any]:
             }
             for u in pipeline.updates
         ],
+        "events": pipeline.events,
     }
 
 
@@ -293,6 +294,8 @@ def _load_pipeline(data: dict[str, Any]) -> Pipeline:
         last_modified=_int(data["last_modified"]),
         updates=updates,
         produced={_text(t) for t in _list(data["produced"])},
+        # A file written before the event log was kept has none.
+        events=[_dict(e) for e in _list(data.get("events", []))],
     )
 
 

@@ -130,3 +130,7 @@ class ApprovalRefusedError(PermissionDeniedError):
 
 class NotificationError(SharePackError):
     """A notification could not be delivered."""
+
+
+class SyncJobError(SharePackError):
+    """A scheduled sync job failed."""

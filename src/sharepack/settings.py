@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     sharepack_graph_max_retries: int = Field(default=3, ge=0, le=10)
     #: Minutes between directory syncs run by the worker; 0 turns the sync off.
     sharepack_directory_sync_minutes: int = Field(default=60, ge=0)
+    #: Minutes between the scheduled sync jobs `serve` and `worker` run (once per interval
+    #: across all processes); 0 turns a job off. `inventory` records the catalogs, schemas
+    #: and tables packs use in `databricks_objects`; `job_metrics` their pipelines' runs.
+    sharepack_sync_inventory_minutes: int = Field(default=60, ge=0)
+    sharepack_sync_metrics_minutes: int = Field(default=15, ge=0)
     #: Metrics. The directory where `serve` and the `worker` processes of one host add up
     #: their metrics (default: `metrics` in the data folder); a token `/metrics` asks for
     #: as `Authorization: Bearer` (without one it answers without authentication).

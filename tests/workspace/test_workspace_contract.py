@@ -925,3 +925,41 @@ def test_an_update_of_an_object_the_share_lacks_is_not_found(workspace: Workspac
 
     with pytest.raises(ResourceNotFoundError, match="does not exist in share"):
         workspace.update_share_objects("sales", [], [], [ShareObjectState(name=TABLE)])
+
+
+# --- reads of the sync jobs --------------------------------------------------------------
+
+
+def test_catalog_objects_read_by_full_name_with_their_type_and_owner(
+    workspace: Workspace,
+) -> None:
+    found = workspace.read_catalog_objects(
+        ["prod_catalog", "prod_catalog.sales", TABLE, "prod_catalog.nothing", "no_catalog"]
+    )
+
+    assert {name: o.object_type for name, o in found.items()} == {
+        "prod_catalog": "CATALOG",
+        "prod_catalog.sales": "SCHEMA",
+        TABLE: "MANAGED",
+    }
+    assert {o.full_name for o in found.values()} == set(found)
+    assert {o.owner for o in found.values()} == {CURRENT_USER}
+
+
+def test_ended_updates_read_back_oldest_first_less_those_known(subject: Subject) -> None:
+    workspace = subject.workspace
+    created = workspace.create_pipeline(_feed())
+    assert created.pipeline_id is not None
+    subject.outside.fail_next_update("daily_feed")
+    with pytest.raises(WorkspaceError, match="FAILED"):
+        workspace.run_pipeline_update(created.pipeline_id, timeout_seconds=60, produces=TARGET)
+    workspace.run_pipeline_update(created.pipeline_id, timeout_seconds=60, produces=TARGET)
+
+    runs = workspace.read_pipeline_runs(created.pipeline_id)
+    later = workspace.read_pipeline_runs(created.pipeline_id, known={runs[0].update_id})
+
+    assert [r.state for r in runs] == ["FAILED", "COMPLETED"]
+    assert runs[0].created <= runs[1].created
+    assert all(r.ended is not None and r.ended >= r.created for r in runs)
+    assert [r.update_id for r in later] == [runs[1].update_id]
+    assert workspace.read_pipeline_runs("00000000-0000-4000-8000-000000000000") == []

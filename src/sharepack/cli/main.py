@@ -22,6 +22,7 @@ from sharepack.cli.notification_commands import register as register_notificatio
 from sharepack.cli.run_commands import apply, plan
 from sharepack.cli.serve import serve, worker
 from sharepack.cli.spec_commands import register as register_spec_commands
+from sharepack.cli.sync_commands import register as register_sync_commands
 from sharepack.cli.token_commands import rotate_token
 from sharepack.cli.version_commands import register as register_version_commands
 
@@ -54,6 +55,7 @@ register_identity_commands(app)
 register_approval_commands(app)
 register_notification_commands(app)
 register_version_commands(app)
+register_sync_commands(app)
 
 
 @app.command()

@@ -169,6 +169,26 @@ def _background_directory_sync(runtime: Runtime) -> AbstractContextManager[None]
     return _in_background("directory-sync", DirectorySyncSchedule(runtime).run_forever)
 
 
+@contextmanager
+def _scheduled_sync_jobs(runtime: Runtime) -> Iterator[None]:
+    """The sync jobs with an interval (`SHAREPACK_SYNC_*_MINUTES`) on their schedule while
+    the block runs, each once per interval across every process that runs them."""
+    from sharepack.sync.registry import scheduled_jobs
+
+    jobs = scheduled_jobs(runtime.settings)
+    if not jobs:
+        yield
+        return
+    from sharepack.sync.scheduler import SyncScheduler
+
+    scheduler = SyncScheduler(runtime, jobs)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown()
+
+
 def _background_notifications(runtime: Runtime) -> AbstractContextManager[None]:
     """The outbox's notices delivered as they come, when email or a webhook is configured."""
     if not runtime.settings.notifications_configured:
@@ -321,6 +341,7 @@ def serve(
         api_key = _local_admin_key(runtime, host)
         stack.enter_context(_background_worker(runtime))
         stack.enter_context(_background_directory_sync(runtime))
+        stack.enter_context(_scheduled_sync_jobs(runtime))
         stack.enter_context(_background_notifications(runtime))
         bound_host, bound_port = api_socket.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -358,7 +379,11 @@ def worker() -> None:
             "after the run in hand, a second Ctrl-C at once"
         )
         try:
-            with _background_directory_sync(runtime), _background_notifications(runtime):
+            with (
+                _background_directory_sync(runtime),
+                _scheduled_sync_jobs(runtime),
+                _background_notifications(runtime),
+            ):
                 make_worker(runtime).run_forever(stop)
         except KeyboardInterrupt:
             stop.set()

@@ -108,6 +108,35 @@ class VersionedRepository:
         )
         return self._version(row)
 
+    def restore(
+        self, entity_id: uuid.UUID, *, created_by: str, change_reason: str, **values: Any
+    ) -> EntityVersion:
+        """A live version after a deleted one, with `values` applied (`update` keeps a
+        deleted entity deleted); a `StoreError` if it is not deleted."""
+        current = self._locked_current(entity_id)
+        if not current["is_deleted"]:
+            raise StoreError(f"{self._table.name}: {entity_id} is not deleted")
+        row = insert_next_version(
+            self._session,
+            self._table,
+            self._key,
+            current,
+            values,
+            created_by=created_by,
+            change_reason=change_reason,
+            deleted=False,
+        )
+        return self._version(row)
+
+    def current_versions(self, **equal: Any) -> list[EntityVersion]:
+        """The current version of every entity whose columns hold `equal`'s values, deleted
+        ones included."""
+        table = self._table
+        query = select(table).where(
+            is_current(table), *(table.c[name] == value for name, value in equal.items())
+        )
+        return [self._version(row) for row in self._session.execute(query).mappings()]
+
     def get_current(self, entity_id: uuid.UUID) -> EntityVersion:
         row = current_row(self._session, self._table, self._table.c[self._key] == entity_id)
         if row is None:

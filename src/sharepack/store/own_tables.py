@@ -1,5 +1,5 @@
 """sharepack's own tables, beside the seeds' 16: the queue, the run journal, snapshots,
-resource locks, run claims, API keys.
+resource locks, run claims, API keys, sync job ticks.
 
 On PostgreSQL they live in schema `sharepack` (with Alembic's version table), keeping
 `deltashare` to the tables the seeds name; on SQLite they share the one file.
@@ -8,6 +8,7 @@ On PostgreSQL they live in schema `sharepack` (with Alembic's version table), ke
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Index,
@@ -199,6 +200,18 @@ project_versions = Table(
     schema=OWN_SCHEMA,
 )
 
+#: Which process runs a scheduled sync job in one tick (`floor(epoch seconds / interval)`):
+#: the first to insert the row runs the job, every other finds the key taken and skips.
+sync_ticks = Table(
+    "sync_ticks",
+    metadata,
+    Column("job_name", String(100), primary_key=True),
+    Column("tick", BigInteger, primary_key=True, autoincrement=False),
+    Column("holder", String(255), nullable=False),
+    Column("claimed_at", Timestamp, nullable=False),
+    schema=OWN_SCHEMA,
+)
+
 OWN_TABLES = (
     "queue_messages",
     "run_journal",
@@ -209,4 +222,5 @@ OWN_TABLES = (
     "approval_decisions",
     "batches",
     "project_versions",
+    "sync_ticks",
 )

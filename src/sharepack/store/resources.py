@@ -161,6 +161,10 @@ class ResourceRepository:
             table.c.workspace_url == workspace_url, table.c.share_pack_id.in_(project_packs)
         )
 
+    def live(self) -> list[ResourceRecord]:
+        """Every live resource recorded, in every workspace, by name."""
+        return self._live()
+
     def list_current(self, workspace_url: str) -> list[ResourceRecord]:
         """Every live resource recorded in a workspace, by name."""
         return self._live(self._table.c.workspace_url == workspace_url)

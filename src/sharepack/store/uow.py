@@ -21,6 +21,7 @@ from sharepack.store.queries import AuditQueries
 from sharepack.store.resources import PipelineRepository, RecipientRepository, ShareRepository
 from sharepack.store.runs import RunJournalRepository, SnapshotRepository
 from sharepack.store.share_packs import SharePackRepository
+from sharepack.store.sync_ticks import SyncTickRepository
 from sharepack.store.tenancy import Tenancy
 from sharepack.store.versions import VersionRepository
 from sharepack.store.workspaces import WorkspaceIdentities
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.tenancy = Tenancy(self.session)
         self.batches = BatchRepository(self.session)
         self.versions = VersionRepository(self.session)
+        self.sync_ticks = SyncTickRepository(self.session)
         # The seeds' other tables that this round's identity, drift and sync work writes;
         # `tenant_regions` and `project_costs` have no writer planned and no repository.
         session = self.session

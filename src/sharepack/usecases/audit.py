@@ -31,6 +31,7 @@ class Act(enum.StrEnum):
     CREATE_API_KEY = "create_api_key"
     REVOKE_API_KEY = "revoke_api_key"
     SYNC_DIRECTORY = "sync_directory"
+    RUN_SYNC_JOB = "run_sync_job"
     ROTATE_TOKEN = "rotate_token"
     APPROVE = "approve"
     REJECT = "reject"

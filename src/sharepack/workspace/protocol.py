@@ -6,10 +6,12 @@ the real databricks-sdk. Methods raise `WorkspaceError` subclasses, never return
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from sharepack.workspace.state import (
+    CatalogObjectState,
+    PipelineRun,
     PipelineState,
     RecipientState,
     RotatedToken,
@@ -50,6 +52,18 @@ class Workspace(Protocol):
 
         `recipient_grants`: recipients whose grants to read, as the shares granting each
         one SELECT (any share of the metastore)."""
+        ...
+
+    def read_catalog_objects(self, names: Iterable[str]) -> Mapping[str, CatalogObjectState]:
+        """Read catalogs (`c`), schemas (`c.s`) and tables (`c.s.t`) by full name, keyed
+        by the name asked; absent ones are missing from the result."""
+        ...
+
+    def read_pipeline_runs(
+        self, pipeline_id: str, *, known: Collection[str] = ()
+    ) -> list[PipelineRun]:
+        """The pipeline's updates that have ended, less those whose id is in `known`,
+        oldest first; none for a pipeline that no longer exists."""
         ...
 
     def create_recipient(self, recipient: RecipientState) -> RecipientState: ...

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Concatenate, ParamSpec, TypeVar
 
 from databricks.sdk import WorkspaceClient
 
+from sharepack.workspace import sdk_inventory as inventory
 from sharepack.workspace import sdk_pipelines as pipelines_api
 from sharepack.workspace import sdk_sharing as sharing
 from sharepack.workspace import sdk_tokens as tokens
@@ -18,6 +19,8 @@ from sharepack.workspace.errors import WorkspaceAuthenticationError, WorkspaceUn
 from sharepack.workspace.sdk_client import check_workspace_url, make_client, refused_credentials
 from sharepack.workspace.sdk_errors import translated_errors
 from sharepack.workspace.state import (
+    CatalogObjectState,
+    PipelineRun,
     PipelineState,
     RecipientState,
     RotatedToken,
@@ -139,6 +142,18 @@ class SdkWorkspace:
                 object_kinds=kinds,
                 recipient_grants=_found(grant_reads),
             )
+
+    @_naming_the_workspace
+    def read_catalog_objects(self, names: Iterable[str]) -> Mapping[str, CatalogObjectState]:
+        with ThreadPoolExecutor(max_workers=self._read_concurrency) as pool:
+            reads = _read_each(pool, inventory.read_catalog_object, self._client, names)
+            return _found(reads)
+
+    @_naming_the_workspace
+    def read_pipeline_runs(
+        self, pipeline_id: str, *, known: Collection[str] = ()
+    ) -> list[PipelineRun]:
+        return inventory.read_pipeline_runs(self._client, pipeline_id, known)
 
     @_naming_the_workspace
     def create_recipient(self, recipient: RecipientState) -> RecipientState:

@@ -203,3 +203,26 @@ class WorkspaceState:
         """How each existing object that is not a plain TABLE is shared, as the catalog
         says: views, then the other table types `object_kinds` holds."""
         return {**{view: DataObjectType.VIEW for view in self.views}, **self.object_kinds}
+
+
+@dataclass(frozen=True)
+class CatalogObjectState:
+    """A catalog, schema or table as Unity Catalog describes it: `object_type` is CATALOG,
+    SCHEMA, or the table's type (MANAGED, EXTERNAL, VIEW, STREAMING_TABLE, ...)."""
+
+    full_name: str
+    object_type: str
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One update of a pipeline that has ended (COMPLETED, FAILED or CANCELED). Times are
+    epoch milliseconds; `ended` and `rows_processed` are None when the pipeline's event
+    log does not tell them."""
+
+    update_id: str
+    state: str
+    created: int
+    ended: int | None = None
+    rows_processed: int | None = None

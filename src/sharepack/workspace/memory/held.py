@@ -21,6 +21,7 @@ from sharepack.workspace.state import (
     CreationMark,
     DataObjectType,
     HistoryDataSharingStatus,
+    PipelineRun,
     PipelineState,
     RecipientState,
     ScheduleJobState,
@@ -95,6 +96,7 @@ class HeldPipeline:
     state: PipelineState  # with its id
     produced: set[str] = field(default_factory=set)
     running: bool = False  # a continuous update that has not ended
+    runs: list[PipelineRun] = field(default_factory=list)  # its ended updates, oldest first
 
 
 @dataclass

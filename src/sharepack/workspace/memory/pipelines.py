@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +25,7 @@ from sharepack.workspace.memory.held import (
 )
 from sharepack.workspace.sdk_pipelines import PIPELINE_TAG, mark_tags
 from sharepack.workspace.state import (
+    PipelineRun,
     PipelineState,
     ScheduleJobState,
 )
@@ -87,7 +90,9 @@ class PipelinesPart(HeldState):
             held = self._pipeline(f"Starting an update of pipeline {pipeline_id}", pipeline_id)
             update_id = str(uuid.uuid4())
             if not held.running:
+                now = round(time.time() * 1000)
                 if self._update_failure(held) is not None:
+                    held.runs.append(PipelineRun(update_id, "FAILED", now, now))
                     raise WorkspaceError(
                         f"Update {update_id} of pipeline {pipeline_id} ended FAILED"
                     )
@@ -96,6 +101,8 @@ class PipelinesPart(HeldState):
                     self._add_table(target, "STREAMING_TABLE")
                     held.produced.add(target)
                 held.running = held.state.continuous
+                if not held.running:
+                    held.runs.append(PipelineRun(update_id, "COMPLETED", now, now))
             if not held.running:
                 return  # COMPLETED
             if continuous and (produces is None or produces.lower() in self._tables):
@@ -104,6 +111,15 @@ class PipelinesPart(HeldState):
                 f"Update {update_id} of pipeline {pipeline_id} did not complete within "
                 f"{timeout_seconds:g} s (last state RUNNING)"
             )
+
+    def read_pipeline_runs(
+        self, pipeline_id: str, *, known: Collection[str] = ()
+    ) -> list[PipelineRun]:
+        """The updates run here that ended (they end at once, so `ended` is `created`); no
+        rows, as an event log without flow metrics would say."""
+        with self._lock:
+            held = self._pipelines.get(pipeline_id)
+            return [] if held is None else [r for r in held.runs if r.update_id not in known]
 
     def _update_failure(self, held: HeldPipeline) -> str | None:
         """Why an update of the pipeline ends FAILED, or None when it completes."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from sharepack.workspace.memory.held import (
@@ -30,6 +30,7 @@ from sharepack.workspace.memory.pipelines import PipelinesPart
 from sharepack.workspace.memory.sharing import SharingPart
 from sharepack.workspace.sdk_pipelines import PIPELINE_TAG, mark_tags
 from sharepack.workspace.state import (
+    CatalogObjectState,
     PipelineState,
     ScheduleJobState,
     ShareState,
@@ -195,6 +196,24 @@ class InMemoryWorkspace(SharingPart, PipelinesPart):
                 },
                 recipient_grants=grants,
             )
+
+    def read_catalog_objects(self, names: Iterable[str]) -> Mapping[str, CatalogObjectState]:
+        """Catalogs and schemas are owned by the workspace's user, as are its tables."""
+        with self._lock:
+            found: dict[str, CatalogObjectState] = {}
+            for name in dict.fromkeys(names):
+                lowered = name.lower()
+                depth = lowered.count(".")
+                catalogs = {schema.split(".")[0] for schema in self._schemas}
+                if depth == 0 and lowered in catalogs:
+                    kind: str | None = "CATALOG"
+                elif depth == 1 and lowered in self._schemas:
+                    kind = "SCHEMA"
+                else:
+                    kind = self._tables.get(lowered) if depth == 2 else None
+                if kind is not None:
+                    found[name] = CatalogObjectState(lowered, kind, self._user)
+            return found
 
     @staticmethod
     def _share_state(name: str, share: HeldShare) -> ShareState:
