@@ -82,3 +82,16 @@ def record_version(
         before_state=packed(before),
         after_state=packed(after),
     )
+
+
+def as_known(recorded: WorkspaceState, now: WorkspaceState) -> WorkspaceState:
+    """`recorded` with what it left to the server filled from `now`: a recipient the run
+    created is recorded without an owner (the workspace makes its creator the owner), so
+    the owner the workspace gives it is no difference."""
+    recipients = {
+        name: dataclasses.replace(was, owner=now.recipients[name].owner)
+        if was.owner is None and name in now.recipients
+        else was
+        for name, was in recorded.recipients.items()
+    }
+    return dataclasses.replace(recorded, recipients=recipients)

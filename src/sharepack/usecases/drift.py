@@ -21,7 +21,13 @@ from typing import Any
 from sharepack.engine import ResourceNames, read_names
 from sharepack.engine.rollback import differences
 from sharepack.history.provisioned import recipient_state_fields, share_state_fields
-from sharepack.history.versions import names_from_dict, names_to_dict, packed, unpacked
+from sharepack.history.versions import (
+    as_known,
+    names_from_dict,
+    names_to_dict,
+    packed,
+    unpacked,
+)
 from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
 from sharepack.store import UnitOfWork
@@ -79,7 +85,8 @@ def check_drift(
             continue
         names = drift_names(version)
         now = read_names(runtime.workspace_for(version.workspace_url), names)
-        found.append(ProjectDrift(version, tuple(differences(unpacked(content), now, names)), now))
+        recorded = as_known(unpacked(content), now)
+        found.append(ProjectDrift(version, tuple(differences(recorded, now, names)), now))
     return found
 
 

@@ -20,7 +20,7 @@ from sharepack.engine.actions import CreatePipeline, CreateRecipient
 from sharepack.engine.rollback import differences
 from sharepack.errors import PermissionDeniedError, VersionStateError
 from sharepack.history.retired import retired_names
-from sharepack.history.versions import names_from_dict, unpacked
+from sharepack.history.versions import as_known, names_from_dict, unpacked
 from sharepack.identity.principal import Caller
 from sharepack.packfile import LoadedSharePack
 from sharepack.packfile.errors import Problem
@@ -95,10 +95,14 @@ def compare_with_version(runtime: Runtime, version: ProjectVersion) -> Compariso
     of the project's resources it did not have (those the history says the project holds
     now are read too)."""
     state = version_state(runtime, version)
-    names = names_from_dict(version.names).merged(_held_now(runtime, version))
+    # Recipients' grants are compared as the shares of the project hold them: a grant on
+    # another project's share is that project's.
+    names = dataclasses.replace(
+        names_from_dict(version.names).merged(_held_now(runtime, version)), recipient_grants=()
+    )
     workspace = runtime.workspace_for(version.workspace_url)
     now = read_names(workspace, names)
-    return Comparison(version, tuple(differences(state, now, names)))
+    return Comparison(version, tuple(differences(as_known(state, now), now, names)))
 
 
 def _held_now(runtime: Runtime, version: ProjectVersion) -> ResourceNames:
@@ -106,11 +110,9 @@ def _held_now(runtime: Runtime, version: ProjectVersion) -> ResourceNames:
         held = uow.queries.held_by_project(
             version.workspace_url, version.business_line, version.project_name
         )
-    recipients = tuple(sorted(r.name for r in held.recipients))
     return ResourceNames(
-        recipients=recipients,
+        recipients=tuple(sorted(r.name for r in held.recipients)),
         shares=tuple(sorted(s.name for s in held.shares)),
-        recipient_grants=recipients,
     )
 
 
