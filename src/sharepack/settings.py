@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     sharepack_auto_rollback: bool = True
     #: `sharepack rollback --cleanup` removes versions' states and run snapshots older.
     sharepack_snapshot_retention_days: float = Field(default=90.0, ge=0)
+    #: Minutes between the scheduled drift checks of every project (0: none).
+    sharepack_drift_check_minutes: int = Field(default=1440, ge=0)
     sharepack_fail_on_existing_with_new: bool = False
     sharepack_worker_poll_seconds: float = Field(default=0.5, gt=0)
     sharepack_lease_seconds: float = Field(default=300.0, gt=0)

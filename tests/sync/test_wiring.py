@@ -11,21 +11,30 @@ import pytest
 from sharepack.cli.serve import _scheduled_sync_jobs
 from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
-from sharepack.sync import registry
 from sharepack.sync.jobs import SUCCEEDED, SyncJob
+from sharepack.usecases import sync_jobs
 
 
 def test_the_settings_give_each_job_its_interval_and_zero_turns_it_off(
     worker_settings: Settings,
 ) -> None:
-    default = {job.name: job.every_seconds for job in registry.scheduled_jobs(worker_settings)}
+    default = {job.name: job.every_seconds for job in sync_jobs.scheduled(worker_settings)}
     only_metrics = worker_settings.model_copy(
-        update={"sharepack_sync_inventory_minutes": 0, "sharepack_sync_metrics_minutes": 5}
+        update={
+            "sharepack_sync_inventory_minutes": 0,
+            "sharepack_sync_metrics_minutes": 5,
+            "sharepack_drift_check_minutes": 0,
+        }
     )
 
-    assert default == {"inventory": 3600.0, "job_metrics": 900.0}
-    assert [j.name for j in registry.scheduled_jobs(only_metrics)] == ["job_metrics"]
-    assert registry.job_named(only_metrics, "inventory") is not None  # still runnable by hand
+    assert default == {"inventory": 3600.0, "job_metrics": 900.0, "drift": 86400.0}
+    assert [j.name for j in sync_jobs.scheduled(only_metrics)] == ["job_metrics"]
+    # Still runnable by hand.
+    assert {j.name for j in sync_jobs.all_jobs(only_metrics)} == {
+        "inventory",
+        "job_metrics",
+        "drift",
+    }
 
 
 def test_serve_and_worker_run_the_scheduled_jobs_while_they_run(
@@ -38,7 +47,7 @@ def test_serve_and_worker_run_the_scheduled_jobs_while_they_run(
         return 1
 
     monkeypatch.setattr(
-        registry, "scheduled_jobs", lambda settings: [SyncJob("heartbeat", 1.0, heartbeat)]
+        sync_jobs, "scheduled", lambda settings: [SyncJob("heartbeat", 1.0, heartbeat)]
     )
     runtime = build_runtime(worker_settings)
     try:

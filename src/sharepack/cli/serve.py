@@ -173,9 +173,9 @@ def _background_directory_sync(runtime: Runtime) -> AbstractContextManager[None]
 def _scheduled_sync_jobs(runtime: Runtime) -> Iterator[None]:
     """The sync jobs with an interval (`SHAREPACK_SYNC_*_MINUTES`) on their schedule while
     the block runs, each once per interval across every process that runs them."""
-    from sharepack.sync.registry import scheduled_jobs
+    from sharepack.usecases.sync_jobs import scheduled
 
-    jobs = scheduled_jobs(runtime.settings)
+    jobs = scheduled(runtime.settings)
     if not jobs:
         yield
         return

@@ -17,6 +17,7 @@ class NotificationEvent(StrEnum):
     ROLLED_BACK = "ROLLED_BACK"
     ROLLBACK_FAILED = "ROLLBACK_FAILED"
     CANCELLED = "CANCELLED"
+    DRIFT_DETECTED = "DRIFT_DETECTED"
 
 
 def default_next_step(event: NotificationEvent, share_pack_id: uuid.UUID) -> str:
@@ -51,6 +52,12 @@ def default_next_step(event: NotificationEvent, share_pack_id: uuid.UUID) -> str
             )
         case NotificationEvent.CANCELLED:
             return "Nothing to do; upload the pack again if it is still needed."
+        case NotificationEvent.DRIFT_DETECTED:
+            return (
+                "Someone changed the project's resources outside sharepack (listed above). "
+                "Keep the change: sharepack drift --record; put the project back: "
+                "sharepack drift --revert."
+            )
 
 
 def unique_addresses(addresses: tuple[str, ...]) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ SUBJECT_LABELS: dict[NotificationEvent, str] = {
     NotificationEvent.ROLLED_BACK: "Rolled back",
     NotificationEvent.ROLLBACK_FAILED: "Rollback failed",
     NotificationEvent.CANCELLED: "Cancelled",
+    NotificationEvent.DRIFT_DETECTED: "Drift detected",
 }
 
 #: The body's first line: what happened.
@@ -39,6 +40,9 @@ HEADLINES: dict[NotificationEvent, str] = {
         "A share pack failed and putting its changes back failed too."
     ),
     NotificationEvent.CANCELLED: "A share pack was cancelled; nothing more will be done.",
+    NotificationEvent.DRIFT_DETECTED: (
+        "A project's resources were changed outside sharepack since its last version."
+    ),
 }
 
 _ACTOR_LABELS = {
@@ -54,6 +58,7 @@ _DETAIL_LABELS = {
     NotificationEvent.FAILED: "ErrorMessage",
     NotificationEvent.ROLLED_BACK: "ErrorMessage",
     NotificationEvent.ROLLBACK_FAILED: "ErrorMessage",
+    NotificationEvent.DRIFT_DETECTED: "Drift",
 }
 #: The `subject` column holds 500 characters; a mail header line is best kept short too.
 MAX_SUBJECT = 300

@@ -2,7 +2,8 @@
 
 To add a job: write `run(runtime) -> records processed` in a module of this package
 (or above it) and add a `SyncJob` for it to `known_jobs`, with its interval from a
-setting; `serve` and `worker` then schedule it, and `sharepack sync run NAME` runs it.
+setting; `serve` and `worker` then schedule it, and `sharepack sync run NAME` runs it
+(`usecases.sync_jobs` adds the jobs of the layers above, the drift check).
 """
 
 from __future__ import annotations
@@ -26,12 +27,3 @@ def known_jobs(settings: Settings) -> list[SyncJob]:
             metrics.run_job_metrics,
         ),
     ]
-
-
-def scheduled_jobs(settings: Settings) -> list[SyncJob]:
-    """The jobs `serve` and `worker` run on their schedule: those with an interval."""
-    return [job for job in known_jobs(settings) if job.every_seconds > 0]
-
-
-def job_named(settings: Settings, name: str) -> SyncJob | None:
-    return next((job for job in known_jobs(settings) if job.name == name), None)

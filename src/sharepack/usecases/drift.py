@@ -14,12 +14,14 @@ it; reverting is a rollback to the newest version (`usecases.versions`).
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sharepack.engine import ResourceNames, read_names
 from sharepack.engine.rollback import differences
+from sharepack.errors import SyncJobError
 from sharepack.history.provisioned import recipient_state_fields, share_state_fields
 from sharepack.history.versions import (
     as_known,
@@ -29,10 +31,15 @@ from sharepack.history.versions import (
     unpacked,
 )
 from sharepack.identity.principal import Caller
+from sharepack.notify.events import NotificationEvent
+from sharepack.running.notices import tell
 from sharepack.runtime import Runtime
+from sharepack.settings import Settings
 from sharepack.store import UnitOfWork
 from sharepack.store.versions import RECORDED, ProjectVersion
+from sharepack.sync.jobs import SyncJob
 from sharepack.usecases.audit import Act, record
+from sharepack.workspace.errors import WorkspaceError
 from sharepack.workspace.state import WorkspaceState
 from sharepack.workspace.urls import normalise_workspace_url
 
@@ -84,7 +91,11 @@ def check_drift(
             found.append(ProjectDrift(version, (), unchecked="its state was cleaned up"))
             continue
         names = drift_names(version)
-        now = read_names(runtime.workspace_for(version.workspace_url), names)
+        try:
+            now = read_names(runtime.workspace_for(version.workspace_url), names)
+        except WorkspaceError as exc:
+            found.append(ProjectDrift(version, (), unchecked=f"the workspace: {exc.message}"))
+            continue
         recorded = as_known(unpacked(content), now)
         found.append(ProjectDrift(version, tuple(differences(recorded, now, names)), now))
     return found
@@ -183,3 +194,50 @@ def _record_resources(
                 change_reason=reason,
                 **fields_of(found),
             )
+
+
+#: The scheduled drift check's name (`sync_jobs.sync_type`, `sharepack sync run drift`).
+DRIFT_JOB = "drift"
+
+
+def run_drift_check(runtime: Runtime) -> int:
+    """Check every project; tell the requestor of each drifted one's newest pack what
+    changed (through the notifications outbox). How many projects were checked."""
+    found = check_drift(runtime)
+    drifted = [d for d in found if d.drifted]
+    if drifted:
+        with runtime.database.unit_of_work() as uow:
+            for drift in drifted:
+                pack_id = _newest_pack(uow, drift.version)
+                if pack_id is None:
+                    continue
+                version = drift.version
+                tell(
+                    uow,
+                    runtime,
+                    uow.share_packs.get_current(pack_id),
+                    NotificationEvent.DRIFT_DETECTED,
+                    summary=drift.differences,
+                    detail=(
+                        f"Project '{version.project_name}' in {version.workspace_url} has "
+                        f"changed since version {version.number} ({version.change_reason})."
+                    ),
+                    actor=DRIFT_JOB,
+                )
+            uow.commit()
+    unchecked = [d for d in found if d.unchecked]
+    if unchecked:
+        names = ", ".join(f"'{d.version.project_name}' ({d.unchecked})" for d in unchecked)
+        raise SyncJobError(f"{len(unchecked)} project(s) could not be checked: {names}")
+    return len(found)
+
+
+def _newest_pack(uow: UnitOfWork, version: ProjectVersion) -> uuid.UUID | None:
+    if version.share_pack_id is not None:
+        return version.share_pack_id
+    earlier = uow.versions.listed(project_key=version.project_key)
+    return next((v.share_pack_id for v in earlier if v.share_pack_id is not None), None)
+
+
+def drift_job(settings: Settings) -> SyncJob:
+    return SyncJob(DRIFT_JOB, settings.sharepack_drift_check_minutes * 60.0, run_drift_check)

@@ -6,21 +6,33 @@ from __future__ import annotations
 from sharepack.errors import NotFoundError
 from sharepack.identity.principal import Caller
 from sharepack.runtime import Runtime
+from sharepack.settings import Settings
 from sharepack.store.entities import LogEntry
-from sharepack.sync.jobs import run_job
-from sharepack.sync.registry import job_named, known_jobs
+from sharepack.sync.jobs import SyncJob, run_job
+from sharepack.sync.registry import known_jobs
 from sharepack.usecases.audit import Act, Outcome, record
+from sharepack.usecases.drift import drift_job
+
+
+def all_jobs(settings: Settings) -> list[SyncJob]:
+    """The sync package's jobs and the drift check (a use case above it)."""
+    return [*known_jobs(settings), drift_job(settings)]
+
+
+def scheduled(settings: Settings) -> list[SyncJob]:
+    """The jobs `serve` and `worker` run on their schedule: those with an interval."""
+    return [job for job in all_jobs(settings) if job.every_seconds > 0]
 
 
 def job_names(runtime: Runtime) -> list[str]:
-    return [job.name for job in known_jobs(runtime.settings)]
+    return [job.name for job in all_jobs(runtime.settings)]
 
 
 def run_sync_job_now(runtime: Runtime, caller: Caller, name: str) -> int:
     """Run the job `name` once now, whatever its schedule, for `caller`; the records it
     processed. `NotFoundError` for an unknown name; what made it fail otherwise (after its
     FAILED `sync_jobs` row and a FAILED act on the audit trail)."""
-    job = job_named(runtime.settings, name)
+    job = next((j for j in all_jobs(runtime.settings) if j.name == name), None)
     if job is None:
         known = ", ".join(job_names(runtime))
         raise NotFoundError(f"No sync job named '{name}' (known: {known})")
