@@ -83,16 +83,10 @@ def _changed(version: ProjectVersion) -> str:
 
 
 def _print_versions(versions: list[ProjectVersion], *, numbered: bool = False) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_lines=False)
-    if numbered:
-        table.add_column("#", justify="right")
-    for column in ("ID", "Project", "Version", "Kind", "When (UTC)", "Who", "What it changed"):
-        table.add_column(column)
-    for index, v in enumerate(versions, start=1):
-        row = [
+    """One line per version, in columns (plain text: it reads the same piped to grep)."""
+    header = ["ID", "PROJECT", "VERSION", "KIND", "WHEN (UTC)", "WHO", "WHAT IT CHANGED"]
+    rows = [
+        [
             v.short_id,
             f"{v.project_name} ({v.business_line})",
             str(v.number),
@@ -101,8 +95,16 @@ def _print_versions(versions: list[ProjectVersion], *, numbered: bool = False) -
             v.created_by,
             _changed(v),
         ]
-        table.add_row(*([str(index)] if numbered else []), *row)
-    Console(width=160).print(table)
+        for v in versions
+    ]
+    if numbered:
+        header.insert(0, "#")
+        for index, row in enumerate(rows, start=1):
+            row.insert(0, str(index))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[-1]]))
 
 
 def _print_rollback_plan(rollback: RollbackPlan) -> None:
