@@ -112,4 +112,8 @@ def test_openapi_documents_every_answer_the_api_gives(client: httpx.Client) -> N
         ("/workflow/sharepack/{share_pack_id}/cancel", "post"): [
             *("200", "403", "404", "409", "500", "503"),
         ],
+        ("/workflow/projects/{project_id}/versions", "get"): ["200", "404", "500", "503"],
+        ("/workflow/projects/{project_id}/rollback", "post"): [
+            *("200", "202", "400", "403", "404", "409", "500", "502", "503"),
+        ],
     }

@@ -17,6 +17,7 @@ from sharepack.api.docs import install_docs
 from sharepack.api.errors import install_error_handlers
 from sharepack.api.metrics import install_metrics
 from sharepack.api.routes import router
+from sharepack.api.version_routes import router as version_router
 from sharepack.runtime import Runtime
 from sharepack.usecases.audit import Act, record_refusal
 
@@ -42,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(router)
     app.include_router(approval_router)
     app.include_router(batch_router)
+    app.include_router(version_router)
     install_metrics(app, runtime)
     install_docs(app)
     _document_400_not_422(app)

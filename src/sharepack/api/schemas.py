@@ -289,3 +289,56 @@ class BatchStatusResponse(PascalModel):
         description="How many of its packs are in each Status (every Status named, 0 included)"
     )
     share_packs: list[BatchPackStatus] = Field(description="Each pack, in the batch's order")
+
+
+class ProjectVersionInfo(PascalModel):
+    """One version of a project: a completed run, a rollback, or drift recorded."""
+
+    version_id: str = Field(description="The version's id (the first 8 characters suffice)")
+    number: int = Field(description="Its number within the project, from 1")
+    kind: str = Field(description="APPLIED, ROLLBACK (it put VersionId Restores back) or RECORDED")
+    project_name: str = Field(description="The project's name")
+    business_line: str = Field(description="The project's business line")
+    workspace_url: str = Field(description="The workspace the version is of")
+    share_pack_id: str | None = Field(description="The pack whose run made it; null: recorded")
+    restores: str | None = Field(description="The version a rollback put back; else null")
+    created_at: str = Field(description="When it was made, ISO 8601")
+    created_by: str = Field(description="Who made it")
+    change_reason: str = Field(description="Why, in words")
+    changes: list[str] = Field(description="What it changed, as `sharepack plan` prints it")
+    states_kept: bool = Field(
+        description="False once the snapshot retention removed its states: it can still be "
+        "rolled back to, not compared"
+    )
+
+
+class ProjectVersionsResponse(PascalModel):
+    """A project's versions, newest first."""
+
+    project_id: str = Field(description="The project's id")
+    versions: list[ProjectVersionInfo] = Field(description="Newest first")
+
+
+class RollbackRequest(PascalModel):
+    """Which version to roll the project back to, and whether only to plan it."""
+
+    version_id: str = Field(description="The version's id, or its first 8 characters or more")
+    dry_run: bool = Field(default=False, description="Return the plan; store and change nothing")
+
+
+class RollbackResponse(PascalModel):
+    """A rollback planned (DryRun) or accepted: the plan and where it cannot be exact."""
+
+    version_id: str = Field(description="The version rolled back to")
+    number: int = Field(description="Its number within the project")
+    dry_run: bool = Field(description="True: nothing was stored or changed")
+    plan: list[str] = Field(description="The plan as `sharepack plan` prints it")
+    notes: list[str] = Field(
+        description="Warnings, and where the result cannot be exactly the version (a TOKEN "
+        "recipient made again has a new activation link; a pipeline made again rebuilds "
+        "its table); pipelines the version did not have are kept"
+    )
+    share_pack_id: str | None = Field(description="The rollback's pack (null on a dry run)")
+    status: str | None = Field(description="The pack's Status (IN_PROGRESS); null on a dry run")
+    provisioning_status: str | None = Field(description="Queued, or awaiting approval")
+    approval_state: str | None = Field(description="AWAITING_APPROVAL when the policy asks")
