@@ -333,12 +333,13 @@ def drift(
             _print_drift(found)
         if record and drifted:
             made = record_drift(runtime, _caller(runtime), drifted)
+            if as_json:
+                typer.echo(json.dumps([_version_json(v) for v in made], indent=2))
+                return
             for version in made:
                 typer.echo(
                     f"Recorded project '{version.project_name}' as version {version.number}."
                 )
-            if as_json:
-                typer.echo(json.dumps([_version_json(v) for v in made], indent=2))
             return
         if revert and drifted:
             codes = [_revert(runtime, d, yes, as_json) for d in drifted]
