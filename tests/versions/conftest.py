@@ -12,6 +12,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 
 from databricks_emulator.server import EmulatorServer
+from tests.notify.conftest import smtp_server  # noqa: F401 (a fixture the drift tests use)
 
 PROJECT = "Versions Trial"
 

@@ -21,7 +21,7 @@ from databricks_emulator.server import EmulatorServer
 from sharepack.runtime import Runtime, build_runtime
 from sharepack.settings import Settings
 from tests.flow.conftest import person
-from tests.notify.conftest import SmtpServer, free_port, start_smtp
+from tests.notify.conftest import SmtpServer
 from tests.versions.conftest import V1, Cli, apply_versions, change_objects, versions, view
 
 
@@ -157,19 +157,12 @@ def test_a_project_filter_and_an_unknown_project(cli: Cli, emulator: EmulatorSer
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = start_smtp(free_port())
-    yield server
-    server.controller.stop()
-
-
-@pytest.fixture
-def mailing(settings: Settings, smtp: SmtpServer) -> Iterator[Runtime]:
+def mailing(settings: Settings, smtp_server: SmtpServer) -> Iterator[Runtime]:
     runtime = build_runtime(
         settings.model_copy(
             update={
                 "smtp_host": "127.0.0.1",
-                "smtp_port": smtp.port,
+                "smtp_port": smtp_server.port,
                 "notification_from_email": "sharepack@example.com",
             }
         )
@@ -183,7 +176,7 @@ def test_the_scheduled_check_is_a_sync_job_and_tells_the_requestor(
     emulator: EmulatorServer,
     workspace_client: WorkspaceClient,
     mailing: Runtime,
-    smtp: SmtpServer,
+    smtp_server: SmtpServer,
 ) -> None:
     from sharepack.notify.outbox import NotificationDispatcher
     from sharepack.usecases.sync_jobs import recent_runs, run_sync_job_now
@@ -192,7 +185,7 @@ def test_the_scheduled_check_is_a_sync_job_and_tells_the_requestor(
     operator = person("ops@example.com")
     assert run_sync_job_now(mailing, operator, "drift") == 1
     NotificationDispatcher(mailing.database, mailing.settings).drain(30)
-    assert not [m for _, m in smtp.mailbox.messages() if "Drift" in str(m["Subject"])]
+    assert not [m for _, m in smtp_server.mailbox.messages() if "Drift" in str(m["Subject"])]
 
     _add_object(workspace_client)
     assert run_sync_job_now(mailing, operator, "drift") == 1
@@ -200,7 +193,7 @@ def test_the_scheduled_check_is_a_sync_job_and_tells_the_requestor(
 
     runs = recent_runs(mailing, name="drift")
     assert [r.values["sync_status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
-    told = [(e, m) for e, m in smtp.mailbox.messages() if "Drift" in str(m["Subject"])]
+    told = [(e, m) for e, m in smtp_server.mailbox.messages() if "Drift" in str(m["Subject"])]
     assert len(told) == 1
     envelope, message = told[0]
     assert [a.lower() for a in envelope.rcpt_tos] == ["john.doe@example.com"]

@@ -256,7 +256,7 @@ def _roll_back(
     yes: bool,
     as_json: bool,
 ) -> int:
-    from sharepack.usecases.versions import compare_with_version, find_version, plan_rollback
+    from sharepack.usecases.versions import compare_with_version, find_version
 
     if interactive:
         version = _choose(runtime, project, workspace)
@@ -273,11 +273,20 @@ def _roll_back(
         else:
             _print_comparison(comparison)
         return ExitCode.DONE if comparison.matches else DIFFERENCES
+    return _roll_back_to(runtime, version, yes, as_json, f"Roll back to version {version.number}?")
+
+
+def _roll_back_to(
+    runtime: Runtime, version: ProjectVersion, yes: bool, as_json: bool, question: str
+) -> int:
+    """Plan the rollback to `version`, show it, ask `question` (unless `yes`), apply."""
+    from sharepack.usecases.versions import plan_rollback
+
     caller = _caller(runtime, version.workspace_url)
     planned = plan_rollback(runtime, caller, version)
     if not as_json:
         _print_rollback_plan(planned)
-    if not _confirmed(yes, f"Roll back to version {version.number}?"):
+    if not _confirmed(yes, question):
         typer.echo("Nothing was changed.")
         return ExitCode.DONE
     return _apply(runtime, caller, planned, as_json)
@@ -354,16 +363,8 @@ def drift(
 
 
 def _revert(runtime: Runtime, drift: ProjectDrift, yes: bool, as_json: bool) -> int:
-    from sharepack.usecases.versions import plan_rollback
-
-    caller = _caller(runtime, drift.version.workspace_url)
-    planned = plan_rollback(runtime, caller, drift.version)
-    if not as_json:
-        _print_rollback_plan(planned)
-    if not _confirmed(yes, f"Put project '{drift.version.project_name}' back?"):
-        typer.echo("Nothing was changed.")
-        return ExitCode.DONE
-    return _apply(runtime, caller, planned, as_json)
+    question = f"Put project '{drift.version.project_name}' back?"
+    return _roll_back_to(runtime, drift.version, yes, as_json, question)
 
 
 def _drift_json(drift: ProjectDrift) -> dict[str, Any]:
