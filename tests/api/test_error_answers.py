@@ -108,6 +108,7 @@ def test_the_rows_say_what_the_readme_documents() -> None:
         "DirectoryUnavailableError": (503, "DIRECTORY_UNAVAILABLE"),
         "MethodNotAllowedError": (405, "METHOD_NOT_ALLOWED"),
         "WorkspaceError": (502, "WORKSPACE_ERROR"),
+        "SyncJobError": (502, "SYNC_JOB_FAILED"),
         "ResourceNotFoundError": (404, "NOT_FOUND"),
         "InvalidRequestError": (400, "INVALID_REQUEST"),
         "WorkspaceUnavailableError": (503, "WORKSPACE_UNAVAILABLE"),

@@ -17,6 +17,7 @@ SUBJECTS = {
     NotificationEvent.ROLLED_BACK: "[sharepack] Rolled back: acme-sales (atlas)",
     NotificationEvent.ROLLBACK_FAILED: "[sharepack] Rollback failed: acme-sales (atlas)",
     NotificationEvent.CANCELLED: "[sharepack] Cancelled: acme-sales (atlas)",
+    NotificationEvent.DRIFT_DETECTED: "[sharepack] Drift detected: acme-sales (atlas)",
 }
 
 

@@ -48,6 +48,7 @@ from sharepack.errors import (
     SchemaNotReadyError,
     SharePackError,
     StoreError,
+    SyncJobError,
     TooManyFailuresError,
     WorkspaceNotAllowedError,
 )
@@ -135,6 +136,8 @@ ANSWERS: dict[type[SharePackError], Answer] = {
     # to notices, which the outbox's dispatcher delivers).
     StoreError: _INTERNAL,
     NotificationError: _INTERNAL,
+    # A scheduled job's run failed (a workspace it reads could not be reached).
+    SyncJobError: Answer(502, "SYNC_JOB_FAILED"),
     RunHandedOverError: _INTERNAL,
     LeaseLostError: _INTERNAL,
     SharePackError: _INTERNAL,

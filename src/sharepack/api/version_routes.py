@@ -19,10 +19,14 @@ from sharepack.api.schemas import (
     RollbackRequest,
     RollbackResponse,
 )
-from sharepack.engine.plan_text import plan_lines
 from sharepack.errors import NotFoundError
-from sharepack.store.versions import ProjectVersion
-from sharepack.usecases.versions import find_version, list_versions, plan_rollback, submit_rollback
+from sharepack.usecases.versions import (
+    ProjectVersion,
+    find_version,
+    list_versions,
+    plan_rollback,
+    submit_rollback,
+)
 
 router = APIRouter(prefix="/workflow", tags=["workflow"])
 
@@ -118,7 +122,7 @@ def roll_back_project(
         version_id=str(version.version_id),
         number=version.number,
         dry_run=body.dry_run,
-        plan=plan_lines(planned.plan),
+        plan=planned.lines,
         notes=[note.message for note in planned.notes],
         share_pack_id=None,
         status=None,

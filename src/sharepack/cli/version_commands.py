@@ -25,9 +25,8 @@ from sharepack.cli.exit_codes import ExitCode, UsageError
 if TYPE_CHECKING:
     from sharepack.identity.principal import Caller
     from sharepack.runtime import Runtime
-    from sharepack.store.versions import ProjectVersion
     from sharepack.usecases.drift import ProjectDrift
-    from sharepack.usecases.versions import Comparison, RollbackPlan
+    from sharepack.usecases.versions import Comparison, ProjectVersion, RollbackPlan
 
 #: Exit code of `drift` when it finds drift, and of `rollback --verify` when the workspace
 #: differs from the version.

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,13 +166,34 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         config = self.alembic_config()
         try:
-            command.upgrade(config, "head")
+            with self._migration_lock():
+                command.upgrade(config, "head")
         except DatabaseUnavailableError:
             raise
         except Exception as exc:
             raise StoreError(f"Migrating {self.describe()} failed: {exc}") from exc
         before, after = config.attributes["revisions"]
         return SchemaUpgrade(before=before, after=after)
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """On a SQLite file, one process migrates at a time (a lock on `<file>.migrating`):
+        the others wait, then find the schema current. The IMMEDIATE transaction alone did
+        not keep four processes upgrading a new file at once from running one step twice
+        (`duplicate column name`). On PostgreSQL the migration environment holds an
+        advisory lock instead."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        if not database or database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(f"{database}.migrating", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def check_schema(self) -> None:
         """Raise `SchemaNotReadyError` unless the schema is the newest migration, and

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sharepack.engine import Plan, PlanWarning, ResourceNames, names_to_read, plan, read_names
 from sharepack.engine.actions import CreatePipeline, CreateRecipient
+from sharepack.engine.plan_text import plan_lines
 from sharepack.engine.rollback import differences
 from sharepack.errors import PermissionDeniedError, VersionStateError
 from sharepack.history.retired import retired_names
@@ -29,7 +30,8 @@ from sharepack.running.awaiting import pending_approval
 from sharepack.running.provision import Observer
 from sharepack.runtime import Runtime
 from sharepack.store import SharePackRecord
-from sharepack.store.versions import RECORDED, ProjectVersion
+from sharepack.store.versions import RECORDED
+from sharepack.store.versions import ProjectVersion as ProjectVersion  # for the front ends
 from sharepack.usecases.audit import Act, record
 from sharepack.usecases.plan_apply import apply_file
 from sharepack.usecases.submit import SubmittedPack, store_share_pack
@@ -129,6 +131,11 @@ class RollbackPlan:
     @property
     def notes(self) -> tuple[PlanWarning, ...]:
         return self.plan.located_warnings
+
+    @property
+    def lines(self) -> list[str]:
+        """The plan as `sharepack plan` prints it (plain)."""
+        return plan_lines(self.plan)
 
 
 def rollback_config(config: SharePackConfig) -> SharePackConfig:
